@@ -1,0 +1,107 @@
+"""Identity of the current run and worker: tokens shared by unique values, seeds and journals."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import string
+
+__all__ = ["RUN_ID_ENV", "RUN_SEED_ENV", "WORKER_ENV", "run_id", "run_seed", "worker_token"]
+
+#: Set by the parent of a multi-process run so that every worker shares one run id.
+RUN_ID_ENV = "TESTDATA_RUN_ID"
+#: Seed for fake values; chosen at random once per run when unset.
+RUN_SEED_ENV = "TESTDATA_SEED"
+#: Worker name given by a parallel runner; falls back to pytest-xdist's, then the pid.
+WORKER_ENV = "TESTDATA_WORKER"
+
+_ALPHABET = string.digits + string.ascii_lowercase
+_RUN_ID_LENGTH = 6
+
+_run_id: str | None = None
+_run_seed: str | None = None
+_worker: tuple[int, str] | None = None
+
+
+def base36(number: int) -> str:
+    """Return *number* (>= 0) in lower-case base 36, the compact alphabet every token uses."""
+    if number < 0:
+        raise ValueError(f"base36() needs a non-negative number, got {number!r}")
+    digits = []
+    while True:
+        number, rest = divmod(number, 36)
+        digits.append(_ALPHABET[rest])
+        if not number:
+            return "".join(reversed(digits))
+
+
+def random_token(length: int) -> str:
+    """Return *length* characters from ``secrets``: identity must never come from a seeded generator."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def _digest_token(text: str, length: int) -> str:
+    return base36(int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big"))[:length].rjust(length, "0")
+
+
+def run_id() -> str:
+    """Return the six-character token that names this run in every worker.
+
+    ``TESTDATA_RUN_ID`` wins; pytest-xdist's ``PYTEST_XDIST_TESTRUNUID`` is used next, so that all of its
+    workers agree. Otherwise a random token is drawn once per process. Worker names such as ``gw0`` repeat
+    across runs, so they are never part of the run id.
+    """
+    global _run_id
+    if _run_id is None:
+        given = os.environ.get(RUN_ID_ENV) or ""
+        if given:
+            _run_id = given if _is_token(given) else _digest_token(given, _RUN_ID_LENGTH)
+        elif os.environ.get("PYTEST_XDIST_TESTRUNUID"):
+            _run_id = _digest_token(os.environ["PYTEST_XDIST_TESTRUNUID"], _RUN_ID_LENGTH)
+        else:
+            _run_id = random_token(_RUN_ID_LENGTH)
+    return _run_id
+
+
+def _is_token(text: str) -> bool:
+    return len(text) == _RUN_ID_LENGTH and all(c in _ALPHABET for c in text)
+
+
+def worker_token() -> str:
+    """Return the token of this worker process: a runner's worker name, else ``p`` plus the pid in base 36.
+
+    The value is recomputed after a fork, so a forked child never shares its parent's token.
+    """
+    global _worker
+    pid = os.getpid()
+    if _worker is None or _worker[0] != pid:
+        name = os.environ.get(WORKER_ENV) or os.environ.get("PYTEST_XDIST_WORKER") or ""
+        token = "".join(c for c in name.lower() if c in _ALPHABET)[:8]
+        _worker = (pid, token or "p" + base36(pid))
+    return _worker[1]
+
+
+def run_seed() -> str:
+    """Return the seed of fake values for this run: ``TESTDATA_SEED`` or one random value per run.
+
+    Workers of one run agree on it because a parallel runner exports the seed it chose to every worker.
+    """
+    global _run_seed
+    if _run_seed is None:
+        _run_seed = os.environ.get(RUN_SEED_ENV) or _default_seed()
+    return _run_seed
+
+
+def _default_seed() -> str:
+    # xdist workers share the test-run uid, so they derive the same seed without talking to each other.
+    shared = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if shared:
+        return str(int(hashlib.sha256(shared.encode()).hexdigest()[:8], 16))
+    return str(secrets.randbelow(10**8))
+
+
+def _reset_for_tests() -> None:
+    """Forget the cached identity (tests only), so that environment changes take effect."""
+    global _run_id, _run_seed, _worker
+    _run_id = _run_seed = _worker = None

@@ -1,0 +1,106 @@
+"""Exceptions raised by testdata_kit: one root, small subclasses that carry the offending parts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AlreadyGone",
+    "CleanupError",
+    "DuplicateKindError",
+    "FactoryProtocolError",
+    "LeakError",
+    "MissingExtraError",
+    "NoScopeError",
+    "TestDataError",
+    "UnknownKindError",
+]
+
+
+class TestDataError(Exception):
+    """Root of every error testdata_kit raises."""
+
+    # unittest's loader would otherwise try to collect a class whose name starts with "Test".
+    __test__ = False
+
+
+class UnknownKindError(TestDataError, LookupError):
+    """A kind name that no ``@creates`` declared."""
+
+    def __init__(self, kind: str, known: list[str]) -> None:
+        self.kind = kind
+        self.known = known
+        choices = ", ".join(repr(k) for k in known) if known else "none yet"
+        super().__init__(
+            f"Unknown kind {kind!r}. Known kinds: {choices}. Declare it with @creates({kind!r}) "
+            f"and import that module before the test runs."
+        )
+
+
+class DuplicateKindError(TestDataError, ValueError):
+    """A second ``@creates`` for a kind that one registry already holds."""
+
+    def __init__(self, kind: str, existing: Any, new: Any) -> None:
+        self.kind = kind
+        self.existing = existing
+        self.new = new
+        super().__init__(
+            f"Kind {kind!r} is already declared by {_where(existing)}; {_where(new)} declares it again. "
+            f"Rename one of them, or pass replace=True to @creates to override on purpose."
+        )
+
+
+class FactoryProtocolError(TestDataError, TypeError):
+    """A factory that breaks the ``@creates`` contract (not callable, or a generator that misuses ``yield``)."""
+
+
+class NoScopeError(TestDataError, RuntimeError):
+    """A resource created where no test, class or explicit scope can own its cleanup."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        super().__init__(
+            f"Cannot create {kind!r}: no test is running, so nothing would delete it. Create it inside a "
+            f"DataTestCase test or setUpClass, or pass an explicit scope: "
+            f"testdata_kit.create({kind!r}, scope='module') (or 'class' with cls=, or 'run')."
+        )
+
+
+class CleanupError(TestDataError):
+    """A deletion failed; the resource is reported as leaked."""
+
+    def __init__(self, resource: Any, error: BaseException) -> None:
+        self.resource = resource
+        self.error = error
+        super().__init__(f"Could not delete {resource!r}: {type(error).__name__}: {error}")
+
+
+class AlreadyGone(TestDataError):
+    """Raised by a deleter to say the resource no longer exists; counted as a successful delete."""
+
+
+class LeakError(TestDataError, AssertionError):
+    """Resources were created and neither deleted nor deliberately kept."""
+
+    def __init__(self, leaks: list[Any]) -> None:
+        self.leaks = leaks
+        lines = "\n".join(f"  - {leak}" for leak in leaks)
+        super().__init__(f"{len(leaks)} resource(s) leaked:\n{lines}")
+
+
+class MissingExtraError(TestDataError, ImportError):
+    """An optional dependency is not installed."""
+
+    def __init__(self, module: str, extra: str, feature: str) -> None:
+        self.module = module
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs the {module!r} package, which is not installed. "
+            f"Install it with: pip install 'testdata_kit[{extra}]'"
+        )
+
+
+def _where(obj: Any) -> str:
+    module = getattr(obj, "__module__", None)
+    name = getattr(obj, "__qualname__", None) or repr(obj)
+    return f"{module}.{name}" if module else name
