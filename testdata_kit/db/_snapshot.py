@@ -1,0 +1,261 @@
+"""The snapshot interface every database backend shares, and the object that restores at the end of scopes."""
+
+from __future__ import annotations
+
+import abc
+import functools
+import re
+import unittest
+from types import TracebackType
+from typing import Any, TypeVar
+
+from testdata_kit.errors import TestDataError
+
+__all__ = [
+    "SCOPES",
+    "Backend",
+    "DatabaseInUseError",
+    "InvalidSnapshotNameError",
+    "MissingPrivilegeError",
+    "Snapshot",
+    "UnknownSnapshotError",
+    "check_name",
+]
+
+#: Where a restore can be registered: the end of each test, class, module, or of the whole run.
+SCOPES = ("test", "class", "module", "run")
+
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,29}\Z")
+_T = TypeVar("_T", bound=type)
+
+
+class UnknownSnapshotError(TestDataError, LookupError):
+    """A snapshot name that this database does not hold."""
+
+    def __init__(self, name: str, known: list[str], where: str) -> None:
+        self.name = name
+        self.known = known
+        self.where = where
+        choices = ", ".join(repr(k) for k in known) if known else "none (take one first with .take())"
+        super().__init__(f"No snapshot {name!r} of {where}. Known snapshots: {choices}.")
+
+
+class InvalidSnapshotNameError(TestDataError, ValueError):
+    """A snapshot name that cannot become a file or database name safely."""
+
+    def __init__(self, name: object) -> None:
+        self.name = name
+        super().__init__(
+            f"Invalid snapshot name {name!r}: use 1-30 characters, lower-case letters, digits and '_', "
+            f"starting with a letter (for example 'baseline' or 'seed_v2')."
+        )
+
+
+class MissingPrivilegeError(TestDataError, PermissionError):
+    """The database role lacks a privilege the chosen snapshot strategy needs."""
+
+    def __init__(self, privilege: str, role: str, target: str, fix: str) -> None:
+        self.privilege = privilege
+        self.role = role
+        self.target = target
+        self.fix = fix
+        super().__init__(f"Role {role!r} lacks the {privilege} privilege needed to {target}. {fix}")
+
+
+class DatabaseInUseError(TestDataError, RuntimeError):
+    """Another connection holds the database, so a restore could not start; nothing was changed."""
+
+    def __init__(self, database: str, holders: str, fix: str) -> None:
+        self.database = database
+        self.holders = holders
+        self.fix = fix
+        super().__init__(f"Database {database!r} is in use by {holders}; it was left unchanged. {fix}")
+
+
+def check_name(name: str) -> str:
+    """Return *name* if it is a valid snapshot name, else raise :class:`InvalidSnapshotNameError`.
+
+    :param name: lower-case letters, digits and ``_``, at most 30 characters, starting with a letter.
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidSnapshotNameError(name)
+    return name
+
+
+class Backend(abc.ABC):
+    """The named snapshots of one database: take, restore, drop, list."""
+
+    @abc.abstractmethod
+    def take(self, name: str) -> None:
+        """Record the current content of the database as snapshot *name*, replacing an older one.
+
+        :param name: the snapshot name (see :func:`check_name`).
+        """
+
+    @abc.abstractmethod
+    def restore(self, name: str) -> None:
+        """Put the database back to snapshot *name*; on error the database is left as it was.
+
+        :param name: a name given to :meth:`take` earlier.
+        """
+
+    @abc.abstractmethod
+    def drop(self, name: str) -> None:
+        """Delete snapshot *name*; the live database is untouched.
+
+        :param name: a name given to :meth:`take` earlier.
+        """
+
+    @abc.abstractmethod
+    def names(self) -> list[str]:
+        """Return the sorted names of the snapshots this database holds."""
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """Return a short description of the target (no password) for messages and dry runs."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connections and copies the backend holds."""
+
+    def require(self, name: str) -> None:
+        """Raise :class:`UnknownSnapshotError` listing the known names unless snapshot *name* exists.
+
+        :param name: the snapshot name asked for.
+        """
+        known = self.names()
+        if name not in known:
+            raise UnknownSnapshotError(name, known, self.describe())
+
+
+class Snapshot:
+    """A named snapshot that restores its database at the end of a scope.
+
+    One object serves as a context manager (take on entry if not taken yet, restore on exit), a
+    ``unittest.TestCase`` class decorator and a mixin base class (``class T(snap, unittest.TestCase)``);
+    the last two take the snapshot in ``setUpClass`` and register the restore for *scope* through the core
+    scope machinery. The snapshot is taken once per process, by its first use, so that every class restores
+    to the same state.
+
+    :param backend: the database's :class:`Backend`.
+    :param name: the snapshot name.
+    :param scope: when the decorator and mixin restore: ``"test"`` (after every test), ``"class"``,
+        ``"module"`` or ``"run"``.
+    """
+
+    def __init__(self, backend: Backend, name: str = "baseline", *, scope: str = "test") -> None:
+        if scope not in SCOPES:
+            raise ValueError(f"Unknown scope {scope!r}. Choose one of: {', '.join(map(repr, SCOPES))}.")
+        self.backend = backend
+        self.name = check_name(name)
+        self.scope = scope
+        self.taken = False
+        self._mixin: type | None = None
+
+    def __repr__(self) -> str:
+        state = "taken" if self.taken else "not taken"
+        return f"<Snapshot {self.name!r} of {self.backend.describe()} scope={self.scope} {state}>"
+
+    def take(self) -> Snapshot:
+        """Record the database's current content under this name now, replacing an older snapshot."""
+        self.backend.take(self.name)
+        self.taken = True
+        return self
+
+    def ensure_taken(self) -> Snapshot:
+        """Take the snapshot unless this object already took it in this process."""
+        return self if self.taken else self.take()
+
+    def restore(self) -> None:
+        """Put the database back to this snapshot."""
+        self.backend.restore(self.name)
+
+    def drop(self) -> None:
+        """Delete the snapshot; the live database is untouched."""
+        self.backend.drop(self.name)
+        self.taken = False
+
+    def restore_at_end(self, scope: str | None = None, owner: object = None) -> str:
+        """Register a restore for the end of *scope* through the core scope machinery; return the scope used.
+
+        :param scope: ``"test"``, ``"class"``, ``"module"``, ``"run"``, or None for the current test (else
+            the current class inside ``setUpClass``).
+        :param owner: the test or class that owns a test or class scope; found automatically when None.
+        """
+        from testdata_kit import _scopes
+
+        return _scopes.register(self.restore, scope, owner, kind=f"snapshot {self.name!r}")
+
+    def __enter__(self) -> Snapshot:
+        return self.ensure_taken()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.restore()
+
+    def __call__(self, cls: _T) -> _T:
+        """Decorate a TestCase class: take the snapshot in setUpClass, restore it at the end of each scope."""
+        if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
+            raise TypeError("Can only decorate unittest.TestCase subclasses.")
+        original_class = cls.__dict__.get("setUpClass")
+        original_setup = cls.__dict__.get("setUp")
+        snapshot = self
+
+        @functools.wraps(cls.setUpClass)
+        def setUpClass(klass: type[unittest.TestCase]) -> None:
+            if original_class is not None:
+                original_class.__func__(klass)
+            else:
+                super(cls, klass).setUpClass()
+            snapshot._start_class(klass)
+
+        @functools.wraps(cls.setUp)
+        def setUp(test: unittest.TestCase) -> None:
+            snapshot._start_test(test)
+            if original_setup is not None:
+                original_setup(test)
+            else:
+                super(cls, test).setUp()
+
+        cls.setUpClass = classmethod(setUpClass)  # type: ignore[assignment]
+        cls.setUp = setUp  # type: ignore[method-assign]
+        return cls
+
+    @property
+    def mixin(self) -> type:
+        """The mixin class this object stands for when used as a base class."""
+        if self._mixin is None:
+            self._mixin = _make_mixin(self)
+        return self._mixin
+
+    def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type]:
+        return (self.mixin,)
+
+    def _start_class(self, cls: type) -> None:
+        self.ensure_taken()
+        if self.scope != "test":
+            self.restore_at_end(self.scope, cls)
+
+    def _start_test(self, test: unittest.TestCase) -> None:
+        if self.scope == "test":
+            # Registered before the user's setUp runs, so its writes are undone even when setUp fails.
+            self.restore_at_end("test", test)
+
+
+def _make_mixin(snapshot: Snapshot) -> type:
+    class SnapshotMixin:
+        """Takes the snapshot in setUpClass and restores it at the end of each scope."""
+
+        @classmethod
+        def setUpClass(cls) -> None:
+            super().setUpClass()  # type: ignore[misc]
+            snapshot._start_class(cls)
+
+        def setUp(self) -> None:
+            snapshot._start_test(self)  # type: ignore[arg-type]
+            super().setUp()  # type: ignore[misc]
+
+    SnapshotMixin.__qualname__ = SnapshotMixin.__name__ = f"SnapshotMixin_{snapshot.name}"
+    return SnapshotMixin
+

@@ -1,0 +1,223 @@
+"""Tests for SQLite snapshots: restore, persistence, the several uses of one Snapshot, other connections."""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+import tempfile
+import unittest
+
+from testdata_kit.db import DatabaseInUseError, Snapshot, UnknownSnapshotError
+from testdata_kit.db.sqlite import SQLiteBackend, snapshot
+
+
+def make_db(path: str, rows: int = 3, journal: str = "delete") -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA journal_mode={journal}")
+        conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)")
+        conn.executemany("INSERT INTO users (email) VALUES (?)", [(f"u{i}@example.com",) for i in range(rows)])
+    conn.close()
+
+
+def count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM users").fetchone()[0])
+
+
+class TempDbCase(unittest.TestCase):
+    journal = "delete"
+
+    def setUp(self) -> None:
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.path = os.path.join(tmp.name, "app.db")
+        make_db(self.path, journal=self.journal)
+        self.backend = SQLiteBackend(self.path, timeout=0.3)
+        self.addCleanup(self.backend.close)
+        # The connection the code under test would hold.
+        self.app = sqlite3.connect(self.path, isolation_level=None)
+        self.addCleanup(self.app.close)
+
+
+class BackendTests(TempDbCase):
+    def test_restore_undoes_inserts_deletes_and_schema_changes(self) -> None:
+        self.backend.take("baseline")
+        self.app.execute("DELETE FROM users WHERE id = 1")
+        self.app.execute("INSERT INTO users (email) VALUES ('x@example.com'), ('y@example.com')")
+        self.app.execute("CREATE TABLE extra (x)")
+        self.backend.restore("baseline")
+        self.assertEqual(count(self.app), 3)
+        self.assertEqual(self.app.execute("SELECT email FROM users WHERE id = 1").fetchone(), ("u0@example.com",))
+        tables = [r[0] for r in self.app.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        self.assertEqual(tables, ["users"])
+
+    def test_restore_twice_from_the_same_snapshot(self) -> None:
+        self.backend.take("baseline")
+        for _ in range(2):
+            self.app.execute("DELETE FROM users")
+            self.backend.restore("baseline")
+            self.assertEqual(count(self.app), 3)
+
+    def test_snapshot_is_written_next_to_the_database_and_found_by_another_process(self) -> None:
+        self.backend.take("nightly")
+        self.assertTrue(os.path.isfile(self.path + ".snapshots/nightly.sqlite3"))
+        self.app.execute("DELETE FROM users")
+        other = SQLiteBackend(self.path)
+        self.addCleanup(other.close)
+        self.assertEqual(other.names(), ["nightly"])
+        other.restore("nightly")
+        self.assertEqual(count(self.app), 3)
+
+    def test_drop_removes_memory_and_file_copies(self) -> None:
+        self.backend.take("gone")
+        self.backend.drop("gone")
+        self.assertEqual(self.backend.names(), [])
+        self.assertFalse(os.path.exists(self.path + ".snapshots/gone.sqlite3"))
+
+    def test_unknown_name_lists_known_and_leaves_database_alone(self) -> None:
+        self.backend.take("baseline")
+        self.app.execute("DELETE FROM users WHERE id = 3")
+        with self.assertRaises(UnknownSnapshotError) as ctx:
+            self.backend.restore("basline")
+        self.assertEqual(ctx.exception.known, ["baseline"])
+        self.assertEqual(count(self.app), 2)
+
+    def test_in_memory_connection_keeps_snapshots_in_memory_only(self) -> None:
+        conn = sqlite3.connect(":memory:")
+        self.addCleanup(conn.close)
+        conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)")
+        conn.commit()
+        backend = SQLiteBackend(conn)
+        backend.take("baseline")
+        conn.execute("INSERT INTO users (email) VALUES ('a@example.com')")
+        conn.commit()
+        backend.restore("baseline")
+        self.assertEqual(count(conn), 0)
+        backend.close()
+        # The backend does not close a connection it was given.
+        self.assertEqual(count(conn), 0)
+
+
+class OtherConnectionTests(TempDbCase):
+    """What the code under test sees, in rollback-journal mode."""
+
+    def test_idle_connection_sees_restored_content_on_next_read(self) -> None:
+        self.backend.take("baseline")
+        self.app.execute("DELETE FROM users")
+        self.assertEqual(count(self.app), 0)
+        self.backend.restore("baseline")
+        self.assertEqual(count(self.app), 3)
+
+    def test_open_read_transaction_blocks_restore_and_nothing_changes(self) -> None:
+        self.backend.take("baseline")
+        self.app.execute("DELETE FROM users WHERE id = 1")
+        self.app.execute("BEGIN")
+        count(self.app)
+        with self.assertRaises(DatabaseInUseError) as ctx:
+            self.backend.restore("baseline")
+        self.assertEqual(ctx.exception.database, self.path)
+        self.app.execute("ROLLBACK")
+        self.assertEqual(count(self.app), 2)
+
+    def test_open_transaction_on_the_given_connection_is_refused(self) -> None:
+        backend = SQLiteBackend(self.app)
+        backend.take("baseline")
+        self.app.execute("BEGIN")
+        self.app.execute("DELETE FROM users")
+        with self.assertRaises(DatabaseInUseError):
+            backend.restore("baseline")
+        self.app.execute("ROLLBACK")
+        backend.close()
+
+
+class WalConnectionTests(TempDbCase):
+    """What the code under test sees in WAL mode."""
+
+    journal = "wal"
+
+    def test_reader_keeps_old_view_until_its_transaction_ends(self) -> None:
+        self.backend.take("baseline")
+        self.app.execute("DELETE FROM users")
+        self.app.execute("BEGIN")
+        self.assertEqual(count(self.app), 0)
+        self.backend.restore("baseline")
+        self.assertEqual(count(self.app), 0)
+        self.app.execute("COMMIT")
+        self.assertEqual(count(self.app), 3)
+        self.assertEqual(self.app.execute("PRAGMA journal_mode").fetchone(), ("wal",))
+
+    def test_open_write_transaction_blocks_restore(self) -> None:
+        self.backend.take("baseline")
+        self.app.execute("BEGIN IMMEDIATE")
+        self.app.execute("DELETE FROM users")
+        with self.assertRaises(DatabaseInUseError):
+            self.backend.restore("baseline")
+        self.app.execute("COMMIT")
+        self.assertEqual(count(self.app), 0)
+
+
+class SeveralUsesTests(TempDbCase):
+    def test_context_manager_takes_then_restores(self) -> None:
+        snap = snapshot(self.backend, "ctx")
+        with snap:
+            self.app.execute("DELETE FROM users")
+        self.assertEqual(count(self.app), 3)
+        self.assertTrue(snap.taken)
+
+    def test_class_decorator_restores_after_each_test(self) -> None:
+        snap = snapshot(self.backend, "deco", scope="test")
+        app = self.app
+        seen: list[int] = []
+
+        @snap
+        class Inner(unittest.TestCase):
+            def setUp(self) -> None:
+                app.execute("INSERT INTO users (email) VALUES ('setup@example.com')")
+
+            def test_a(self) -> None:
+                seen.append(count(app))
+                app.execute("DELETE FROM users")
+
+            def test_b(self) -> None:
+                seen.append(count(app))
+
+        result = self._run(Inner)
+        self.assertTrue(result.wasSuccessful(), result.errors)
+        self.assertEqual(seen, [4, 4])
+        self.assertEqual(count(self.app), 3)
+
+    def test_mixin_with_class_scope_restores_once_after_the_class(self) -> None:
+        snap = snapshot(self.backend, "mixin", scope="class")
+        app = self.app
+        seen: list[int] = []
+
+        class Inner(snap, unittest.TestCase):  # type: ignore[misc]
+            def test_a(self) -> None:
+                app.execute("INSERT INTO users (email) VALUES ('a@example.com')")
+                seen.append(count(app))
+
+            def test_b(self) -> None:
+                app.execute("INSERT INTO users (email) VALUES ('b@example.com')")
+                seen.append(count(app))
+
+        result = self._run(Inner)
+        self.assertTrue(result.wasSuccessful(), result.errors)
+        self.assertEqual(seen, [4, 5])
+        self.assertEqual(count(self.app), 3)
+
+    def test_decorator_rejects_a_plain_class(self) -> None:
+        snap = snapshot(self.backend, "plain")
+        with self.assertRaisesRegex(TypeError, r"^Can only decorate unittest.TestCase subclasses\.$"):
+            snap(object)
+
+    def test_repr_names_snapshot_database_and_scope(self) -> None:
+        snap: Snapshot = snapshot(self.backend, "named", scope="module")
+        self.assertEqual(repr(snap), f"<Snapshot 'named' of SQLite database {self.path!r} scope=module not taken>")
+
+    def _run(self, case: type[unittest.TestCase]) -> unittest.TestResult:
+        suite = unittest.defaultTestLoader.loadTestsFromTestCase(case)
+        return unittest.TextTestRunner(stream=io.StringIO(), verbosity=0).run(suite)
+
+
+if __name__ == "__main__":
+    unittest.main()
