@@ -1,3 +1,49 @@
-"""testdata_kit: test data for unittest API suites that never collides and never leaks."""
+"""testdata_kit: test data for unittest API suites that never collides and never leaks.
+
+The core imports only the standard library. Integrations live in their own modules and are imported by path:
+``testdata_kit.http`` (requests), ``testdata_kit.fake`` (mimesis), ``testdata_kit.db`` (snapshots).
+"""
+
+from testdata_kit import unique
+from testdata_kit.case import DataTestCase, TestDataMixin, uses
+from testdata_kit.errors import (
+    AlreadyGone,
+    CleanupError,
+    DuplicateKindError,
+    FactoryProtocolError,
+    LeakError,
+    MissingExtraError,
+    NoScopeError,
+    TestDataError,
+    UnknownKindError,
+)
+from testdata_kit.ledger import summary
+from testdata_kit.resources import GONE, Factory, Registry, Resource, create, creates, default_registry, track
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "GONE",
+    "AlreadyGone",
+    "CleanupError",
+    "DataTestCase",
+    "DuplicateKindError",
+    "Factory",
+    "FactoryProtocolError",
+    "LeakError",
+    "MissingExtraError",
+    "NoScopeError",
+    "Registry",
+    "Resource",
+    "TestDataError",
+    "TestDataMixin",
+    "UnknownKindError",
+    "__version__",
+    "create",
+    "creates",
+    "default_registry",
+    "summary",
+    "track",
+    "unique",
+    "uses",
+]

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import secrets
-import string
 
 __all__ = ["RUN_ID_ENV", "RUN_SEED_ENV", "WORKER_ENV", "run_id", "run_seed", "worker_token"]
 
@@ -16,7 +13,7 @@ RUN_SEED_ENV = "TESTDATA_SEED"
 #: Worker name given by a parallel runner; falls back to pytest-xdist's, then the pid.
 WORKER_ENV = "TESTDATA_WORKER"
 
-_ALPHABET = string.digits + string.ascii_lowercase
+_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 _RUN_ID_LENGTH = 6
 
 _run_id: str | None = None
@@ -37,11 +34,17 @@ def base36(number: int) -> str:
 
 
 def random_token(length: int) -> str:
-    """Return *length* characters from ``secrets``: identity must never come from a seeded generator."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    """Return *length* base-36 characters from the OS's CSPRNG (what :mod:`secrets` uses).
+
+    Identity must never come from a seeded generator, or every run would repeat the same "unique" values.
+    """
+    # 8 random bits per character keep the modulo bias below 0.1%, irrelevant for uniqueness.
+    return "".join(_ALPHABET[byte % 36] for byte in os.urandom(length))
 
 
 def _digest_token(text: str, length: int) -> str:
+    import hashlib  # only for runs named from outside; keeps ``import testdata_kit`` light
+
     return base36(int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big"))[:length].rjust(length, "0")
 
 
@@ -97,8 +100,8 @@ def _default_seed() -> str:
     # xdist workers share the test-run uid, so they derive the same seed without talking to each other.
     shared = os.environ.get("PYTEST_XDIST_TESTRUNUID")
     if shared:
-        return str(int(hashlib.sha256(shared.encode()).hexdigest()[:8], 16))
-    return str(secrets.randbelow(10**8))
+        return str(int(_digest_token(shared, 6), 36) % 10**8)
+    return str(int.from_bytes(os.urandom(4), "big") % 10**8)
 
 
 def _reset_for_tests() -> None:

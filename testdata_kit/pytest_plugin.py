@@ -1,1 +1,78 @@
-"""pytest plugin: runs testdata_kit's module and run scopes, and prints the leak summary."""
+"""pytest plugin: runs unittest module cleanups and run-scoped cleanups, and prints the leak summary.
+
+pytest honours ``addCleanup`` and ``addClassCleanup`` but never runs ``addModuleCleanup`` callbacks
+(pytest-dev/pytest#14958), so module-scoped test data would leak. This plugin, registered through the
+``pytest11`` entry point, runs them when the last test of a module has been torn down. Under pytest-xdist
+each worker sends its accounting to the controller, which prints one summary for the whole session.
+"""
+
+from __future__ import annotations
+
+import unittest.case
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from testdata_kit import _scopes, ledger
+
+_totals: dict[str, Any] | None = None
+
+
+def _module_of(item: Any) -> Any:
+    return getattr(item, "module", None)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: Any, nextitem: Any) -> Generator[None, None, None]:
+    yield
+    if nextitem is None or _module_of(nextitem) is not _module_of(item):
+        # Raises the first failing module cleanup, after running all of them, just as unittest does;
+        # the ledger has already recorded every failed deletion for the summary.
+        unittest.case.doModuleCleanups()
+
+
+def pytest_sessionfinish(session: Any) -> None:
+    unittest.case.doModuleCleanups()
+    for error in _scopes.run_cleanups():
+        print(f"testdata_kit: run-scope cleanup failed: {error}")
+    books = ledger.current()
+    books.close()
+    _scopes.mark_finished()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["testdata_kit"] = books.as_dict()
+    else:
+        _add(books.as_dict())
+    if _totals and _totals["leaked"] and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    part = getattr(node, "workeroutput", {}).get("testdata_kit")
+    if part:
+        _add(part)
+
+
+def _add(part: dict[str, Any]) -> None:
+    global _totals
+    if _totals is None:
+        _totals = {"created": 0, "deleted": 0, "kept": [], "leaked": []}
+    for key in ("created", "deleted"):
+        _totals[key] += part[key]
+    _totals["kept"] += part["kept"]
+    _totals["leaked"] += part["leaked"]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _totals or not (_totals["created"] or _totals["leaked"]):
+        return
+    leaks = _totals["leaked"]
+    terminalreporter.write_line(
+        f"testdata_kit: created {_totals['created']}, deleted {_totals['deleted']}, leaked {len(leaks)}"
+        + (f", kept {len(_totals['kept'])}" if _totals["kept"] else "")
+    )
+    for leak in leaks:
+        terminalreporter.write_line(f"  leaked: {leak['resource']} in {leak['test']}: {leak['reason']}")
+    for text in _totals["kept"]:
+        terminalreporter.write_line(f"  kept (TESTDATA_KEEP=failed): {text}")

@@ -10,8 +10,8 @@ Every value embeds one *marker token*::
 
 From the value alone a sweeper can tell that a row is test data (the prefix), which run owns it (the run id,
 shared by every worker of a run), and how old it is (the creation second). The nonce mixes four characters
-from :mod:`secrets` with a per-process counter, so values never repeat inside a process and never come from a
-seeded generator; the worker token separates processes.
+from the OS's random source (as :mod:`secrets` does) with a per-process counter, so values never repeat
+inside a process and never come from a seeded generator; the worker token separates processes.
 
 With the default prefix a token is at most 36 characters (35 today; the time field grows by one character
 in 2059), an email at most 48, which fits the usual ``VARCHAR(64)`` columns.
@@ -19,14 +19,16 @@ in 2059), an email at most 48, which fits the usual ``VARCHAR(64)`` columns.
 
 from __future__ import annotations
 
-import datetime as _dt
 import itertools
 import os
 import re
 import time
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from testdata_kit import _run
+
+if TYPE_CHECKING:
+    import datetime as _dt
 
 __all__ = [
     "DEFAULT_PREFIX",
@@ -139,19 +141,35 @@ def filename(stem: str = "report", suffix: str = ".csv") -> str:
     return f"{stem}-{token()}{suffix}"
 
 
-@dataclass(frozen=True)
 class Marker:
-    """The parts of a marker token found inside a value."""
+    """The parts of a marker token found inside a value: prefix, creation time, run id, worker and nonce."""
 
-    prefix: str
-    created_at: _dt.datetime
-    run_id: str
-    worker: str
-    nonce: str
+    __slots__ = ("created_at", "nonce", "prefix", "run_id", "worker")
+
+    def __init__(self, prefix: str, created_at: _dt.datetime, run_id: str, worker: str, nonce: str) -> None:
+        self.prefix = prefix
+        self.created_at = created_at
+        self.run_id = run_id
+        self.worker = worker
+        self.nonce = nonce
+
+    def __repr__(self) -> str:
+        return (
+            f"Marker(prefix={self.prefix!r}, created_at={self.created_at.isoformat()!r}, "
+            f"run_id={self.run_id!r}, worker={self.worker!r}, nonce={self.nonce!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Marker) and self.token == other.token
+
+    def __hash__(self) -> int:
+        return hash(self.token)
 
     def age(self, now: _dt.datetime | None = None) -> _dt.timedelta:
         """Return how long ago the value was made (``now`` defaults to the current UTC time)."""
-        return (now or _dt.datetime.now(_dt.timezone.utc)) - self.created_at
+        import datetime
+
+        return (now or datetime.datetime.now(datetime.timezone.utc)) - self.created_at
 
     @property
     def token(self) -> str:
@@ -187,7 +205,9 @@ def parse(value: str, prefix: str | None = None) -> Marker | None:
     for match in _pattern(wanted).finditer(value):
         seconds = int(match["stamp"], 36)
         if _EARLIEST <= seconds <= _LATEST:
-            created = _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc)
+            import datetime  # parsing is for sweepers; creating values must stay import-light
+
+            created = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
             return Marker(wanted, created, match["run"], match["worker"], match["nonce"])
     return None
 

@@ -1,0 +1,176 @@
+"""Where cleanups go: the running test, its class, its module, or the end of the run."""
+
+from __future__ import annotations
+
+import atexit
+import sys
+import unittest
+from collections.abc import Callable
+from typing import Any
+
+from testdata_kit import ledger
+from testdata_kit.errors import NoScopeError
+
+__all__ = ["SCOPES", "current_class", "current_test", "finish_run", "register"]
+
+SCOPES = ("test", "class", "module", "run")
+
+# A stack rather than a single slot: a test may run another test (unittest's own tests do, and so do ours).
+_tests: list[unittest.TestCase] = []
+_classes: list[type] = []
+_run_cleanups: list[Callable[[], object]] = []
+_finish_installed = False
+_run_finished = False
+
+
+def current_test() -> unittest.TestCase | None:
+    """Return the DataTestCase test running now, or ``None`` outside a test."""
+    return _tests[-1] if _tests else None
+
+
+def current_class() -> type | None:
+    """Return the class whose ``setUpClass`` or ``tearDownClass`` is running now, if any."""
+    return _classes[-1] if _classes else None
+
+
+def push_test(test: unittest.TestCase) -> None:
+    _tests.append(test)
+
+
+def pop_test(test: unittest.TestCase) -> None:
+    if _tests and _tests[-1] is test:
+        _tests.pop()
+
+
+def push_class(cls: type) -> None:
+    _classes.append(cls)
+
+
+def pop_class(cls: type) -> None:
+    if _classes and _classes[-1] is cls:
+        _classes.pop()
+
+
+def resolve(scope: str | None, owner: Any, kind: str) -> tuple[str, Any]:
+    """Return the scope and the object that owns the cleanup (a test, a class, or None)."""
+    if scope is None:
+        if owner is not None:
+            scope = "class" if isinstance(owner, type) else "test"
+        elif _tests:
+            return "test", _tests[-1]
+        elif _classes:
+            return "class", _classes[-1]
+        else:
+            raise NoScopeError(kind)
+    if scope == "test":
+        test = owner if owner is not None else current_test()
+        if test is None or isinstance(test, type):
+            raise NoScopeError(kind)
+        return scope, test
+    if scope == "class":
+        cls = owner if owner is not None else current_class()
+        if cls is None and _tests:
+            cls = type(_tests[-1])
+        if isinstance(cls, unittest.TestCase):
+            cls = type(cls)
+        if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
+            raise ValueError(
+                f"scope='class' needs a TestCase class to own the cleanup, got {cls!r}. "
+                f"Call cls.create(...) in setUpClass, or pass owner=YourTestCase."
+            )
+        return scope, cls
+    if scope in ("module", "run"):
+        return scope, None
+    raise ValueError(f"Unknown scope {scope!r}. Choose one of: {', '.join(repr(s) for s in SCOPES)}.")
+
+
+def register(cleanup: Callable[[], object], scope: str | None = None, owner: Any = None, kind: str = "cleanup") -> str:
+    """Run *cleanup* at the end of *scope* and return the scope used.
+
+    Same as unittest's ``addCleanup``/``addClassCleanup``/``addModuleCleanup``, except that the owner is found
+    from context when omitted, and that ``'run'`` cleanups run once at the end of the process (under pytest, at
+    the end of the session). All scopes are last-in, first-out, interleaved with the user's own cleanups.
+
+    :param scope: ``'test'``, ``'class'``, ``'module'``, ``'run'``, or ``None`` for the innermost one running.
+    :param owner: the test (or TestCase class) that owns the cleanup, when not the one running now.
+    :param kind: named in the error raised when no scope can own the cleanup.
+    """
+    scope, holder = resolve(scope, owner, kind)
+    if scope == "test":
+        holder.addCleanup(cleanup)
+    elif scope == "class":
+        holder.addClassCleanup(cleanup)
+    elif scope == "module":
+        unittest.addModuleCleanup(cleanup)
+    else:
+        _install_finish()
+        _run_cleanups.append(cleanup)
+    return scope
+
+
+def _install_finish() -> None:
+    global _finish_installed
+    if _finish_installed:
+        return
+    _finish_installed = True
+    atexit.register(finish_run)
+    # Worker processes of multiprocessing leave through os._exit and never run atexit handlers; their own
+    # finalizers do run. Only consult multiprocessing when the program already imported it.
+    mp = sys.modules.get("multiprocessing")
+    if mp is not None and mp.parent_process() is not None:
+        from multiprocessing import util
+
+        util.Finalize(None, finish_run, exitpriority=100)
+        # Pool.terminate() (used by unittest-parallel when its pool closes) ends workers with SIGTERM.
+        # Run the cleanups first; the parent joins the worker, so they finish before the run ends.
+        import signal
+
+        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+            try:
+                signal.signal(signal.SIGTERM, _finish_on_sigterm)
+            except ValueError:  # not the main thread: the Finalize above still covers a normal exit
+                pass
+
+
+def _finish_on_sigterm(signum: int, frame: Any) -> None:
+    import os
+
+    finish_run()
+    sys.stderr.flush()
+    os._exit(128 + signum)
+
+
+def run_cleanups() -> list[BaseException]:
+    """Run the pending run-scope cleanups, newest first, and return the errors they raised."""
+    errors: list[BaseException] = []
+    while _run_cleanups:
+        cleanup = _run_cleanups.pop()
+        try:
+            cleanup()
+        except Exception as error:  # every cleanup gets its turn; the ledger already names the resource
+            errors.append(error)
+    return errors
+
+
+def finish_run(stream: Any = None) -> None:
+    """End the run in this process: run-scope cleanups, then the leak report. Safe to call more than once."""
+    global _run_finished
+    if _run_finished:
+        return
+    _run_finished = True
+    for error in run_cleanups():
+        print(f"testdata_kit: run-scope cleanup failed: {error}", file=stream or sys.stderr)
+    books = ledger.current()
+    books.close()
+    books.write_report(stream)
+
+
+def mark_finished() -> None:
+    """Record that a host (the pytest plugin) already ended the run, so that atexit prints nothing twice."""
+    global _run_finished
+    _run_finished = True
+
+
+def note_usage() -> None:
+    """Make sure the end-of-run report is printed, even when no run-scope cleanup was registered."""
+    _install_finish()

@@ -1,0 +1,51 @@
+"""Command line: ``python -m testdata_kit COMMAND``, one subcommand per tool, each in its own module."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+__all__ = ["COMMANDS", "main"]
+
+#: name -> (module whose ``main(argv) -> int`` runs it, one-line help). Modules load only when used, so
+#: ``--help`` stays fast and a missing optional dependency only affects its own command.
+COMMANDS: dict[str, tuple[str, str]] = {}
+
+_USAGE = """usage: python -m testdata_kit COMMAND [ARGS...]
+
+Test data tools for unittest suites.
+
+commands:
+{commands}
+
+Run 'python -m testdata_kit COMMAND --help' for the options of one command.
+"""
+
+
+def _usage() -> str:
+    width = max((len(name) for name in COMMANDS), default=0)
+    lines = [f"  {name.ljust(width)}  {text}" for name, (_, text) in COMMANDS.items()]
+    return _USAGE.format(commands="\n".join(lines) or "  (none)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand and return its exit code (2 for a usage error, as argparse does)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(_usage(), end="")
+        return 0 if args else 2
+    if args[0] == "--version":
+        from testdata_kit import __version__
+
+        print(f"testdata_kit {__version__}")
+        return 0
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        print(
+            f"python -m testdata_kit: unknown command {name!r}. Choose one of: {', '.join(COMMANDS)}.",
+            file=sys.stderr,
+        )
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    return int(module.main(rest))

@@ -1,0 +1,188 @@
+"""Leak accounting: every created resource ends deleted, deliberately kept, or reported as leaked."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+__all__ = ["REPORT_ENV", "Ledger", "Leak", "current", "isolated", "read_reports", "summary"]
+
+#: When set, the end-of-run accounting is appended to this file as one JSON line per process.
+REPORT_ENV = "TESTDATA_REPORT"
+
+
+class Leak:
+    """One resource that was neither deleted nor kept, with the reason."""
+
+    __slots__ = ("kind", "reason", "test_id", "text")
+
+    def __init__(self, kind: str, test_id: str, text: str, reason: str) -> None:
+        self.kind = kind
+        self.test_id = test_id
+        self.text = text
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"<Leak {self.text} ({self.reason})>"
+
+    __str__ = __repr__
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "test": self.test_id, "resource": self.text, "reason": self.reason}
+
+
+class Ledger:
+    """Counts of created, deleted, kept and leaked resources for one process.
+
+    Live resources are held until they are released, so that anything still alive at the end of the run
+    is reported as leaked too. This is **not** thread-safe for concurrent creation; concurrent *deletion*
+    (scenario teardown) only touches counters under the GIL.
+    """
+
+    def __init__(self) -> None:
+        self.created = 0
+        self.deleted = 0
+        self.kept: list[str] = []
+        self.leaks: list[Leak] = []
+        self.live: dict[int, Any] = {}
+        self.by_kind: dict[str, list[int]] = {}
+        #: Objects with ``on_create(resource)`` / ``on_release(resource, outcome)`` (the journal is one).
+        self.observers: list[Any] = []
+
+    def _kind(self, kind: str) -> list[int]:
+        counts = self.by_kind.get(kind)
+        if counts is None:
+            counts = self.by_kind[kind] = [0, 0, 0, 0]  # created, deleted, kept, leaked
+        return counts
+
+    def add(self, resource: Any) -> None:
+        """Record a freshly created resource."""
+        self.created += 1
+        self._kind(resource.kind)[0] += 1
+        self.live[id(resource)] = resource
+        for observer in self.observers:
+            observer.on_create(resource)
+
+    def _settle(self, resource: Any, outcome: str) -> None:
+        self.live.pop(id(resource), None)
+        for observer in self.observers:
+            observer.on_release(resource, outcome)
+
+    def mark_deleted(self, resource: Any) -> None:
+        self.deleted += 1
+        self._kind(resource.kind)[1] += 1
+        self._settle(resource, "deleted")
+
+    def mark_kept(self, resource: Any) -> None:
+        self.kept.append(repr(resource))
+        self._kind(resource.kind)[2] += 1
+        self._settle(resource, "kept")
+
+    def mark_leaked(self, resource: Any, reason: str) -> None:
+        self.leaks.append(Leak(resource.kind, resource.test_id, repr(resource), reason))
+        self._kind(resource.kind)[3] += 1
+        self._settle(resource, "leaked")
+
+    def still_live(self) -> list[Any]:
+        """Resources created and not yet released, oldest first."""
+        return list(self.live.values())
+
+    def close(self) -> None:
+        """Report every still-live resource as leaked: the process is ending and nothing will delete them."""
+        for resource in self.still_live():
+            self.mark_leaked(resource, "still alive at the end of the run")
+
+    @property
+    def leaked(self) -> int:
+        return len(self.leaks)
+
+    def summary(self) -> str:
+        """Return the one-line summary, e.g. ``created 12, deleted 12, leaked 0``."""
+        line = f"created {self.created}, deleted {self.deleted}, leaked {self.leaked}"
+        if self.kept:
+            line += f", kept {len(self.kept)}"
+        return line
+
+    def report_lines(self) -> list[str]:
+        """Return the summary line followed by one line per leak and per kept resource."""
+        lines = [f"testdata_kit: {self.summary()}"]
+        lines += [f"  leaked: {leak.text} in {leak.test_id}: {leak.reason}" for leak in self.leaks]
+        lines += [f"  kept (TESTDATA_KEEP=failed): {text}" for text in self.kept]
+        return lines
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "created": self.created,
+            "deleted": self.deleted,
+            "kept": list(self.kept),
+            "leaked": [leak.as_dict() for leak in self.leaks],
+            "by_kind": {
+                kind: dict(zip(("created", "deleted", "kept", "leaked"), counts))
+                for kind, counts in self.by_kind.items()
+            },
+        }
+
+    def write_report(self, stream: TextIO | None = None) -> None:
+        """Print the report (when anything was tracked) and append it to ``$TESTDATA_REPORT`` if set."""
+        if not self.created and not self.leaks:
+            return
+        print("\n".join(self.report_lines()), file=stream or sys.stderr, flush=True)
+        path = os.environ.get(REPORT_ENV)
+        if path:
+            import json
+
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(self.as_dict()) + "\n")
+
+
+_current = Ledger()
+
+
+def current() -> Ledger:
+    """Return the ledger in use by this process."""
+    return _current
+
+
+def summary() -> str:
+    """Return the one-line summary of this process so far."""
+    return _current.summary()
+
+
+@contextmanager
+def isolated() -> Iterator[Ledger]:
+    """Swap in a fresh ledger for the duration of the block (for testing testdata_kit-based tools)."""
+    global _current
+    saved, _current = _current, Ledger()
+    try:
+        yield _current
+    finally:
+        _current = saved
+
+
+def read_reports(path: str | os.PathLike[str], on_error: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Sum the JSON lines that processes appended to a ``TESTDATA_REPORT`` file."""
+    import json
+
+    total: dict[str, Any] = {"created": 0, "deleted": 0, "kept": [], "leaked": [], "by_kind": {}, "processes": 0}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                part = json.loads(line)
+            except ValueError:
+                if on_error:
+                    on_error(line)
+                continue
+            total["processes"] += 1
+            total["created"] += part["created"]
+            total["deleted"] += part["deleted"]
+            total["kept"] += part["kept"]
+            total["leaked"] += part["leaked"]
+            for kind, counts in part["by_kind"].items():
+                into = total["by_kind"].setdefault(kind, dict.fromkeys(counts, 0))
+                for key, value in counts.items():
+                    into[key] += value
+    return total

@@ -1,0 +1,334 @@
+"""The resource model: kinds declared with ``@creates``, tracked resources, and their release."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from testdata_kit import _scopes, ledger
+from testdata_kit.errors import (
+    AlreadyGone,
+    CleanupError,
+    DuplicateKindError,
+    FactoryProtocolError,
+    UnknownKindError,
+)
+
+__all__ = ["GONE", "KEEP_ENV", "Factory", "Registry", "Resource", "create", "creates", "default_registry", "track"]
+
+#: ``TESTDATA_KEEP=failed`` keeps the data of failing tests for debugging.
+KEEP_ENV = "TESTDATA_KEEP"
+
+
+class _Gone:
+    def __repr__(self) -> str:
+        return "GONE"
+
+
+#: A deleter may return this to say the resource was already gone; that counts as a successful delete.
+GONE: Any = _Gone()
+
+_LIVE, _DELETED, _KEPT, _LEAKED = range(4)
+
+
+class Resource:
+    """One created thing, its deleter, and the test that owns it."""
+
+    __slots__ = ("_delete", "_gone", "kind", "owner", "scope", "state", "value")
+
+    def __init__(
+        self, kind: str, value: Any, delete: Callable[[], object], owner: Any = None,
+        gone: tuple[type[BaseException], ...] = (), scope: str = "test",
+    ) -> None:
+        self.kind = kind
+        self.value = value
+        self._delete = delete
+        self._gone = gone
+        self.owner = owner
+        self.scope = scope
+        self.state = _LIVE
+
+    @property
+    def test_id(self) -> str:
+        """The id of the owning test, the owning class's name, or the scope (``module``/``run``)."""
+        owner = self.owner
+        if owner is None:
+            return f"<{self.scope}>"
+        if isinstance(owner, type):
+            return f"{owner.__module__}.{owner.__qualname__}"
+        return str(owner.id()) if hasattr(owner, "id") else repr(owner)
+
+    @property
+    def ident(self) -> Any:
+        """The resource's id when its value is a mapping or object with one, else ``None``."""
+        value = self.value
+        if isinstance(value, dict):
+            return value.get("id")
+        return getattr(value, "id", None)
+
+    def __repr__(self) -> str:
+        ident = self.ident
+        shown = f"id={ident!r}" if ident is not None else _short(self.value)
+        where = self.test_id.rpartition(".")[2] if self.owner is not None else self.test_id
+        return f"<Resource {self.kind} {shown} test={where}>"
+
+    @property
+    def alive(self) -> bool:
+        return self.state == _LIVE
+
+    def release(self) -> None:
+        """Delete the resource once; a failure is recorded as a leak and raised as :class:`CleanupError`."""
+        if self.state != _LIVE:
+            return
+        books = ledger.current()
+        if _keep(self.owner):
+            self.state = _KEPT
+            books.mark_kept(self)
+            print(f"testdata_kit: kept {self!r} of failed test {self.test_id}", file=sys.stderr)
+            return
+        try:
+            self._delete()
+        except (AlreadyGone, *self._gone):
+            pass
+        except Exception as error:
+            self.state = _LEAKED
+            books.mark_leaked(self, f"{type(error).__name__}: {error}")
+            raise CleanupError(self, error) from error
+        self.state = _DELETED
+        books.mark_deleted(self)
+
+
+def _is_generator_function(func: Any) -> bool:
+    # inspect.isgeneratorfunction without importing inspect, which would double ``import testdata_kit``'s time.
+    func = getattr(func, "__func__", func)
+    while isinstance(func, functools.partial):
+        func = func.func
+    code = getattr(func, "__code__", None)
+    return code is not None and bool(code.co_flags & 0x20)  # CO_GENERATOR
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _keep(owner: Any) -> bool:
+    if owner is None or os.environ.get(KEEP_ENV, "").lower() != "failed":
+        return False
+    failed = getattr(owner, "_testdata_failed", None)
+    if failed is None:
+        outcome = getattr(owner, "_outcome", None)
+        failed = outcome is not None and not outcome.success
+    return bool(failed)
+
+
+class Registry:
+    """A name-to-kind map. A second declaration of one kind is an error unless ``replace=True``.
+
+    Last-wins would let two modules that both declare ``user`` silently fight over which one a test gets,
+    depending on import order; an error names both places instead.
+    """
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, Factory] = {}
+
+    def add(self, factory: Factory, replace: bool = False) -> None:
+        existing = self._kinds.get(factory.kind)
+        if existing is not None and not replace:
+            raise DuplicateKindError(factory.kind, existing.func, factory.func)
+        self._kinds[factory.kind] = factory
+
+    def get(self, kind: str) -> Factory:
+        try:
+            return self._kinds[kind]
+        except KeyError:
+            raise UnknownKindError(kind, sorted(self._kinds)) from None
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._kinds
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._kinds))
+
+    def kinds(self) -> list[str]:
+        return sorted(self._kinds)
+
+    def check(self) -> None:
+        """Raise :class:`UnknownKindError` for the first ``needs=`` entry that names no declared kind."""
+        for factory in self._kinds.values():
+            factory.check_needs()
+
+    def remove(self, kind: str) -> None:
+        self._kinds.pop(kind, None)
+
+
+default_registry = Registry()
+
+
+class Factory:
+    """A declared kind: calling it creates the resource and registers its deletion in the current scope."""
+
+    def __init__(
+        self, kind: str, func: Callable[..., Any], *, needs: tuple[str, ...], delete: Callable[[Any], object] | None,
+        gone: tuple[type[BaseException], ...], registry: Registry,
+    ) -> None:
+        self.kind = kind
+        self.func = func
+        self.needs = needs
+        self.delete = delete
+        self.gone = gone
+        self.registry = registry
+        self.is_generator = _is_generator_function(func)
+        self._needs_checked = not needs
+        functools.update_wrapper(self, func)
+
+    def __repr__(self) -> str:
+        form = "generator" if self.is_generator else "delete=" + getattr(self.delete, "__name__", repr(self.delete))
+        needs = f" needs={list(self.needs)}" if self.needs else ""
+        return f"<Factory {self.kind} ({form}){needs}>"
+
+    def check_needs(self) -> None:
+        for need in self.needs:
+            if need not in self.registry:
+                raise UnknownKindError(need, self.registry.kinds()) from None
+        self._needs_checked = True
+
+    def make(self, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[], object]]:
+        """Create the resource without tracking it; return it and the zero-argument call that deletes it."""
+        if not self._needs_checked:
+            self.check_needs()
+        if not self.is_generator:
+            value = self.func(*args, **kwargs)
+            delete = self.delete
+            return value, functools.partial(delete, value)  # type: ignore[arg-type]
+        generator = self.func(*args, **kwargs)
+        try:
+            value = next(generator)
+        except StopIteration:
+            raise FactoryProtocolError(
+                f"Generator factory {self.kind!r} ({_where(self.func)}) returned without yielding. "
+                f"Yield the created resource exactly once, and delete it after the yield."
+            ) from None
+        return value, functools.partial(_finish_generator, self.kind, self.func, generator)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Create the resource in the running test (or the class, inside ``setUpClass``) and return it."""
+        return self.create_in(None, None, args, kwargs)
+
+    def in_scope(self, scope: str, owner: Any = None) -> Callable[..., Any]:
+        """Return a callable that creates in *scope*: ``user.in_scope("module")(name="Ref")``."""
+        return lambda *args, **kwargs: self.create_in(scope, owner, args, kwargs)
+
+    def create_in(self, scope: str | None, owner: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        # Resolve the scope first: a resource nobody could delete must not be created at all.
+        scope, holder = _scopes.resolve(scope, owner, self.kind)
+        value, delete = self.make(*args, **kwargs)
+        _track(self.kind, value, delete, scope, holder, self.gone)
+        return value
+
+
+def _finish_generator(kind: str, func: Callable[..., Any], generator: Any) -> None:
+    try:
+        next(generator)
+    except StopIteration:
+        return
+    generator.close()
+    raise FactoryProtocolError(
+        f"Generator factory {kind!r} ({_where(func)}) yielded more than once. Yield the created resource "
+        f"exactly once; put the deletion after that single yield."
+    )
+
+
+def _where(func: Callable[..., Any]) -> str:
+    code = getattr(func, "__code__", None)
+    name = getattr(func, "__qualname__", repr(func))
+    return f"{name} at {code.co_filename}:{code.co_firstlineno}" if code else name
+
+
+def creates(
+    kind: str, *, needs: Iterable[str] = (), delete: Callable[[Any], object] | None = None,
+    gone: Iterable[type[BaseException]] = (), registry: Registry | None = None, replace: bool = False,
+) -> Callable[[Callable[..., Any]], Factory]:
+    """Declare how a kind of resource is created and deleted.
+
+    Decorate either a generator that creates, yields the resource once, then deletes it; or a plain function
+    that returns the resource, together with ``delete=``, a callable that receives that resource.
+
+    :param kind: the name tests use, as in ``self.create("user")``.
+    :param needs: kinds this one depends on; scenarios fill them in (checked on first use).
+    :param delete: deleter for the plain-function form.
+    :param gone: exception types the deleter raises when the resource no longer exists; they count as deleted.
+    :param registry: where to declare the kind (default: :data:`default_registry`).
+    :param replace: allow redeclaring an existing kind; otherwise a duplicate is a :class:`DuplicateKindError`.
+    """
+    if not isinstance(kind, str) or not kind:
+        raise FactoryProtocolError(
+            f"@creates needs a kind name such as @creates('user'), got {kind!r}. Did you write @creates "
+            f"without parentheses?"
+        )
+    needs = tuple(needs)
+    gone = tuple(gone)
+
+    def decorate(func: Callable[..., Any]) -> Factory:
+        if not callable(func):
+            raise FactoryProtocolError(
+                f"@creates({kind!r}) must decorate a function or generator, got {func!r} "
+                f"(of type {type(func).__name__})."
+            )
+        is_generator = _is_generator_function(func)
+        if is_generator and delete is not None:
+            raise FactoryProtocolError(
+                f"@creates({kind!r}) got both a generator and delete=. A generator deletes after its yield; "
+                f"drop delete=, or make {_where(func)} a plain function that returns the resource."
+            )
+        if not is_generator and delete is None:
+            raise FactoryProtocolError(
+                f"@creates({kind!r}) on the plain function {_where(func)} needs delete=, the callable that "
+                f"removes what it returns. Or make it a generator: create, yield the resource, then delete."
+            )
+        if delete is not None and not callable(delete):
+            raise FactoryProtocolError(f"delete= of @creates({kind!r}) must be callable, got {delete!r}.")
+        factory = Factory(kind, func, needs=needs, delete=delete, gone=gone, registry=registry or default_registry)
+        factory.registry.add(factory, replace=replace)
+        return factory
+
+    return decorate
+
+
+def _track(
+    kind: str, value: Any, delete: Callable[[], object], scope: str, holder: Any,
+    gone: tuple[type[BaseException], ...] = (),
+) -> Resource:
+    resource = Resource(kind, value, delete, holder, gone, scope)
+    ledger.current().add(resource)
+    _scopes.register(resource.release, scope, holder, kind)
+    return resource
+
+
+def track(
+    kind: str, value: Any, delete: Callable[[], object], *, scope: str | None = None, owner: Any = None,
+    gone: Iterable[type[BaseException]] = (),
+) -> Resource:
+    """Record something already created, and register *delete* (no arguments) at the end of *scope*.
+
+    This is how integrations such as HTTP collections join the accounting without a ``@creates`` kind.
+    """
+    scope, holder = _scopes.resolve(scope, owner, kind)
+    return _track(kind, value, delete, scope, holder, tuple(gone))
+
+
+def create(
+    kind: str | Factory, /, *args: Any, scope: str | None = None, owner: Any = None,
+    registry: Registry | None = None, **overrides: Any,
+) -> Any:
+    """Create a resource of *kind* (a name or a :class:`Factory`) in *scope* and return it.
+
+    Same as calling the factory, except that the kind may be named and the scope given explicitly, which is
+    what module- and run-scoped data need (``create("tenant", scope="run")``). Overrides named ``scope``,
+    ``owner`` or ``registry`` cannot pass through here; use ``factory.in_scope(scope)(...)`` for those.
+    """
+    factory = kind if isinstance(kind, Factory) else (registry or default_registry).get(kind)
+    return factory.create_in(scope, owner, args, overrides)
