@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import sys
 import unittest
 from collections.abc import Callable
@@ -126,10 +127,9 @@ def _install_finish() -> None:
         import signal
 
         if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-            try:
+            # Outside the main thread signal() raises ValueError; the Finalize above still covers a normal exit.
+            with contextlib.suppress(ValueError):
                 signal.signal(signal.SIGTERM, _finish_on_sigterm)
-            except ValueError:  # not the main thread: the Finalize above still covers a normal exit
-                pass
 
 
 def _finish_on_sigterm(signum: int, frame: Any) -> None:

@@ -75,7 +75,7 @@ class TestDataMixin:
         return super().doCleanups()  # type: ignore[misc]
 
     @_TestOrClassMethod
-    def create(self_or_cls: Any, kind: str | Factory, /, *args: Any, **overrides: Any) -> Any:  # noqa: N805
+    def create(self_or_cls: Any, kind: str | Factory, /, *args: Any, **overrides: Any) -> Any:
         """Create a resource of *kind* owned by this test (``self.create``) or class (``cls.create``).
 
         :param kind: a kind name declared with ``@creates`` or the factory itself.
@@ -85,7 +85,7 @@ class TestDataMixin:
         scope = "class" if isinstance(self_or_cls, type) else "test"
         return factory.create_in(scope, self_or_cls, args, overrides)
 
-    def assertNoLeaks(self) -> None:  # noqa: N802 - unittest naming
+    def assertNoLeaks(self) -> None:
         """Fail if any deletion in this process failed so far, listing each leaked resource."""
         leaks = ledger.current().leaks
         if leaks:

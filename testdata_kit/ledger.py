@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-__all__ = ["REPORT_ENV", "Ledger", "Leak", "current", "isolated", "read_reports", "summary"]
+__all__ = ["REPORT_ENV", "Leak", "Ledger", "current", "isolated", "read_reports", "summary"]
 
 #: When set, the end-of-run accounting is appended to this file as one JSON line per process.
 REPORT_ENV = "TESTDATA_REPORT"
@@ -121,7 +121,7 @@ class Ledger:
             "kept": list(self.kept),
             "leaked": [leak.as_dict() for leak in self.leaks],
             "by_kind": {
-                kind: dict(zip(("created", "deleted", "kept", "leaked"), counts))
+                kind: dict(zip(("created", "deleted", "kept", "leaked"), counts, strict=False))
                 for kind, counts in self.by_kind.items()
             },
         }

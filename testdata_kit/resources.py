@@ -91,7 +91,7 @@ class Resource:
             return
         try:
             self._delete()
-        except (AlreadyGone, *self._gone):
+        except (AlreadyGone, *self._gone):  # type: ignore[misc]
             pass
         except Exception as error:
             self.state = _LEAKED
@@ -202,8 +202,8 @@ class Factory:
             self.check_needs()
         if not self.is_generator:
             value = self.func(*args, **kwargs)
-            delete = self.delete
-            return value, functools.partial(delete, value)  # type: ignore[arg-type]
+            assert self.delete is not None  # @creates refuses a plain function without delete=
+            return value, functools.partial(self.delete, value)
         generator = self.func(*args, **kwargs)
         try:
             value = next(generator)

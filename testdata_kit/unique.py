@@ -35,6 +35,7 @@ __all__ = [
     "RESERVED_DOMAINS",
     "Marker",
     "configure",
+    "current_prefix",
     "email",
     "filename",
     "id",
@@ -42,7 +43,6 @@ __all__ = [
     "is_test_value",
     "name",
     "parse",
-    "current_prefix",
     "tenant",
     "token",
 ]
@@ -101,7 +101,7 @@ def token() -> str:
     return f"{current_prefix()}{_run.base36(int(time.time()))}-{_run.run_id()}-{_run.worker_token()}-{nonce}"
 
 
-def id() -> str:  # noqa: A001 - reads as unique.id(), the way users call it
+def id() -> str:
     """Return a unique string identifier (a bare marker token)."""
     return token()
 

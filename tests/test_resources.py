@@ -274,7 +274,7 @@ class CreatesTests(unittest.TestCase):
 
     def test_create_outside_a_test_without_scope_refuses_before_creating(self):
         log: list[str] = []
-        kinds, f = make_kinds(log)
+        _kinds, f = make_kinds(log)
         with self.assertRaises(NoScopeError):
             f["user"]()
         self.assertEqual(log, [], "nothing was created that nobody would delete")
