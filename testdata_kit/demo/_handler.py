@@ -1,0 +1,289 @@
+"""HTTP side of the demo API: routing, JSON in and out, injected latency and failures, connection tracking."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from testdata_kit.demo._schema import COLLECTIONS, DemoApiError, collection_named, parse_list_query, parse_timestamp
+from testdata_kit.demo._store import Store
+
+__all__ = ["DemoHttpServer", "Response", "Settings", "dispatch"]
+
+_MAX_BODY = 1 << 20
+_TENANT_HEADER = "X-Tenant-ID"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Behaviour switches of one server: injected latency and failures, and request logging."""
+
+    latency_ms: float = 0.0
+    fail_rate: float = 0.0
+    fail_methods: frozenset[str] | None = None
+    seed: int | None = None
+    verbose: bool = False
+
+
+@dataclass
+class Response:
+    """Status, JSON payload (``None`` for no body) and extra headers of one answer."""
+
+    status: int
+    payload: Any = None
+    headers: Mapping[str, str] | None = None
+
+
+def dispatch(store: Store, method: str, target: str, raw_body: bytes, tenant_header: str | None) -> Response:
+    """Route one request to the store and return the answer; raises :class:`DemoApiError` for 4xx answers."""
+    url = urlsplit(target)
+    segments = [s for s in url.path.split("/") if s]
+    query = parse_qs(url.query, keep_blank_values=True)
+    if segments[:1] == ["_admin"]:
+        return _admin(store, method, segments[1:], raw_body)
+    tenant = _tenant_from_header(tenant_header)
+    base = ""
+    if len(segments) >= 3 and segments[0] == "tenants" and segments[2] in COLLECTIONS:
+        path_tenant = _row_id("tenants", segments[1])
+        if tenant is not None and tenant != path_tenant:
+            raise DemoApiError(
+                400, f"{_TENANT_HEADER}: {tenant} contradicts the path's tenant {path_tenant}; send only one"
+            )
+        if not COLLECTIONS[segments[2]].tenanted:
+            raise DemoApiError(404, f"No route for {url.path}: tenants do not nest")
+        tenant, base, segments = path_tenant, f"/tenants/{path_tenant}", segments[2:]
+    if not segments:
+        _allow(method, url.path, "GET")
+        return Response(200, {"collections": list(COLLECTIONS), "admin": [f"/_admin/{n}" for n in _ADMIN]})
+    name = collection_named(segments[0]).name
+    if len(segments) == 1:
+        if _allow(method, url.path, "GET", "POST") == "POST":
+            row = store.create(name, _json(raw_body), tenant)
+            return Response(201, row, {"Location": f"{base}/{name}/{row['id']}"})
+        page = parse_list_query(COLLECTIONS[name], query)
+        items, total = store.list_rows(name, page, tenant)
+        following = None
+        if page.offset + len(items) < total:
+            params = {key: values[0] for key, values in query.items()}
+            params.update(limit=str(page.limit), offset=str(page.offset + page.limit))
+            following = f"{base}/{name}?{urlencode(params)}"
+        return Response(
+            200, {"items": items, "total": total, "limit": page.limit, "offset": page.offset, "next": following}
+        )
+    if len(segments) == 2:
+        row_id = _row_id(name, segments[1])
+        verb = _allow(method, url.path, "GET", "PATCH", "DELETE")
+        if verb == "GET":
+            return Response(200, store.get(name, row_id, tenant))
+        if verb == "PATCH":
+            return Response(200, store.update(name, row_id, _json(raw_body), tenant))
+        store.delete(name, row_id, tenant)
+        return Response(204)
+    raise DemoApiError(404, f"No route for {url.path}")
+
+
+_ADMIN = {"counts": "GET", "deletions": "GET", "backdate": "POST", "reset": "POST"}
+
+
+def _admin(store: Store, method: str, segments: list[str], raw_body: bytes) -> Response:
+    action = segments[0] if len(segments) == 1 else ""
+    if action not in _ADMIN:
+        raise DemoApiError(404, f"No admin endpoint {'/'.join(segments)!r}; there are: {', '.join(_ADMIN)}")
+    _allow(method, f"/_admin/{action}", _ADMIN[action])
+    if action == "counts":
+        return Response(200, store.counts())
+    if action == "deletions":
+        return Response(200, store.deletions())
+    if action == "reset":
+        return Response(200, {"deleted": store.reset()})
+    body = _json(raw_body)
+    errors: dict[str, str] = {}
+    if not isinstance(body, dict):
+        raise DemoApiError(422, "invalid body", {"body": f"expected a JSON object, got {type(body).__name__}"})
+    collection, row_id, stamp = body.get("collection"), body.get("id"), body.get("created_at")
+    if collection not in COLLECTIONS:
+        errors["collection"] = f"expected one of {', '.join(COLLECTIONS)}, got {collection!r}"
+    if isinstance(row_id, bool) or not isinstance(row_id, int):
+        errors["id"] = f"expected an integer row id, got {row_id!r}"
+    moment = None
+    if isinstance(stamp, str):
+        try:
+            moment = parse_timestamp(stamp, "created_at")
+        except DemoApiError as problem:
+            errors["created_at"] = problem.message
+    else:
+        errors["created_at"] = f"expected an ISO-8601 string like '2024-05-01T12:00:00Z', got {stamp!r}"
+    for extra in sorted(set(body) - {"collection", "id", "created_at"}):
+        errors[extra] = "unknown field; backdate accepts: collection, id, created_at"
+    if errors or moment is None:
+        raise DemoApiError(422, "invalid body", errors)
+    return Response(200, store.backdate(str(collection), int(row_id), moment))  # type: ignore[arg-type]
+
+
+def _allow(method: str, path: str, *allowed: str) -> str:
+    if method not in allowed:
+        raise DemoApiError(
+            405, f"{method} is not allowed on {path}; use {', '.join(allowed)}", headers={"Allow": ", ".join(allowed)}
+        )
+    return method
+
+
+def _row_id(collection: str, raw: str) -> int:
+    if raw.isascii() and raw.isdigit():
+        return int(raw)
+    raise DemoApiError(404, f"No {COLLECTIONS[collection].singular} with id {raw!r}; ids are positive integers")
+
+
+def _tenant_from_header(raw: str | None) -> int | None:
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    if text.isascii() and text.isdigit() and int(text) > 0:
+        return int(text)
+    raise DemoApiError(400, f"{_TENANT_HEADER}: {raw!r} is not a tenant id; send the integer id of a tenant")
+
+
+def _json(raw: bytes) -> object:
+    if not raw.strip():
+        raise DemoApiError(400, "The request body is empty; send a JSON object")
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise DemoApiError(400, f"The request body is not valid JSON ({error}); send a JSON object") from None
+
+
+class DemoHandler(BaseHTTPRequestHandler):
+    """Answers one connection's requests; HTTP/1.1 with keep-alive, every body sized by Content-Length."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "testdata-kit-demo/1"
+    server: DemoHttpServer
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_POST = do_PATCH = do_PUT = do_DELETE = do_GET
+
+    def _handle(self) -> None:
+        try:
+            raw = self._read_body()
+        except DemoApiError as error:
+            # The body's extent is unknown, so the connection cannot carry another request.
+            self.close_connection = True
+            self._send(Response(error.status, error.body(), error.headers))
+            return
+        settings = self.server.settings
+        # Admin endpoints are the tests' measuring instruments: they are never slowed down or failed.
+        if not self.path.startswith("/_admin"):
+            if settings.latency_ms:
+                time.sleep(settings.latency_ms / 1000)  # outside the store's lock, so requests overlap
+            if self.server.should_fail(self.command):
+                message = f"Injected failure (fail rate {settings.fail_rate:g}); nothing was changed, retry"
+                self._send(Response(503, {"error": message}))
+                return
+        try:
+            response = dispatch(self.server.store, self.command, self.path, raw, self.headers.get(_TENANT_HEADER))
+        except DemoApiError as error:
+            response = Response(error.status, error.body(), error.headers)
+        except Exception as error:
+            traceback.print_exc(file=sys.stderr)
+            response = Response(500, {"error": f"internal error: {type(error).__name__}: {error}"})
+        self._send(response)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            raise DemoApiError(411, "Chunked request bodies are not supported; send Content-Length")
+        raw_length = self.headers.get("Content-Length", "0")
+        if not raw_length.strip().isdigit():
+            raise DemoApiError(400, f"Content-Length: {raw_length!r} is not a byte count")
+        length = int(raw_length)
+        if length > _MAX_BODY:
+            raise DemoApiError(413, f"The request body has {length} bytes; the limit is {_MAX_BODY}")
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, response: Response) -> None:
+        self.send_response(response.status)
+        for key, value in (response.headers or {}).items():
+            self.send_header(key, value)
+        if response.status == 204:
+            # RFC 9110 forbids Content-Length on 204; clients know it has no body.
+            self.end_headers()
+            return
+        data = json.dumps(response.payload).encode()
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.settings.verbose:
+            super().log_message(format, *args)
+
+
+class DemoHttpServer(ThreadingHTTPServer):
+    """A threading HTTP server that knows its open connections, so :meth:`close_connections` ends them all."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], store: Store, settings: Settings) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.store = store
+        self.settings = settings
+        self._rng = random.Random(settings.seed)
+        self._rng_lock = threading.Lock()
+        self._connections: dict[threading.Thread, socket.socket] = {}
+        self._connections_lock = threading.Lock()
+        super().__init__(address, DemoHandler)
+
+    def should_fail(self, method: str) -> bool:
+        """Draw from the seeded generator whether this request gets an injected 503."""
+        settings = self.settings
+        if settings.fail_rate <= 0 or (settings.fail_methods is not None and method not in settings.fail_methods):
+            return False
+        with self._rng_lock:
+            return self._rng.random() < settings.fail_rate
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(
+            target=self._serve_connection, args=(request, client_address), daemon=True, name="demo-api-connection"
+        )
+        with self._connections_lock:
+            self._connections[thread] = request
+        thread.start()
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            with self._connections_lock:
+                self._connections.pop(threading.current_thread(), None)
+
+    def close_connections(self, timeout: float) -> None:
+        """Shut down every open client connection (idle keep-alives included) and wait for their threads.
+
+        :param timeout: seconds to wait for each connection's thread.
+        """
+        with self._connections_lock:
+            open_now = list(self._connections.items())
+        for _, connection in open_now:
+            with contextlib.suppress(OSError):  # the client may have closed it already
+                connection.shutdown(socket.SHUT_RDWR)
+        for thread, _ in open_now:
+            thread.join(timeout)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer is normal for a test server; only real bugs get a traceback.
+        if isinstance(sys.exc_info()[1], OSError) and not self.settings.verbose:
+            return
+        super().handle_error(request, client_address)

@@ -1,0 +1,289 @@
+"""Running the demo shop API: the :class:`DemoServer` object, :func:`running` for tests, and the CLI entry."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import ipaddress
+import signal
+import sys
+import threading
+from collections.abc import Iterable, Sequence
+from types import FrameType, TracebackType
+from typing import Any
+
+from testdata_kit.demo._handler import DemoHttpServer, Settings
+from testdata_kit.demo._schema import COLLECTIONS
+from testdata_kit.demo._store import Store
+from testdata_kit.errors import TestDataError
+
+__all__ = ["DEFAULT_HOST", "METHODS", "DemoServer", "RemoteHostError", "main", "running"]
+
+DEFAULT_HOST = "127.0.0.1"
+#: Methods the API answers; ``fail_methods`` must be drawn from these.
+METHODS = ("GET", "POST", "PATCH", "DELETE")
+# Long enough for an in-flight request with injected latency to finish before the database closes.
+_JOIN_SECONDS = 5.0
+
+
+class RemoteHostError(TestDataError, ValueError):
+    """The demo API was asked to listen on a host other than loopback without ``allow_remote``."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        super().__init__(
+            f"Refusing to listen on {host!r}: it is not a loopback address, so anyone who can reach this "
+            f"machine could read and delete the demo data, and the API has no authentication. Use "
+            f"--host {DEFAULT_HOST} (the default), or pass --allow-remote (allow_remote=True) if you mean it."
+        )
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether *host* is ``localhost`` or a loopback IP address (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _methods(value: str | Iterable[str] | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    names = value.split(",") if isinstance(value, str) else [part for v in value for part in v.split(",")]
+    chosen = frozenset(name.strip().upper() for name in names if name.strip())
+    unknown = sorted(chosen - set(METHODS))
+    if unknown or not chosen:
+        raise ValueError(f"fail_methods {value!r} must name some of: {', '.join(METHODS)}")
+    return chosen
+
+
+class DemoServer:
+    """The demo shop API on a loopback port, started in a background thread or served in the foreground.
+
+    One object serves as a context manager (``with DemoServer() as server``) and as a ``start()``/``stop()``
+    pair. The database lives as long as the server unless *db* names a file.
+
+    :param host: interface to listen on; anything but loopback needs *allow_remote*.
+    :param port: TCP port; 0 (the default) picks a free one, readable from :attr:`port` once started.
+    :param latency_ms: milliseconds every non-admin request sleeps before it is handled.
+    :param fail_rate: probability (0 to 1) that a non-admin request gets a 503 instead of being handled.
+    :param fail_methods: methods the failures apply to (e.g. ``["DELETE"]`` or ``"DELETE,PATCH"``); None: all.
+    :param seed: seed of the failure generator, so the same request sequence fails the same way.
+    :param db: SQLite file, or ``":memory:"`` for a database private to this server.
+    :param verbose: log every request to stderr.
+    :param allow_remote: permit a non-loopback *host*.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        latency_ms: float = 0,
+        fail_rate: float = 0.0,
+        fail_methods: str | Iterable[str] | None = None,
+        seed: int | None = None,
+        db: str = ":memory:",
+        verbose: bool = False,
+        allow_remote: bool = False,
+    ) -> None:
+        if not allow_remote and not is_loopback(host):
+            raise RemoteHostError(host)
+        if not 0 <= fail_rate <= 1:
+            raise ValueError(f"fail_rate {fail_rate!r} must be a probability between 0 and 1, e.g. 0.3")
+        if latency_ms < 0:
+            raise ValueError(f"latency_ms {latency_ms!r} must be zero or more milliseconds")
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port {port!r} must be between 0 (pick a free port) and 65535")
+        self.host = host.strip("[]")
+        self._requested_port = port
+        self.db = db
+        self.settings = Settings(float(latency_ms), float(fail_rate), _methods(fail_methods), seed, verbose)
+        self._http: DemoHttpServer | None = None
+        self._store: Store | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        state = self.url if self._http else "stopped"
+        return f"<DemoServer {state}>"
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on; only known once it is started."""
+        return int(self._live_http().server_address[1])
+
+    @property
+    def url(self) -> str:
+        """Base URL without a trailing slash, e.g. ``"http://127.0.0.1:49152"``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def open(self) -> DemoServer:
+        """Open the database and bind the socket without serving yet (what :meth:`start` does first)."""
+        if self._http is not None:
+            raise RuntimeError(f"{self!r} is already started; stop() it first")
+        store = Store(self.db)
+        try:
+            self._http = DemoHttpServer((self.host, self._requested_port), store, self.settings)
+        except BaseException:
+            store.close()
+            raise
+        self._store = store
+        return self
+
+    def start(self) -> DemoServer:
+        """Start serving in a daemon thread and return self; requests are accepted once this returns."""
+        http = self.open()._live_http()
+        self._thread = threading.Thread(
+            target=http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="demo-api"
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until :class:`KeyboardInterrupt`; then call :meth:`stop`."""
+        if self._http is None:
+            self.open()
+        self._live_http().serve_forever(poll_interval=0.5)
+
+    def stop(self) -> None:
+        """Stop serving, close every connection and the listening socket, then close the database."""
+        http, store, thread = self._http, self._store, self._thread
+        self._http = self._store = self._thread = None
+        if http is None:
+            return
+        if thread is not None:
+            http.shutdown()
+            thread.join()
+        http.server_close()
+        http.close_connections(_JOIN_SECONDS + self.settings.latency_ms / 1000)
+        if store is not None:
+            store.close()
+
+    def __enter__(self) -> DemoServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def counts(self) -> dict[str, int]:
+        """Return the row count of every collection, read straight from the database."""
+        return self._live_store().counts()
+
+    def deletions(self) -> list[dict[str, Any]]:
+        """Return every deletion as ``{"collection", "id", "at"}``, in the order the server committed them."""
+        return self._live_store().deletions()
+
+    def reset(self) -> dict[str, int]:
+        """Delete every row and the deletion log; return the counts from before."""
+        return self._live_store().reset()
+
+    def backdate(self, collection: str, row_id: int, created_at: _dt.datetime) -> dict[str, Any]:
+        """Set one row's ``created_at`` (aware, or naive meaning UTC) and return the row.
+
+        :raises DemoApiError: with ``status`` 404 when the collection or row does not exist.
+        """
+        if created_at.tzinfo is None:
+            created_at = created_at.replace(tzinfo=_dt.timezone.utc)
+        return self._live_store().backdate(collection, row_id, created_at)
+
+    def _live_http(self) -> DemoHttpServer:
+        if self._http is None:
+            raise RuntimeError("The demo server is not started; call start() or use it in a with block")
+        return self._http
+
+    def _live_store(self) -> Store:
+        self._live_http()
+        assert self._store is not None
+        return self._store
+
+
+def running(
+    latency_ms: float = 0,
+    fail_rate: float = 0.0,
+    fail_methods: str | Iterable[str] | None = None,
+    seed: int | None = None,
+    **options: Any,
+) -> DemoServer:
+    """Return a not yet started :class:`DemoServer` on a free loopback port, for ``with running() as server``.
+
+    Same parameters as :class:`DemoServer`; the ``with`` block starts it and stops it, closing everything.
+    """
+    return DemoServer(latency_ms=latency_ms, fail_rate=fail_rate, fail_methods=fail_methods, seed=seed, **options)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m testdata_kit serve-demo",
+        description="Serve the demo shop API (users, products, discounts, orders, tenants) until Ctrl-C "
+        "or SIGTERM. Data lives in memory unless --db names a file.",
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port; 0 picks a free one (default: %(default)s)")
+    parser.add_argument("--latency", type=float, default=0, metavar="MS", help="sleep MS milliseconds per request")
+    parser.add_argument(
+        "--fail-rate", type=float, default=0.0, metavar="P", help="answer 503 with probability P (0 to 1)"
+    )
+    parser.add_argument(
+        "--fail-methods",
+        action="append",
+        metavar="METHODS",
+        help=f"only fail these methods, comma-separated or repeated (from {', '.join(METHODS)}; default: all)",
+    )
+    parser.add_argument("--seed", type=int, help="seed of the failure generator, for reproducible failures")
+    parser.add_argument("--db", default=":memory:", metavar="PATH", help="SQLite file (default: in memory)")
+    parser.add_argument("--allow-remote", action="store_true", help="permit a --host other than loopback")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    return parser
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo API in the foreground until SIGINT or SIGTERM; return 0 after a clean shutdown."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        server = DemoServer(
+            host=args.host,
+            port=args.port,
+            latency_ms=args.latency,
+            fail_rate=args.fail_rate,
+            fail_methods=args.fail_methods,
+            seed=args.seed,
+            db=args.db,
+            verbose=args.verbose,
+            allow_remote=args.allow_remote,
+        )
+    except ValueError as error:
+        parser.print_usage(sys.stderr)
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
+    try:
+        server.open()
+    except OSError as error:
+        print(f"{parser.prog}: error: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
+    try:
+        print(f"Demo API listening on {server.url}", flush=True)
+        print(f"Collections: {', '.join(COLLECTIONS)}. Stop with Ctrl-C.", file=sys.stderr, flush=True)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
