@@ -1,0 +1,396 @@
+"""PostgreSQL snapshots: template databases (fast, needs CREATEDB) and truncate-and-reload (needs no CREATEDB).
+
+:class:`TemplateBackend` keeps snapshot *NAME* of database *live* as the database ``live__snap_NAME`` (created
+with ``CREATE DATABASE ... TEMPLATE live``, closed to connections). A restore clones the snapshot into
+``live__restoring`` first, while the live database is untouched; only then does it close the live database to
+new connections, terminate the sessions still on it (never its own), drop it and rename the clone. If the
+process dies between the drop and the rename, the complete copy waits under ``live__restoring`` and the next
+restore puts it back, so the database is never half-restored.
+
+Both taking and restoring a template snapshot disconnect every other session of the live database: PostgreSQL
+cannot copy or drop a database anyone is connected to. Connection pools of the code under test must reconnect.
+
+:class:`TruncateBackend` copies every table of the chosen schemas into a schema ``testdata_snap_NAME`` of the
+same database and restores inside a single transaction (``TRUNCATE ... CASCADE``, ``INSERT`` back in foreign-key
+order, sequences reset), so a failed restore rolls back to exactly what was there. Tables outside those schemas
+that reference them are emptied by the cascade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from testdata_kit.db._snapshot import (
+    Backend,
+    DatabaseInUseError,
+    MissingPrivilegeError,
+    Snapshot,
+    check_name,
+)
+from testdata_kit.errors import MissingExtraError
+
+try:
+    import psycopg
+    from psycopg import errors as pg_errors
+    from psycopg import sql
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise MissingExtraError("psycopg", "postgres", "testdata_kit.db.postgres") from exc
+
+__all__ = ["TemplateBackend", "TruncateBackend", "describe_dsn", "snapshot"]
+
+_SNAP = "__snap_"
+_RESTORING = "__restoring"
+_SCHEMA_PREFIX = "testdata_snap_"
+
+
+def describe_dsn(dsn: str) -> str:
+    """Return ``user@host:port/dbname`` for *dsn*, never its password.
+
+    :param dsn: a libpq connection string or ``postgresql://`` URL.
+    """
+    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    return f"{info.get('user', '')}@{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
+
+
+class TemplateBackend(Backend):
+    """Snapshots of one PostgreSQL database kept as template databases on the same server.
+
+    :param dsn: connection string of the live database; its role needs CREATEDB (or superuser) and must own
+        the live database to drop it.
+    :param maintenance_db: a database the backend connects to while it copies or drops the live one.
+    :param timeout: seconds to wait for other sessions to go after they were terminated.
+    """
+
+    def __init__(self, dsn: str, *, maintenance_db: str = "postgres", timeout: float = 5.0) -> None:
+        info = psycopg.conninfo.conninfo_to_dict(dsn)
+        self.dsn = dsn
+        self.database = str(info.get("dbname") or info.get("user") or "")
+        if len(self.database) + len(_SNAP) + 30 > 63:
+            raise ValueError(
+                f"Database name {self.database!r} is too long for template snapshots (PostgreSQL names stop "
+                f"at 63 bytes); use TruncateBackend, or a database name of at most 26 characters."
+            )
+        self.timeout = timeout
+        self._admin = psycopg.connect(psycopg.conninfo.make_conninfo(dsn, dbname=maintenance_db), autocommit=True)
+        self.role = str(self._admin.execute("SELECT current_user").fetchone()[0])  # type: ignore[index]
+
+    def describe(self) -> str:
+        return f"PostgreSQL database {describe_dsn(self.dsn)!r}"
+
+    def names(self) -> list[str]:
+        prefix = self.database + _SNAP
+        rows = self._admin.execute("SELECT datname FROM pg_database").fetchall()
+        return sorted(r[0][len(prefix):] for r in rows if r[0].startswith(prefix))
+
+    def take(self, name: str) -> None:
+        snap = self.database + _SNAP + check_name(name)
+        self._require_createdb(f"take snapshot {name!r} of database {self.database!r}")
+        partial = self.database + "__taking"
+        self._drop_if_exists(partial)
+        with self._closed_to_others(self.database):
+            self._create_from(partial, self.database)
+        self._close_database(partial)
+        self._drop_if_exists(snap)
+        self._execute("ALTER DATABASE {} RENAME TO {}", partial, snap)
+
+    def restore(self, name: str) -> None:
+        self._recover()
+        self.require(name)
+        self._require_createdb(f"restore snapshot {name!r} of database {self.database!r}")
+        restoring = self.database + _RESTORING
+        owner = self._admin.execute(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (self.database,)
+        ).fetchone()
+        self._create_from(restoring, self.database + _SNAP + name)
+        try:
+            with self._closed_to_others(self.database):
+                self._execute("DROP DATABASE {}", self.database)
+        except BaseException:
+            self._drop_if_exists(restoring)
+            raise
+        self._recover()
+        if owner and owner[0] != self.role:
+            # The copy belongs to whoever created it; give the database back to its owner.
+            self._execute("ALTER DATABASE {} OWNER TO {}", self.database, owner[0])
+
+    def drop(self, name: str) -> None:
+        self.require(name)
+        self._drop_if_exists(self.database + _SNAP + name)
+
+    def close(self) -> None:
+        self._admin.close()
+
+    def _recover(self) -> None:
+        """Finish a restore that died between dropping the live database and renaming its replacement."""
+        restoring = self.database + _RESTORING
+        existing = {r[0] for r in self._admin.execute("SELECT datname FROM pg_database").fetchall()}
+        if restoring not in existing:
+            return
+        if self.database in existing:
+            self._drop_if_exists(restoring)
+            return
+        self._execute("ALTER DATABASE {} RENAME TO {}", restoring, self.database)
+        self._execute("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true", self.database)
+
+    def _require_createdb(self, action: str) -> None:
+        row = self._admin.execute(
+            "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+        if not (row and row[0]):
+            raise MissingPrivilegeError(
+                "CREATEDB", self.role, action,
+                f"Grant it with: ALTER ROLE {self.role} CREATEDB; or use TruncateBackend "
+                f"(strategy='truncate'), which needs only CREATE on the database and TRUNCATE/INSERT on the "
+                f"tables.",
+            )
+
+    def _create_from(self, new: str, template: str) -> None:
+        try:
+            self._execute("CREATE DATABASE {} TEMPLATE {}", new, template)
+        except pg_errors.ObjectInUse as exc:
+            raise DatabaseInUseError(template, _first_line(exc), "Close those sessions and retry.") from exc
+
+    def _close_database(self, database: str) -> None:
+        # Nobody can connect to a snapshot, so cloning it never fails with "being accessed by other users".
+        self._execute("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false", database)
+
+    @contextmanager
+    def _closed_to_others(self, database: str) -> Iterator[None]:
+        """Block new connections to *database* and terminate the others, then reopen it on exit."""
+        try:
+            self._execute("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false", database)
+        except pg_errors.InsufficientPrivilege as exc:
+            raise MissingPrivilegeError(
+                "OWNER", self.role, f"close database {database!r} to new connections",
+                f"Make the role own it: ALTER DATABASE {database} OWNER TO {self.role};",
+            ) from exc
+        try:
+            self._terminate_others(database)
+            yield
+        finally:
+            exists = self._admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+            if exists:
+                self._execute("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true", database)
+
+    def _terminate_others(self, database: str) -> None:
+        query = "SELECT pid, usename, application_name FROM pg_stat_activity WHERE datname = %s AND pid <> %s"
+        own = self._admin.info.backend_pid
+        for pid, _, _ in self._admin.execute(query, (database, own)).fetchall():
+            try:
+                self._admin.execute("SELECT pg_terminate_backend(%s, %s)", (pid, int(self.timeout * 1000)))
+            except pg_errors.InsufficientPrivilege:
+                # Reported below with every session that stayed, which is more useful than the first refusal.
+                pass
+        left = self._admin.execute(query, (database, own)).fetchall()
+        if left:
+            holders = ", ".join(f"pid {pid} (user {user!r}, application {app!r})" for pid, user, app in left)
+            raise DatabaseInUseError(
+                database, holders,
+                f"Role {self.role!r} may not terminate them: grant it pg_signal_backend, run as the role that "
+                f"owns those sessions, or close them first.",
+            )
+
+    def _drop_if_exists(self, database: str) -> None:
+        self._execute("DROP DATABASE IF EXISTS {}", database)
+
+    def _execute(self, template: str, *names: str) -> None:
+        self._admin.execute(sql.SQL(template).format(*(sql.Identifier(n) for n in names)))
+
+
+class TruncateBackend(Backend):
+    """Snapshots kept as copies of the tables in a schema of the same database, restored by truncate-and-reload.
+
+    For roles without CREATEDB. Slower than :class:`TemplateBackend` on big databases, but other sessions keep
+    their connections; a session holding a lock on a table makes the restore fail with
+    :class:`~testdata_kit.db.DatabaseInUseError` after *timeout* seconds, and nothing changes.
+
+    :param dsn: connection string of the live database.
+    :param schemas: the schemas whose tables and sequences the snapshot covers.
+    :param timeout: seconds to wait for table locks.
+    """
+
+    def __init__(self, dsn: str, *, schemas: Sequence[str] = ("public",), timeout: float = 5.0) -> None:
+        self.dsn = dsn
+        self.schemas = list(schemas)
+        self.timeout = timeout
+        self._conn = psycopg.connect(dsn)
+        row = self._conn.execute("SELECT current_user, current_database()").fetchone()
+        self._conn.commit()
+        self.role, self.database = str(row[0]), str(row[1])  # type: ignore[index]
+
+    def describe(self) -> str:
+        return f"PostgreSQL database {describe_dsn(self.dsn)!r} (truncate strategy)"
+
+    def names(self) -> list[str]:
+        rows = self._conn.execute("SELECT nspname FROM pg_namespace").fetchall()
+        self._conn.commit()
+        return sorted(r[0][len(_SCHEMA_PREFIX):] for r in rows if r[0].startswith(_SCHEMA_PREFIX))
+
+    def take(self, name: str) -> None:
+        schema = _SCHEMA_PREFIX + check_name(name)
+        with self._transaction():
+            allowed = self._scalar("SELECT has_database_privilege(current_database(), 'CREATE')")
+            if not allowed:
+                raise MissingPrivilegeError(
+                    "CREATE", self.role, f"create the snapshot schema {schema!r} in database {self.database!r}",
+                    f"Grant it with: GRANT CREATE ON DATABASE {self.database} TO {self.role};",
+                )
+            self._run("DROP SCHEMA IF EXISTS {} CASCADE", schema)
+            self._run("CREATE SCHEMA {}", schema)
+            self._run("CREATE TABLE {}._tables (idx int, nsp text, rel text)", schema)
+            self._run("CREATE TABLE {}._sequences (nsp text, rel text, last_value bigint, is_called bool)", schema)
+            for idx, (nsp, rel) in enumerate(self._tables()):
+                copy = sql.Identifier(schema, f"t{idx}")
+                self._conn.execute(sql.SQL("CREATE TABLE {} AS TABLE {}").format(copy, sql.Identifier(nsp, rel)))
+                self._insert(schema, "_tables", (idx, nsp, rel))
+            for nsp, rel in self._sequences():
+                last, called = self._conn.execute(
+                    sql.SQL("SELECT last_value, is_called FROM {}").format(sql.Identifier(nsp, rel))
+                ).fetchone() or (1, False)
+                self._insert(schema, "_sequences", (nsp, rel, last, called))
+
+    def restore(self, name: str) -> None:
+        self.require(name)
+        schema = _SCHEMA_PREFIX + name
+        with self._transaction():
+            tables = self._conn.execute(
+                sql.SQL("SELECT idx, nsp, rel FROM {} ORDER BY idx").format(sql.Identifier(schema, "_tables"))
+            ).fetchall()
+            for _, nsp, rel in tables:
+                for privilege in ("TRUNCATE", "INSERT"):
+                    if not self._scalar("SELECT has_table_privilege(%s, %s)", (f'"{nsp}"."{rel}"', privilege)):
+                        raise MissingPrivilegeError(
+                            privilege, self.role, f"restore table {nsp}.{rel}",
+                            f"Grant it with: GRANT TRUNCATE, INSERT ON {nsp}.{rel} TO {self.role};",
+                        )
+            self._conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(self.timeout * 1000)}ms",))
+            targets = sql.SQL(", ").join(sql.Identifier(nsp, rel) for _, nsp, rel in tables)
+            try:
+                self._conn.execute(sql.SQL("TRUNCATE {} CASCADE").format(targets))
+            except pg_errors.LockNotAvailable as exc:
+                raise DatabaseInUseError(self.database, self._lock_holders(), _IN_USE_FIX) from exc
+            for idx, nsp, rel in self._fk_order(tables):
+                columns = sql.SQL(", ").join(sql.Identifier(c) for c in self._columns(nsp, rel))
+                self._conn.execute(
+                    sql.SQL("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {}").format(
+                        sql.Identifier(nsp, rel), columns, columns, sql.Identifier(schema, f"t{idx}")
+                    )
+                )
+            self._conn.execute(
+                sql.SQL("SELECT setval(format('%I.%I', nsp, rel), last_value, is_called) FROM {}").format(
+                    sql.Identifier(schema, "_sequences")
+                )
+            )
+
+    def drop(self, name: str) -> None:
+        self.require(name)
+        with self._transaction():
+            self._run("DROP SCHEMA {} CASCADE", _SCHEMA_PREFIX + name)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        try:
+            yield
+        except BaseException:
+            self._conn.rollback()
+            raise
+        self._conn.commit()
+
+    def _scalar(self, query: str, params: tuple[Any, ...] = ()) -> Any:
+        row = self._conn.execute(query, params).fetchone()
+        return row[0] if row else None
+
+    def _run(self, template: str, schema: str) -> None:
+        self._conn.execute(sql.SQL(template).format(sql.Identifier(schema)))
+
+    def _insert(self, schema: str, table: str, values: tuple[Any, ...]) -> None:
+        marks = sql.SQL(", ").join(sql.Placeholder() for _ in values)
+        self._conn.execute(sql.SQL("INSERT INTO {} VALUES ({})").format(sql.Identifier(schema, table), marks), values)
+
+    def _tables(self) -> list[tuple[str, str]]:
+        return self._conn.execute(
+            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'r' AND n.nspname = ANY(%s) ORDER BY 1, 2",
+            (self.schemas,),
+        ).fetchall()
+
+    def _sequences(self) -> list[tuple[str, str]]:
+        return self._conn.execute(
+            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'S' AND n.nspname = ANY(%s) ORDER BY 1, 2",
+            (self.schemas,),
+        ).fetchall()
+
+    def _columns(self, nsp: str, rel: str) -> list[str]:
+        # Generated columns cannot be inserted into; PostgreSQL recomputes them.
+        rows = self._conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = format('%%I.%%I', %s::text, %s::text)::regclass "
+            "AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
+            (nsp, rel),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def _fk_order(self, tables: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+        """Return *tables* with every referenced table before the tables that reference it."""
+        edges = self._conn.execute(
+            "SELECT cn.nspname, c.relname, fn.nspname, f.relname FROM pg_constraint k "
+            "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace "
+            "JOIN pg_class f ON f.oid = k.confrelid JOIN pg_namespace fn ON fn.oid = f.relnamespace "
+            "WHERE k.contype = 'f' AND k.conrelid <> k.confrelid"
+        ).fetchall()
+        parents: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        for cn, c, fn, f in edges:
+            parents.setdefault((cn, c), set()).add((fn, f))
+        ordered: list[tuple[int, str, str]] = []
+        done: set[tuple[str, str]] = set()
+        by_key = {(nsp, rel): (idx, nsp, rel) for idx, nsp, rel in tables}
+
+        def visit(key: tuple[str, str], path: frozenset[tuple[str, str]]) -> None:
+            if key in done or key not in by_key or key in path:
+                return
+            for parent in sorted(parents.get(key, ())):
+                visit(parent, path | {key})
+            done.add(key)
+            ordered.append(by_key[key])
+
+        for key in sorted(by_key):
+            visit(key, frozenset())
+        return ordered
+
+    def _lock_holders(self) -> str:
+        with psycopg.connect(self.dsn, autocommit=True) as probe:
+            rows = probe.execute(
+                "SELECT pid, usename, state FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND pid <> %s AND state <> 'idle'",
+                (self._conn.info.backend_pid,),
+            ).fetchall()
+        return ", ".join(f"pid {pid} (user {user!r}, {state})" for pid, user, state in rows) or "another session"
+
+
+_IN_USE_FIX = "End the transactions holding locks on these tables (commit/rollback), then restore again."
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def snapshot(dsn: str, name: str = "baseline", *, scope: str = "test", strategy: str = "template") -> Snapshot:
+    """Return a :class:`~testdata_kit.db.Snapshot` of a PostgreSQL database.
+
+    :param dsn: connection string of the live database.
+    :param name: the snapshot name.
+    :param scope: when the class decorator and mixin restore: ``"test"``, ``"class"``, ``"module"`` or ``"run"``.
+    :param strategy: ``"template"`` (:class:`TemplateBackend`) or ``"truncate"`` (:class:`TruncateBackend`).
+    """
+    backends: dict[str, type[TemplateBackend] | type[TruncateBackend]] = {
+        "template": TemplateBackend, "truncate": TruncateBackend,
+    }
+    if strategy not in backends:
+        raise ValueError(f"Unknown strategy {strategy!r}. Choose 'template' (needs CREATEDB) or 'truncate'.")
+    return Snapshot(backends[strategy](dsn), name, scope=scope)
+

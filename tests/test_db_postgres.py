@@ -1,0 +1,273 @@
+"""Tests for PostgreSQL snapshots against a real server (start one with .ci/start-postgres)."""
+
+from __future__ import annotations
+
+import io
+import os
+import unittest
+import uuid
+
+DSN = os.environ.get("TESTDATA_POSTGRES_DSN", "")
+PLAIN_DSN = os.environ.get("TESTDATA_POSTGRES_NOCREATEDB_DSN", "")
+
+if not DSN:
+    if os.environ.get("CI"):
+        raise RuntimeError(
+            "CI is set but TESTDATA_POSTGRES_DSN is not: the PostgreSQL tests must run in CI. "
+            "Start a server with `.ci/start-postgres FILE` and source FILE before running the tests."
+        )
+    raise unittest.SkipTest(
+        "TESTDATA_POSTGRES_DSN is not set; start a server with `.ci/start-postgres` and export its lines "
+        "to run the PostgreSQL tests."
+    )
+
+import psycopg  # noqa: E402
+from psycopg import sql  # noqa: E402
+
+from testdata_kit.db import DatabaseInUseError, MissingPrivilegeError, UnknownSnapshotError  # noqa: E402
+from testdata_kit.db.postgres import TemplateBackend, TruncateBackend, describe_dsn, snapshot  # noqa: E402
+
+SCHEMA = """
+CREATE TABLE countries (code text PRIMARY KEY, name text NOT NULL);
+CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text,
+                    country text REFERENCES countries, shout text GENERATED ALWAYS AS (upper(email)) STORED);
+CREATE TABLE orders (id serial PRIMARY KEY, user_id bigint REFERENCES users, parent int REFERENCES orders);
+INSERT INTO countries VALUES ('FR', 'France'), ('JP', 'Japan');
+INSERT INTO users (email, country) VALUES ('a@example.com', 'FR'), ('b@example.com', 'JP');
+INSERT INTO orders (user_id) VALUES (1), (2);
+INSERT INTO orders (user_id, parent) VALUES (1, 1);
+"""
+
+
+def admin() -> psycopg.Connection:
+    return psycopg.connect(DSN, autocommit=True)
+
+
+class FreshDatabase(unittest.TestCase):
+    """Each test gets its own database, created by the superuser and filled with SCHEMA."""
+
+    owner_dsn = DSN
+
+    def setUp(self) -> None:
+        self.dbname = "t_" + uuid.uuid4().hex[:12]
+        owner = psycopg.conninfo.conninfo_to_dict(self.owner_dsn)["user"]
+        with admin() as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(self.dbname), sql.Identifier(str(owner))))
+        self.addCleanup(self._drop_all)
+        self.dsn = psycopg.conninfo.make_conninfo(self.owner_dsn, dbname=self.dbname)
+        with psycopg.connect(self.dsn) as conn:
+            conn.execute(SCHEMA)
+
+    def _drop_all(self) -> None:
+        with admin() as conn:
+            rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (self.dbname + "%",))
+            for (name,) in rows.fetchall():
+                conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    def connect(self) -> psycopg.Connection:
+        conn = psycopg.connect(self.dsn, autocommit=True)
+        self.addCleanup(conn.close)
+        return conn
+
+    def state(self) -> tuple[object, ...]:
+        with psycopg.connect(self.dsn) as conn:
+            return (
+                conn.execute("SELECT count(*) FROM users").fetchone(),
+                conn.execute("SELECT email, shout FROM users ORDER BY id").fetchall(),
+                conn.execute("SELECT count(*) FROM orders").fetchone(),
+            )
+
+    def mutate(self) -> None:
+        with psycopg.connect(self.dsn) as conn:
+            conn.execute("DELETE FROM orders")
+            conn.execute("UPDATE users SET email = 'changed@example.com'")
+            conn.execute("INSERT INTO users (email) VALUES ('new@example.com')")
+
+    def next_user_id(self) -> int:
+        with psycopg.connect(self.dsn) as conn:
+            row = conn.execute("INSERT INTO users (email) VALUES ('n@example.com') RETURNING id").fetchone()
+            return int(row[0])  # type: ignore[index]
+
+
+class TemplateBackendTests(FreshDatabase):
+    def backend(self) -> TemplateBackend:
+        backend = TemplateBackend(self.dsn, timeout=2)
+        self.addCleanup(backend.close)
+        return backend
+
+    def test_restore_brings_back_rows_and_sequences(self) -> None:
+        backend = self.backend()
+        before = self.state()
+        backend.take("baseline")
+        self.assertEqual(backend.names(), ["baseline"])
+        self.mutate()
+        backend.restore("baseline")
+        self.assertEqual(self.state(), before)
+        self.assertEqual(self.next_user_id(), 3)
+
+    def test_restore_terminates_other_sessions_and_reopens_the_database(self) -> None:
+        backend = self.backend()
+        backend.take("baseline")
+        held = self.connect()
+        held.execute("DELETE FROM orders")
+        backend.restore("baseline")
+        with self.assertRaises(psycopg.OperationalError):
+            held.execute("SELECT 1")
+        self.assertEqual(self.connect().execute("SELECT count(*) FROM orders").fetchone(), (3,))
+
+    def test_unknown_snapshot_lists_known_and_keeps_data(self) -> None:
+        backend = self.backend()
+        backend.take("baseline")
+        self.mutate()
+        after = self.state()
+        with self.assertRaises(UnknownSnapshotError) as ctx:
+            backend.restore("nightly")
+        self.assertEqual(ctx.exception.known, ["baseline"])
+        self.assertEqual(self.state(), after)
+
+    def test_drop_removes_the_template_database(self) -> None:
+        backend = self.backend()
+        backend.take("gone")
+        backend.drop("gone")
+        self.assertEqual(backend.names(), [])
+
+    def test_interrupted_restore_is_finished_by_the_next_one(self) -> None:
+        backend = self.backend()
+        backend.take("baseline")
+        # What a crash between DROP and RENAME leaves: the full copy under the __restoring name.
+        with admin() as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(self.dbname + "__restoring"), sql.Identifier(self.dbname + "__snap_baseline")))
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(self.dbname)))
+        backend.restore("baseline")
+        self.assertEqual(self.state()[2], (3,))
+
+    def test_snapshot_object_as_class_decorator(self) -> None:
+        snap = snapshot(self.dsn, "deco", scope="test")
+        self.addCleanup(snap.backend.close)
+        dsn = self.dsn
+        seen: list[object] = []
+
+        @snap
+        class Inner(unittest.TestCase):
+            def test_a(self) -> None:
+                with psycopg.connect(dsn) as conn:
+                    seen.append(conn.execute("SELECT count(*) FROM orders").fetchone())
+                    conn.execute("DELETE FROM orders")
+
+            test_b = test_a
+
+        result = unittest.TextTestRunner(stream=io.StringIO(), verbosity=0).run(
+            unittest.defaultTestLoader.loadTestsFromTestCase(Inner)
+        )
+        self.assertTrue(result.wasSuccessful(), result.errors)
+        self.assertEqual(seen, [(3,), (3,)])
+
+
+class TemplateInUseTests(FreshDatabase):
+    """A CREATEDB role that is not superuser cannot end a superuser's session: the restore is refused."""
+
+    def setUp(self) -> None:
+        self.role = "r_" + uuid.uuid4().hex[:12]
+        with admin() as conn:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB").format(sql.Identifier(self.role)))
+        self.addCleanup(self._drop_role)
+        self.owner_dsn = psycopg.conninfo.make_conninfo(DSN, user=self.role, password="")
+        super().setUp()
+
+    def _drop_role(self) -> None:
+        with admin() as conn:
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(self.role)))
+
+    def test_session_it_may_not_terminate_makes_restore_fail_and_keeps_data(self) -> None:
+        backend = TemplateBackend(self.dsn, timeout=0.5)
+        self.addCleanup(backend.close)
+        backend.take("baseline")
+        self.mutate()
+        after = self.state()
+        superuser = psycopg.connect(psycopg.conninfo.make_conninfo(DSN, dbname=self.dbname), autocommit=True)
+        self.addCleanup(superuser.close)
+        with self.assertRaises(DatabaseInUseError) as ctx:
+            backend.restore("baseline")
+        self.assertIn(f"pid {superuser.info.backend_pid}", ctx.exception.holders)
+        self.assertEqual(superuser.execute("SELECT 1").fetchone(), (1,))
+        self.assertEqual(self.state(), after)
+        self.assertEqual(backend.names(), ["baseline"])
+        superuser.close()
+        backend.restore("baseline")
+        self.assertEqual(self.state()[2], (3,))
+
+
+@unittest.skipUnless(PLAIN_DSN, "TESTDATA_POSTGRES_NOCREATEDB_DSN (a role without CREATEDB) is not set")
+class PlainRoleTests(FreshDatabase):
+    """A role without CREATEDB: the template strategy refuses, the truncate strategy works."""
+
+    owner_dsn = PLAIN_DSN
+
+    def test_template_strategy_names_the_missing_createdb_privilege(self) -> None:
+        backend = TemplateBackend(self.dsn)
+        self.addCleanup(backend.close)
+        with self.assertRaises(MissingPrivilegeError) as ctx:
+            backend.take("baseline")
+        self.assertEqual(ctx.exception.privilege, "CREATEDB")
+
+    def test_truncate_strategy_restores_rows_sequences_and_generated_columns(self) -> None:
+        backend = TruncateBackend(self.dsn)
+        self.addCleanup(backend.close)
+        before = self.state()
+        backend.take("baseline")
+        self.mutate()
+        backend.restore("baseline")
+        self.assertEqual(self.state(), before)
+        self.assertEqual(self.next_user_id(), 3)
+
+    def test_truncate_without_create_on_database_names_that_privilege(self) -> None:
+        with admin() as conn:
+            conn.execute(sql.SQL("REVOKE CREATE ON DATABASE {} FROM PUBLIC, {}").format(
+                sql.Identifier(self.dbname), sql.Identifier(str(psycopg.conninfo.conninfo_to_dict(PLAIN_DSN)["user"]))))
+            conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                sql.Identifier(self.dbname), sql.Identifier(str(psycopg.conninfo.conninfo_to_dict(DSN)["user"]))))
+        backend = TruncateBackend(self.dsn)
+        self.addCleanup(backend.close)
+        with self.assertRaises(MissingPrivilegeError) as ctx:
+            backend.take("baseline")
+        self.assertEqual(ctx.exception.privilege, "CREATE")
+        self.assertEqual(backend.names(), [])
+
+
+class TruncateBackendTests(FreshDatabase):
+    def backend(self) -> TruncateBackend:
+        backend = TruncateBackend(self.dsn, timeout=0.3)
+        self.addCleanup(backend.close)
+        return backend
+
+    def test_locked_table_fails_restore_and_changes_nothing(self) -> None:
+        backend = self.backend()
+        backend.take("baseline")
+        self.mutate()
+        after = self.state()
+        holder = psycopg.connect(self.dsn)
+        self.addCleanup(holder.close)
+        holder.execute("SELECT * FROM countries")  # an open transaction holding a lock
+        with self.assertRaises(DatabaseInUseError) as ctx:
+            backend.restore("baseline")
+        self.assertIn(str(holder.info.backend_pid), ctx.exception.holders)
+        holder.rollback()
+        self.assertEqual(self.state(), after)
+
+    def test_other_sessions_survive_a_truncate_restore(self) -> None:
+        backend = self.backend()
+        backend.take("baseline")
+        held = self.connect()
+        held.execute("DELETE FROM orders")
+        backend.restore("baseline")
+        self.assertEqual(held.execute("SELECT count(*) FROM orders").fetchone(), (3,))
+
+    def test_describe_hides_the_password(self) -> None:
+        described = describe_dsn("postgresql://alice:s3cret@127.0.0.1:6543/shop")
+        self.assertEqual(described, "alice@127.0.0.1:6543/shop")
+
+
+if __name__ == "__main__":
+    unittest.main()
