@@ -214,6 +214,8 @@ class _Slot:
 
 
 _slots: dict[tuple[str, str], _Slot] = {}
+#: Grows whenever a provider is reseeded; a cached bound method is valid while it stays the same.
+generation = 0
 
 
 def _make(name: str, locale: str) -> Any:
@@ -260,6 +262,8 @@ class Fake:
         if slot is None:
             slot = _slots[(self.locale, name)] = _Slot(_make(name, self.locale))
         if slot.owner is not self:
+            global generation
+            generation += 1
             rounds = self._rounds[name] = self._rounds.get(name, -1) + 1
             slot.provider.reseed(_seeding.provider_seed(self.seed, name if not rounds else f"{name}#{rounds}"))
             slot.owner = self

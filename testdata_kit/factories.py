@@ -1,0 +1,391 @@
+"""Declarative factories: classes whose attributes describe a payload, built fresh on every call.
+
+::
+
+    class UserFactory(DataFactory):
+        class Meta:
+            creates = "user"                      # a @creates kind, or collection = api.users
+        email = Unique(unique.email)              # identity: never from the seeded stream
+        name = Fake("person.full_name")           # realism: seeded per test, safe by construction
+        role = "member"
+        handle = Sequence(lambda n: f"user-{n}")  # str(n) carries the run and worker
+        company = SubFactory(CompanyFactory, pick="id")
+        label = Lazy(lambda u: f"{u.name} <{u.email}>")
+        admin = Trait(role="admin")
+        notify = Transient(False)
+
+``UserFactory.build(name="Ada")`` returns a dict; ``UserFactory.create()`` creates through the kind (or the
+collection), so the object and every sub-factory object are tracked and deleted after the test, children first.
+Only :class:`Fake` fields need the ``fake`` extra; everything else is standard library.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FunctionType
+from typing import Any, ClassVar
+
+from testdata_kit import _run, resources, unique
+from testdata_kit.errors import TestDataError
+
+__all__ = [
+    "DataFactory",
+    "FactoryCycleError",
+    "Fake",
+    "Lazy",
+    "LintFailure",
+    "Sequence",
+    "SequenceNumber",
+    "SubFactory",
+    "Trait",
+    "Transient",
+    "Unique",
+    "UnknownFieldError",
+    "lint",
+    "registered",
+]
+
+
+class UnknownFieldError(TestDataError, TypeError):
+    """An override that names no field, trait or transient parameter of the factory."""
+
+    def __init__(self, factory: str, name: str, known: list[str]) -> None:
+        self.factory = factory
+        self.name = name
+        self.known = known
+        super().__init__(f"{factory} has no field {name!r}. Known fields: {', '.join(known)}.")
+
+
+class FactoryCycleError(TestDataError, RuntimeError):
+    """Lazy fields that depend on each other in a circle."""
+
+    def __init__(self, factory: str, chain: list[str]) -> None:
+        self.factory = factory
+        self.chain = chain
+        super().__init__(f"{factory} fields depend on each other in a circle: {' -> '.join(chain)}. "
+                         f"Give one of them a value that does not read the others.")
+
+
+class _Declaration:
+    """A field whose value is computed on each build."""
+
+    def evaluate(self, build: _Build) -> Any:
+        raise NotImplementedError
+
+
+class Unique(_Declaration):
+    """A unique identity value on each build, from :mod:`testdata_kit.unique` (default :func:`unique.token`).
+
+    :param func: a zero-argument callable such as ``unique.email`` or ``lambda: unique.name("Shop")``.
+    """
+
+    def __init__(self, func: Callable[[], Any] = unique.token) -> None:
+        self.func = func
+
+    def evaluate(self, build: _Build) -> Any:
+        return self.func()
+
+    def __repr__(self) -> str:
+        return f"Unique({getattr(self.func, '__qualname__', self.func)})"
+
+
+class Fake(_Declaration):
+    """A realistic value from the current test's seeded providers: ``Fake("person.full_name")``.
+
+    :param path: ``"provider.method"`` as in ``self.fake.person.full_name``.
+    :param kwargs: passed to the method, e.g. ``Fake("datetime.date", start=1990, end=2000)``.
+    """
+
+    def __init__(self, path: str, **kwargs: Any) -> None:
+        provider, dot, method = path.partition(".")
+        if not dot or not provider or not method:
+            raise ValueError(f"Fake() needs 'provider.method' such as 'person.full_name', got {path!r}.")
+        self.path, self.provider, self.method, self.kwargs = path, provider, method, kwargs
+        self._cache: tuple[Any, int, Callable[..., Any]] | None = None
+
+    def evaluate(self, build: _Build) -> Any:
+        fake = build._get_fake()
+        cache = self._cache
+        generation = build._fake_module.generation
+        # Reuse the bound method while no provider changed hands, saving two lookups per value.
+        if cache is None or cache[0] is not fake or cache[1] != generation:
+            bound = getattr(getattr(fake, self.provider), self.method)
+            cache = self._cache = (fake, build._fake_module.generation, bound)
+        return cache[2](**self.kwargs) if self.kwargs else cache[2]()
+
+    def __repr__(self) -> str:
+        return f"Fake({self.path!r})"
+
+
+class SequenceNumber(int):
+    """The ``n`` a :class:`Sequence` receives: an int whose text carries the run and worker tokens.
+
+    ``f"user-{n}"`` gives ``'user-k3x9qa-p1t1-7'``, which no parallel worker or other run repeats;
+    ``n + 1`` or ``f"{n:04d}"`` use the plain counter.
+    """
+
+    def __str__(self) -> str:
+        return f"{_run.run_id()}-{_run.worker_token()}-{int(self)}"
+
+    def __format__(self, spec: str) -> str:
+        return str(self) if not spec else format(int(self), spec)
+
+
+class Sequence(_Declaration):
+    """A value from a per-factory counter: ``Sequence(lambda n: f"order-{n}")``.
+
+    :param func: receives a :class:`SequenceNumber`; its text is namespaced per run and worker, so values do
+        not collide between parallel workers or runs (factory_boy's plain counters do).
+    """
+
+    def __init__(self, func: Callable[[SequenceNumber], Any]) -> None:
+        self.func = func
+        self._counter = itertools.count()
+        os.register_at_fork(after_in_child=self._restart)
+
+    def _restart(self) -> None:
+        self._counter = itertools.count()
+
+    def evaluate(self, build: _Build) -> Any:
+        return self.func(SequenceNumber(next(self._counter)))
+
+
+class Lazy(_Declaration):
+    """A value derived from other fields: ``Lazy(lambda o: f"{o.first} {o.last}")``.
+
+    :param func: receives the object being built; reading ``o.name`` evaluates that field first.
+    """
+
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        self.func = func
+
+    def evaluate(self, build: _Build) -> Any:
+        return self.func(build)
+
+
+class SubFactory(_Declaration):
+    """A nested object from another factory; with ``create`` it is created (and tracked) first.
+
+    :param factory: the :class:`DataFactory` subclass.
+    :param pick: put this key or attribute of the result in the payload (e.g. ``"id"``) instead of all of it.
+    :param defaults: overrides for the sub-factory; ``company__name="X"`` on the outer call overrides too.
+    """
+
+    def __init__(self, factory: type[DataFactory], *, pick: str | None = None, **defaults: Any) -> None:
+        self.factory, self.pick, self.defaults = factory, pick, defaults
+
+    def evaluate(self, build: _Build) -> Any:
+        params = {**self.defaults, **build._nested.get(build._current, {})}
+        if build._scope is _BUILD_ONLY:
+            value = self.factory.build(**params)
+        else:
+            value = self.factory.create(scope=build._scope, **params)
+        if self.pick is None:
+            return value
+        return value[self.pick] if isinstance(value, dict) else getattr(value, self.pick)
+
+
+class Trait:
+    """Field values switched on together by a flag: ``admin = Trait(role="admin")``, then ``build(admin=True)``."""
+
+    def __init__(self, **fields: Any) -> None:
+        self.fields = fields
+
+
+class Transient:
+    """A parameter that :class:`Lazy` fields may read but that stays out of the payload."""
+
+    def __init__(self, default: Any = None) -> None:
+        self.default = default
+
+
+_BUILD_ONLY = object()
+_IMMUTABLE = (str, int, float, bool, bytes, type(None), tuple, frozenset)
+_PENDING = object()
+
+
+class _Build:
+    """One build in progress; :class:`Lazy` reads fields from it as attributes (``o.name``)."""
+
+    def __init__(self, factory: type[DataFactory], fields: dict[str, Any], scope: Any,
+                 nested: dict[str, dict[str, Any]]) -> None:
+        # Underscored names only: any other attribute name may be a field that Lazy reads.
+        self._factory, self._fields, self._scope, self._nested = factory, fields, scope, nested
+        self._values: dict[str, Any] = {}
+        self._current = ""
+        self._fake: Any = None
+        self._fake_module: Any = None
+
+    def _get_fake(self) -> Any:
+        if self._fake is None:
+            from testdata_kit import fake as fake_module
+
+            self._fake_module = fake_module
+            self._fake = fake_module.current(self._factory._meta_locale)
+        return self._fake
+
+    def _value(self, name: str) -> Any:
+        value = self._values.get(name, _PENDING)
+        if value is _PENDING:
+            if name not in self._fields:
+                raise AttributeError(f"{self._factory.__name__} has no field {name!r}")
+            if name in self._values:
+                raise FactoryCycleError(self._factory.__name__, [*self._values, name])
+            outer, self._current = self._current, name
+            self._values[name] = _PENDING
+            spec = self._fields[name]
+            if isinstance(spec, _Declaration):
+                value = spec.evaluate(self)
+            else:
+                value = spec if isinstance(spec, _IMMUTABLE) else copy.deepcopy(spec)
+            self._values[name] = value
+            self._current = outer
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._value(name)
+
+
+_registry: list[type[DataFactory]] = []
+
+
+class DataFactory:
+    """Base of declarative factories; see the module docstring for the field kinds.
+
+    An inner ``class Meta`` may set ``creates`` (a ``@creates`` kind name or factory), ``collection`` (any
+    object with ``create(**payload)``, such as an HTTP collection), ``locale`` for :class:`Fake` fields, and
+    ``abstract = True`` for a base that :func:`lint` skips.
+    """
+
+    _fields: ClassVar[dict[str, Any]] = {}
+    _traits: ClassVar[dict[str, Trait]] = {}
+    _transients: ClassVar[dict[str, Transient]] = {}
+    _meta_locale: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fields, traits, transients = dict(cls._fields), dict(cls._traits), dict(cls._transients)
+        for name, value in vars(cls).items():
+            if name.startswith("_") or isinstance(value, (type, FunctionType, classmethod, staticmethod, property)):
+                continue
+            for table in (fields, traits, transients):
+                table.pop(name, None)
+            table = traits if isinstance(value, Trait) else transients if isinstance(value, Transient) else fields
+            table[name] = value
+        cls._fields, cls._traits, cls._transients = fields, traits, transients
+        meta = cls.__dict__.get("Meta")
+        cls._meta_locale = getattr(meta, "locale", cls._meta_locale)
+        if not getattr(meta, "abstract", False):
+            _registry.append(cls)
+
+    @classmethod
+    def known_fields(cls) -> list[str]:
+        """Return every name ``build`` accepts: fields, traits and transient parameters."""
+        return sorted({*cls._fields, *cls._traits, *cls._transients})
+
+    @classmethod
+    def _run(cls, scope: Any, overrides: dict[str, Any]) -> dict[str, Any]:
+        fields = cls._fields
+        nested: dict[str, dict[str, Any]] = {}
+        if overrides:
+            fields = dict(fields)
+            for name, value in overrides.items():
+                outer, sep, inner = name.partition("__")
+                if name in cls._traits:
+                    if value:
+                        fields.update(cls._traits[name].fields)
+                elif sep and isinstance(cls._fields.get(outer), SubFactory):
+                    nested.setdefault(outer, {})[inner] = value
+                elif name not in fields and name not in cls._transients:
+                    raise UnknownFieldError(cls.__name__, name, cls.known_fields())
+            for name, transient in cls._transients.items():
+                fields[name] = overrides.get(name, transient.default)
+            fields.update((k, v) for k, v in overrides.items() if k in cls._fields)
+        elif cls._transients:
+            fields = {**fields, **{name: t.default for name, t in cls._transients.items()}}
+        build = _Build(cls, fields, scope, nested)
+        get = build._value
+        return {name: get(name) for name in cls._fields}
+
+    @classmethod
+    def build(cls, **overrides: Any) -> dict[str, Any]:
+        """Return a fresh payload dict; nothing is created.
+
+        :param overrides: field values, trait flags (``admin=True``), transient parameters, or
+            ``sub__field=`` values for a :class:`SubFactory` field.
+        """
+        return cls._run(_BUILD_ONLY, overrides)
+
+    @classmethod
+    def build_batch(cls, size: int, **overrides: Any) -> list[dict[str, Any]]:
+        """Return *size* payloads, each built fresh with the same *overrides*."""
+        return [cls._run(_BUILD_ONLY, overrides) for _ in range(size)]
+
+    @classmethod
+    def create(cls, *, scope: str | None = None, **overrides: Any) -> Any:
+        """Build a payload, then create it through ``Meta.creates`` or ``Meta.collection`` and return the result.
+
+        Sub-factory objects are created first in the same scope, so cleanup (LIFO) deletes this object
+        before the objects it points to.
+
+        :param scope: ``None`` (the running test, else the class in ``setUpClass``), ``'class'``,
+            ``'module'`` or ``'run'``.
+        """
+        meta = getattr(cls, "Meta", None)
+        kind, collection = getattr(meta, "creates", None), getattr(meta, "collection", None)
+        if kind is None and collection is None:
+            raise TypeError(
+                f"{cls.__name__}.create() needs somewhere to create: set Meta.creates to a @creates kind "
+                f"or Meta.collection to an object with create(**payload). Use {cls.__name__}.build() for a "
+                f"payload only."
+            )
+        payload = cls._run(scope, overrides)
+        if collection is not None:
+            return collection.create(**payload)
+        factory = kind if isinstance(kind, resources.Factory) else resources.default_registry.get(str(kind))
+        return factory.create_in(scope, None, (), payload)
+
+    @classmethod
+    def create_batch(cls, size: int, *, scope: str | None = None, **overrides: Any) -> list[Any]:
+        """Create *size* objects with the same *overrides* (see :meth:`create`)."""
+        return [cls.create(scope=scope, **overrides) for _ in range(size)]
+
+
+def registered() -> list[type[DataFactory]]:
+    """Return the non-abstract factories defined so far, in definition order."""
+    return list(_registry)
+
+
+@dataclass(frozen=True)
+class LintFailure:
+    """A factory (with a trait, or ``None`` for the plain build) that failed to build, and why."""
+
+    factory: type[DataFactory]
+    trait: str | None
+    error: BaseException
+
+    def __str__(self) -> str:
+        where = self.factory.__name__ + (f" with {self.trait}=True" if self.trait else "")
+        return f"{where}: {type(self.error).__name__}: {self.error}"
+
+
+def lint(factories: list[type[DataFactory]] | None = None) -> list[LintFailure]:
+    """Build every factory (default: all :func:`registered`) and each of its traits; return the failures.
+
+    Like ``FactoryBot.lint``: run it in a test or in CI so that a broken factory fails once, clearly,
+    instead of in every test that uses it. Only ``build`` runs, so nothing is created.
+    """
+    failures = []
+    for factory in registered() if factories is None else factories:
+        for trait in [None, *factory._traits]:
+            try:
+                factory.build(**({trait: True} if trait else {}))
+            except Exception as error:
+                failures.append(LintFailure(factory, trait, error))
+    return failures
