@@ -7,25 +7,24 @@ import os
 import unittest
 import uuid
 
+import psycopg
+from psycopg import sql
+
+from testdata_kit.db import DatabaseInUseError, MissingPrivilegeError, UnknownSnapshotError
+from testdata_kit.db.postgres import TemplateBackend, TruncateBackend, describe_dsn, snapshot
+
 DSN = os.environ.get("TESTDATA_POSTGRES_DSN", "")
 PLAIN_DSN = os.environ.get("TESTDATA_POSTGRES_NOCREATEDB_DSN", "")
 
-if not DSN:
-    if os.environ.get("CI"):
-        raise RuntimeError(
-            "CI is set but TESTDATA_POSTGRES_DSN is not: the PostgreSQL tests must run in CI. "
-            "Start a server with `.ci/start-postgres FILE` and source FILE before running the tests."
-        )
-    raise unittest.SkipTest(
-        "TESTDATA_POSTGRES_DSN is not set; start a server with `.ci/start-postgres` and export its lines "
-        "to run the PostgreSQL tests."
+if not DSN and os.environ.get("CI"):
+    raise RuntimeError(
+        "CI is set but TESTDATA_POSTGRES_DSN is not: the PostgreSQL tests must run in CI. "
+        "Start a server with `.ci/start-postgres FILE` and source FILE before running the tests."
     )
-
-import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
-
-from testdata_kit.db import DatabaseInUseError, MissingPrivilegeError, UnknownSnapshotError  # noqa: E402
-from testdata_kit.db.postgres import TemplateBackend, TruncateBackend, describe_dsn, snapshot  # noqa: E402
+NO_SERVER = (
+    "TESTDATA_POSTGRES_DSN is not set; start a server with `.ci/start-postgres` and export its lines "
+    "to run the PostgreSQL tests."
+)
 
 SCHEMA = """
 CREATE TABLE countries (code text PRIMARY KEY, name text NOT NULL);
@@ -43,6 +42,7 @@ def admin() -> psycopg.Connection:
     return psycopg.connect(DSN, autocommit=True)
 
 
+@unittest.skipUnless(DSN, NO_SERVER)
 class FreshDatabase(unittest.TestCase):
     """Each test gets its own database, created by the superuser and filled with SCHEMA."""
 

@@ -19,7 +19,7 @@ that reference them are emptied by the cascade.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from testdata_kit.db._snapshot import (
@@ -178,11 +178,9 @@ class TemplateBackend(Backend):
         query = "SELECT pid, usename, application_name FROM pg_stat_activity WHERE datname = %s AND pid <> %s"
         own = self._admin.info.backend_pid
         for pid, _, _ in self._admin.execute(query, (database, own)).fetchall():
-            try:
+            # A refusal is reported below, with every session that stayed: more useful than the first one.
+            with suppress(pg_errors.InsufficientPrivilege):
                 self._admin.execute("SELECT pg_terminate_backend(%s, %s)", (pid, int(self.timeout * 1000)))
-            except pg_errors.InsufficientPrivilege:
-                # Reported below with every session that stayed, which is more useful than the first refusal.
-                pass
         left = self._admin.execute(query, (database, own)).fetchall()
         if left:
             holders = ", ".join(f"pid {pid} (user {user!r}, application {app!r})" for pid, user, app in left)
