@@ -1,0 +1,23 @@
+"""Sphinx configuration for the testdata_kit documentation."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath(".."))
+
+import testdata_kit  # noqa: E402 - needs the path above
+
+project = "testdata_kit"
+author = "The testdata_kit authors"
+copyright = "2026, The testdata_kit authors"  # noqa: A001 - Sphinx's name for it
+release = testdata_kit.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.doctest"]
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+# Optional extras may be missing where the docs are built; autodoc then documents what it can import.
+autodoc_mock_imports = ["mimesis", "psycopg"]
+exclude_patterns = ["_build"]
+html_theme = "alabaster"
+nitpicky = False
