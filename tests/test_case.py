@@ -41,7 +41,7 @@ class ClassScopeTests(unittest.TestCase):
 
     def test_class_cleanups_interleave_with_the_users_own_addclasscleanup(self):
         log: list[str] = []
-        kinds, f = make_kinds(log)
+        _kinds, f = make_kinds(log)
 
         class Inner(DataTestCase):
             @classmethod
@@ -58,7 +58,7 @@ class ClassScopeTests(unittest.TestCase):
 
     def test_class_cleanup_runs_when_setupclass_fails_after_creating(self):
         log: list[str] = []
-        kinds, f = make_kinds(log)
+        _kinds, f = make_kinds(log)
 
         class Inner(DataTestCase):
             @classmethod
@@ -77,7 +77,7 @@ class ClassScopeTests(unittest.TestCase):
 class ModuleScopeTests(unittest.TestCase):
     def test_module_scope_is_torn_down_after_the_last_class_of_the_module(self):
         log: list[str] = []
-        kinds, f = make_kinds(log)
+        _kinds, f = make_kinds(log)
 
         class First(DataTestCase):
             def test_it(self):
@@ -95,7 +95,7 @@ class ModuleScopeTests(unittest.TestCase):
 
     def test_in_scope_creates_with_an_explicit_scope(self):
         log: list[str] = []
-        kinds, f = make_kinds(log)
+        _kinds, f = make_kinds(log)
 
         class Inner(DataTestCase):
             def test_it(self):
