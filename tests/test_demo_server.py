@@ -136,6 +136,7 @@ class CrudTests(ServerCase):
         self.assertEqual((status, headers["Allow"]), (405, "GET, PATCH, DELETE"))
         status, headers, _ = self.call("DELETE", "/users")
         self.assertEqual((status, headers["Allow"]), (405, "GET, POST"))
+        self.assertEqual(self.call("OPTIONS", "/users")[0], 501)
 
 
 class ConstraintTests(ServerCase):
