@@ -1,0 +1,107 @@
+"""Tests for shared reference data: loaded once, checksummed, the mutating test named."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import unittest
+from typing import Any
+
+from testdata_kit.db.reference import ReferenceData, ReferenceDataMutatedError, table_checksum
+
+
+def load_countries(conn: Any) -> None:
+    conn.executemany("INSERT INTO countries VALUES (?, ?)", [("FR", "France"), ("JP", "Japan")])
+
+
+def run_case(case: type[unittest.TestCase]) -> unittest.TestResult:
+    suite = unittest.defaultTestLoader.loadTestsFromTestCase(case)
+    return unittest.TextTestRunner(stream=io.StringIO(), verbosity=0).run(suite)
+
+
+class ReferenceDataTests(unittest.TestCase):
+    def setUp(self) -> None:
+        self.conn = sqlite3.connect(":memory:")
+        self.addCleanup(self.conn.close)
+        self.conn.execute("CREATE TABLE countries (code TEXT PRIMARY KEY, name TEXT)")
+        self.conn.execute("CREATE TABLE currencies (code TEXT PRIMARY KEY)")
+        self.conn.commit()
+        self.loads = 0
+
+    def counting_load(self, conn: Any) -> None:
+        self.loads += 1
+        load_countries(conn)
+
+    def test_loads_once_and_skips_when_data_is_already_there(self) -> None:
+        ref = ReferenceData(self.conn, ["countries"], self.counting_load)
+        ref.ensure_loaded()
+        ref.ensure_loaded()
+        self.assertEqual(self.loads, 1)
+        # A second object (another process, or after a snapshot restore) finds the rows and does not reload.
+        ReferenceData(self.conn, ["countries"], self.counting_load).ensure_loaded()
+        self.assertEqual(self.loads, 1)
+        self.assertEqual(self.conn.execute("SELECT count(*) FROM countries").fetchone(), (2,))
+
+    def test_checksum_ignores_row_order_and_sees_any_change(self) -> None:
+        load_countries(self.conn)
+        first = table_checksum(self.conn, "countries")
+        self.conn.execute("DELETE FROM countries")
+        self.conn.executemany("INSERT INTO countries VALUES (?, ?)", [("JP", "Japan"), ("FR", "France")])
+        self.assertEqual(table_checksum(self.conn, "countries"), first)
+        self.conn.execute("UPDATE countries SET name = 'Nippon' WHERE code = 'JP'")
+        self.assertNotEqual(table_checksum(self.conn, "countries"), first)
+
+    def test_class_check_names_the_test_and_table_that_changed(self) -> None:
+        ref = ReferenceData(self.conn, ["countries", "currencies"], load_countries, check="class")
+        conn = self.conn
+
+        @ref
+        class Inner(unittest.TestCase):
+            def test_a_reads(self) -> None:
+                conn.execute("SELECT * FROM countries").fetchall()
+
+            def test_b_renames(self) -> None:
+                conn.execute("UPDATE countries SET name = 'Nippon' WHERE code = 'JP'")
+                conn.commit()
+
+            def test_c_reads(self) -> None:
+                conn.execute("SELECT * FROM countries").fetchall()
+
+        result = run_case(Inner)
+        self.assertEqual(len(result.errors), 1, result.errors)
+        message = result.errors[0][1]
+        self.assertIn("ReferenceDataMutatedError", message)
+        self.assertIn("Inner.test_b_renames changed countries", message)
+        self.assertNotIn("test_c_reads", message)
+        self.assertNotIn("test_a_reads", message)
+
+    def test_clean_class_passes(self) -> None:
+        ref = ReferenceData(self.conn, ["countries"], load_countries)
+
+        class Inner(ref, unittest.TestCase):  # type: ignore[misc]
+            def test_reads(self) -> None:
+                pass
+
+        result = run_case(Inner)
+        self.assertTrue(result.wasSuccessful(), result.errors)
+
+    def test_without_per_test_records_only_the_scope(self) -> None:
+        ref = ReferenceData(self.conn, ["countries"], load_countries, per_test=False)
+        with self.assertRaises(ReferenceDataMutatedError) as ctx:
+            with ref:
+                self.conn.execute("DELETE FROM countries")
+                self.conn.commit()
+        self.assertEqual(ctx.exception.changes, [("the with block", ["countries"])])
+
+    def test_decorator_rejects_a_plain_class(self) -> None:
+        ref = ReferenceData(self.conn, ["countries"])
+        with self.assertRaisesRegex(TypeError, r"^Can only decorate unittest.TestCase subclasses\.$"):
+            ref(object)
+
+    def test_invalid_table_name_is_refused_up_front(self) -> None:
+        with self.assertRaisesRegex(ValueError, r"Invalid table name 'countries; DROP TABLE x'"):
+            ReferenceData(self.conn, ["countries; DROP TABLE x"])
+
+
+if __name__ == "__main__":
+    unittest.main()
