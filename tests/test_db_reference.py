@@ -87,10 +87,9 @@ class ReferenceDataTests(unittest.TestCase):
 
     def test_without_per_test_records_only_the_scope(self) -> None:
         ref = ReferenceData(self.conn, ["countries"], load_countries, per_test=False)
-        with self.assertRaises(ReferenceDataMutatedError) as ctx:
-            with ref:
-                self.conn.execute("DELETE FROM countries")
-                self.conn.commit()
+        with self.assertRaises(ReferenceDataMutatedError) as ctx, ref:
+            self.conn.execute("DELETE FROM countries")
+            self.conn.commit()
         self.assertEqual(ctx.exception.changes, [("the with block", ["countries"])])
 
     def test_decorator_rejects_a_plain_class(self) -> None:
