@@ -316,3 +316,20 @@ class Flake8Tests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DocsExampleTests(unittest.TestCase):
+    def test_each_rule_section_shows_a_flagged_and_a_fixed_example(self) -> None:
+        import re
+
+        page = Path(__file__).resolve().parent.parent / "docs" / "howto" / "lint.rst"
+        text = page.read_text(encoding="utf-8")
+        sections = re.split(r"^(TDK\d{3}):.*\n\^+\n", text, flags=re.MULTILINE)
+        by_code = dict(zip(sections[1::2], sections[2::2], strict=True))
+        self.assertEqual(sorted(by_code), [f"TDK00{n}" for n in range(1, 8)])
+        for code, body in by_code.items():
+            blocks = re.findall(r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", body)
+            with self.subTest(code=code):
+                bad, fixed = (textwrap.dedent(block) for block in blocks[:2])
+                self.assertIn(code, [c for _, c in codes(bad)])
+                self.assertNotIn(code, [c for _, c in codes(fixed)])
