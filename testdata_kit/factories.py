@@ -73,7 +73,10 @@ class FactoryCycleError(TestDataError, RuntimeError):
 class _Declaration:
     """A field whose value is computed on each build."""
 
-    def evaluate(self, build: _Build) -> Any:
+    #: Whether evaluating may read other fields (then a cycle between such fields is detected).
+    reads_fields = False
+
+    def evaluate(self, build: _Build, name: str) -> Any:
         raise NotImplementedError
 
 
@@ -86,7 +89,7 @@ class Unique(_Declaration):
     def __init__(self, func: Callable[[], Any] = unique.token) -> None:
         self.func = func
 
-    def evaluate(self, build: _Build) -> Any:
+    def evaluate(self, build: _Build, name: str) -> Any:
         return self.func()
 
     def __repr__(self) -> str:
@@ -107,8 +110,8 @@ class Fake(_Declaration):
         self.path, self.provider, self.method, self.kwargs = path, provider, method, kwargs
         self._cache: tuple[Any, int, Callable[..., Any]] | None = None
 
-    def evaluate(self, build: _Build) -> Any:
-        fake = build._get_fake()
+    def evaluate(self, build: _Build, name: str) -> Any:
+        fake = build._fake or build._get_fake()
         cache = self._cache
         generation = build._fake_module.generation
         # Reuse the bound method while no provider changed hands, saving two lookups per value.
@@ -150,7 +153,7 @@ class Sequence(_Declaration):
     def _restart(self) -> None:
         self._counter = itertools.count()
 
-    def evaluate(self, build: _Build) -> Any:
+    def evaluate(self, build: _Build, name: str) -> Any:
         return self.func(SequenceNumber(next(self._counter)))
 
 
@@ -160,10 +163,12 @@ class Lazy(_Declaration):
     :param func: receives the object being built; reading ``o.name`` evaluates that field first.
     """
 
+    reads_fields = True
+
     def __init__(self, func: Callable[[Any], Any]) -> None:
         self.func = func
 
-    def evaluate(self, build: _Build) -> Any:
+    def evaluate(self, build: _Build, name: str) -> Any:
         return self.func(build)
 
 
@@ -178,8 +183,10 @@ class SubFactory(_Declaration):
     def __init__(self, factory: type[DataFactory], *, pick: str | None = None, **defaults: Any) -> None:
         self.factory, self.pick, self.defaults = factory, pick, defaults
 
-    def evaluate(self, build: _Build) -> Any:
-        params = {**self.defaults, **build._nested.get(build._current, {})}
+    reads_fields = True
+
+    def evaluate(self, build: _Build, name: str) -> Any:
+        params = {**self.defaults, **build._nested.get(name, {})}
         if build._scope is _BUILD_ONLY:
             value = self.factory.build(**params)
         else:
@@ -216,7 +223,6 @@ class _Build:
         # Underscored names only: any other attribute name may be a field that Lazy reads.
         self._factory, self._fields, self._scope, self._nested = factory, fields, scope, nested
         self._values: dict[str, Any] = {}
-        self._current = ""
         self._fake: Any = None
         self._fake_module: Any = None
 
@@ -229,21 +235,23 @@ class _Build:
         return self._fake
 
     def _value(self, name: str) -> Any:
-        value = self._values.get(name, _PENDING)
-        if value is _PENDING:
-            if name not in self._fields:
-                raise AttributeError(f"{self._factory.__name__} has no field {name!r}")
-            if name in self._values:
-                raise FactoryCycleError(self._factory.__name__, [*self._values, name])
-            outer, self._current = self._current, name
-            self._values[name] = _PENDING
+        values = self._values
+        if name in values:
+            value = values[name]
+            if value is _PENDING:
+                raise FactoryCycleError(self._factory.__name__, [*values, name])
+            return value
+        try:
             spec = self._fields[name]
-            if isinstance(spec, _Declaration):
-                value = spec.evaluate(self)
-            else:
-                value = spec if isinstance(spec, _IMMUTABLE) else copy.deepcopy(spec)
-            self._values[name] = value
-            self._current = outer
+        except KeyError:
+            raise AttributeError(f"{self._factory.__name__} has no field {name!r}") from None
+        if isinstance(spec, _Declaration):
+            if spec.reads_fields:
+                values[name] = _PENDING
+            value = spec.evaluate(self, name)
+        else:
+            value = spec if isinstance(spec, _IMMUTABLE) else copy.deepcopy(spec)
+        values[name] = value
         return value
 
     def __getattr__(self, name: str) -> Any:

@@ -116,8 +116,8 @@ def _safe_classes() -> dict[str, Any]:
         def email(self, domains: Any = None, unique: bool = False) -> str:
             if unique:
                 return _unique_email(domains, self.random)
-            return safe.email(self.random, self.username(mask="ld"), safe.RESERVED_DOMAINS if domains is None
-                              else domains)
+            chosen = safe.RESERVED_DOMAINS if domains is None else domains
+            return safe.email(self.random, self.username(mask="ld"), chosen)
 
         def phone_number(self, mask: str = "", placeholder: str = "#", e164: bool = False,
                          country: str | None = None) -> str:

@@ -118,7 +118,8 @@ def email(rng: random.Random, local: str, domains: tuple[str, ...] | list[str] =
         raise UnsafeValueError(
             "Email domain list", list(domains), f"a non-empty list such as {list(RESERVED_DOMAINS)!r}"
         )
-    return f"{local}@{_check_domain(domains[int(rng.random() * len(domains))])}"
+    domain = domains[int(rng.random() * len(domains))]
+    return f"{local}@{domain if domains is RESERVED_DOMAINS else _check_domain(domain)}"
 
 
 def phone(rng: random.Random, country: str = "US", *, e164: bool = False) -> str:
