@@ -13,6 +13,7 @@ import textwrap
 import unittest
 from pathlib import Path
 
+from testdata_kit import cli
 from testdata_kit.lint import Flake8Plugin, lint_source, main
 
 
@@ -276,12 +277,22 @@ class CliTests(unittest.TestCase):
         self.assertEqual(status, 2)
         self.assertIn("unknown code 'TDK099'", err)
 
-    def test_module_entry_runs_in_a_subprocess(self) -> None:
-        proc = subprocess.run(
-            [sys.executable, "-c", "import sys; from testdata_kit.lint import main; sys.exit(main())", "tests"],
-            capture_output=True, text=True, check=False, timeout=60,
+    def _run(self, *code: str) -> subprocess.CompletedProcess[str]:
+        root = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        return subprocess.run(
+            [sys.executable, *code, "tests"], capture_output=True, text=True, check=False, timeout=60, env=env
         )
-        self.assertEqual(proc.returncode, 1, proc.stderr)
+
+    def test_main_runs_in_a_subprocess(self) -> None:
+        proc = self._run("-c", "import sys; from testdata_kit.lint import main; sys.exit(main())")
+        self.assertEqual((proc.returncode, proc.stderr), (1, ""))
+        self.assertIn("TDK001", proc.stdout)
+
+    @unittest.skipUnless("lint" in cli.COMMANDS, "the 'lint' subcommand is not in testdata_kit.cli.COMMANDS yet")
+    def test_python_m_testdata_kit_lint(self) -> None:
+        proc = self._run("-m", "testdata_kit", "lint")
+        self.assertEqual((proc.returncode, proc.stderr), (1, ""))
         self.assertIn("TDK001", proc.stdout)
 
 
