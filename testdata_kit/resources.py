@@ -37,13 +37,16 @@ _LIVE, _DELETED, _KEPT, _LEAKED = range(4)
 class Resource:
     """One created thing, its deleter, and the test that owns it."""
 
-    __slots__ = ("_delete", "_gone", "kind", "owner", "scope", "state", "value")
+    __slots__ = ("_delete", "_gone", "kind", "owner", "recovery", "scope", "state", "value")
 
     def __init__(
         self, kind: str, value: Any, delete: Callable[[], object], owner: Any = None,
-        gone: tuple[type[BaseException], ...] = (), scope: str = "test",
+        gone: tuple[type[BaseException], ...] = (), scope: str = "test", recovery: dict[str, Any] | None = None,
     ) -> None:
         self.kind = kind
+        #: JSON-able description of how to delete this resource from another process after a crash,
+        #: e.g. ``{"method": "DELETE", "url": "http://127.0.0.1:8000/users/17"}``; never holds secrets.
+        self.recovery = recovery
         self.value = value
         self._delete = delete
         self._gone = gone
@@ -300,9 +303,9 @@ def creates(
 
 def _track(
     kind: str, value: Any, delete: Callable[[], object], scope: str, holder: Any,
-    gone: tuple[type[BaseException], ...] = (),
+    gone: tuple[type[BaseException], ...] = (), recovery: dict[str, Any] | None = None,
 ) -> Resource:
-    resource = Resource(kind, value, delete, holder, gone, scope)
+    resource = Resource(kind, value, delete, holder, gone, scope, recovery)
     ledger.current().add(resource)
     _scopes.register(resource.release, scope, holder, kind)
     return resource
@@ -310,14 +313,16 @@ def _track(
 
 def track(
     kind: str, value: Any, delete: Callable[[], object], *, scope: str | None = None, owner: Any = None,
-    gone: Iterable[type[BaseException]] = (),
+    gone: Iterable[type[BaseException]] = (), recovery: dict[str, Any] | None = None,
 ) -> Resource:
     """Record something already created, and register *delete* (no arguments) at the end of *scope*.
 
     This is how integrations such as HTTP collections join the accounting without a ``@creates`` kind.
+
+    :param recovery: how another process could delete it after a crash (JSON-able, no secrets), for the journal.
     """
     scope, holder = _scopes.resolve(scope, owner, kind)
-    return _track(kind, value, delete, scope, holder, tuple(gone))
+    return _track(kind, value, delete, scope, holder, tuple(gone), recovery)
 
 
 def create(
