@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 import unittest
@@ -577,6 +578,31 @@ class ProcessTests(unittest.TestCase):
                 if process.poll() is None:
                     process.kill()
                     process.wait()
+
+
+DOCS_PAGE = os.path.join(os.path.dirname(__file__), os.pardir, "docs", "reference", "demo-api.rst")
+
+
+def _directive_body(text: str, directive: str) -> str:
+    """Return the indented block that follows ``.. directive::`` in a reST page, dedented."""
+    after = text.split(f".. {directive}::\n", 1)[1]
+    lines = []
+    for line in after.splitlines()[1:]:
+        if line and not line.startswith("    "):
+            break
+        lines.append(line[4:])
+    return textwrap.dedent("\n".join(lines)).strip() + "\n"
+
+
+@unittest.skipUnless(os.path.exists(DOCS_PAGE), "the docs are not next to the tests")
+class DocsExampleTests(unittest.TestCase):
+    def test_the_reference_page_example_prints_what_the_page_says(self) -> None:
+        with open(DOCS_PAGE, encoding="utf-8") as page:
+            text = page.read()
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(_directive_body(text, "testcode"), DOCS_PAGE, "exec"), {})
+        self.assertEqual(printed.getvalue(), _directive_body(text, "testoutput"))
 
 
 if __name__ == "__main__":
