@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from testdata_kit import safe
+
 __all__ = ["EMAIL_RE", "looks_like_email", "looks_like_person_name", "real_personal_data"]
 
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
@@ -22,17 +24,6 @@ REAL_PROVIDERS = frozenset(
 # First labels like "mail" or "web" are real providers only at these exact domains.
 _AMBIGUOUS_PROVIDERS = {"me": "me.com", "mac": "mac.com", "mail": "mail.ru", "web": "web.de", "free": "free.fr",
                         "live": "live.com", "att": "att.net", "orange": "orange.fr", "proton": "proton.me"}
-
-#: Card numbers the payment processors publish for testing; they can never charge anyone.
-TEST_PANS = frozenset(
-    {
-        "4242424242424242", "4111111111111111", "5555555555554444", "2223003122003222", "378282246310005",
-        "6011111111111117", "4000056655665556", "5105105105105100", "371449635398431", "30569309025904",
-        "3566002020360505", "6011000990139424", "4012888888881881",
-    }
-)
-#: IBANs printed in the standards and bank documentation as examples.
-EXAMPLE_IBANS = frozenset({"GB29NWBK60161331926819", "DE89370400440532013000", "GB82WEST12345698765432"})
 
 # Single words read as a person's name only when they are common first names ("Widget" is a product).
 _FIRST_NAMES = frozenset(
@@ -100,18 +91,15 @@ def _card(text: str) -> str | None:
                 "24", "25", "26", "27")
     if not 13 <= len(digits) <= 19 or not digits.startswith(networks) or not _luhn_valid(digits):
         return None
-    if digits in TEST_PANS:
+    if safe.is_test_pan(digits):
         return None
     return f"card number {text!r} passes the Luhn check and is not a test number; use 4242424242424242"
 
 
 def _iban(text: str) -> str | None:
     compact = text.replace(" ", "").upper()
-    if not _IBAN.match(compact) or compact in EXAMPLE_IBANS or text != text.upper():
-        return None
-    rearranged = compact[4:] + compact[:4]
-    number = "".join(str(int(char, 36)) for char in rearranged)
-    if int(number) % 97 != 1:
+    # The safe set (published examples, or a deliberately wrong check) is shared with the generators.
+    if not _IBAN.match(compact) or text != text.upper() or safe.is_safe_iban(compact):
         return None
     return f"IBAN {text!r} has a valid check and is not a published example; use GB29NWBK60161331926819"
 
@@ -128,7 +116,7 @@ def _phone(text: str) -> str | None:
     separated = text.startswith("+") or any(sep in text for sep in " -()")
     if not 10 <= len(digits) <= 15 or not separated or re.match(r"^\d{4}-\d{2}-\d{2}", text):
         return None
-    if _fictional(digits):
+    if safe.is_safe_phone(text) or _fictional(digits):
         return None
     return (
         f"phone number {text!r} is outside the fictional ranges; use +1-NXX-555-01XX (US) "
@@ -137,7 +125,8 @@ def _phone(text: str) -> str | None:
 
 
 def _fictional(digits: str) -> bool:
-    # NANP reserves 555-0100..555-0199 for fiction; Ofcom reserves these UK drama ranges.
+    # Also national spellings ("(415) 555-0134") and the UK drama landline ranges, which safe.py does
+    # not generate but which are just as fictional (NANP 555-0100..555-0199; Ofcom drama numbers).
     national = digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
     if len(national) == 10 and national[3:6] == "555" and national[6:8] == "01":
         return True
