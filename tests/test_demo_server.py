@@ -341,6 +341,7 @@ class TenantTests(ServerCase):
         self.assertEqual(self.call("GET", "/users", headers={"X-Tenant-ID": "acme"})[0], 400)
         self.assertEqual(self.call("GET", "/users", headers={"X-Tenant-ID": "9999"})[0], 404)
         self.assertEqual(self.call("GET", "/tenants/9999/users")[0], 404)
+        self.assertEqual(self.call("GET", f"/tenants/{self.acme}", headers={"X-Tenant-ID": "9999"})[0], 200)
         status, _, body = self.call("GET", f"/tenants/{self.acme}/users", headers={"X-Tenant-ID": str(self.globex)})
         self.assertEqual(status, 400)
         self.assertIn("contradicts", body["error"])

@@ -67,6 +67,8 @@ def dispatch(store: Store, method: str, target: str, raw_body: bytes, tenant_hea
         _allow(method, url.path, "GET")
         return Response(200, {"collections": list(COLLECTIONS), "admin": [f"/_admin/{n}" for n in _ADMIN]})
     name = collection_named(segments[0]).name
+    if not COLLECTIONS[name].tenanted:
+        tenant = None  # tenants are not owned by a tenant; a scoped client may still read and create them
     if len(segments) == 1:
         if _allow(method, url.path, "GET", "POST") == "POST":
             row = store.create(name, _json(raw_body), tenant)
