@@ -9,6 +9,7 @@ import tempfile
 import unittest
 
 from testdata_kit.db import DatabaseInUseError, Snapshot, UnknownSnapshotError
+from testdata_kit.db.reset import main
 from testdata_kit.db.sqlite import SQLiteBackend, snapshot
 
 
@@ -217,6 +218,53 @@ class SeveralUsesTests(TempDbCase):
     def _run(self, case: type[unittest.TestCase]) -> unittest.TestResult:
         suite = unittest.defaultTestLoader.loadTestsFromTestCase(case)
         return unittest.TextTestRunner(stream=io.StringIO(), verbosity=0).run(suite)
+
+
+class ResetCommandTests(TempDbCase):
+    """``python -m testdata_kit reset --sqlite PATH``: dry run by default, restores with --yes."""
+
+    def reset(self, *argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        return main(list(argv), stdout=out, stderr=err), out.getvalue(), err.getvalue()
+
+    def test_without_yes_nothing_changes(self) -> None:
+        self.backend.take("nightly")
+        self.app.execute("DELETE FROM users")
+        code, out, _ = self.reset("--sqlite", self.path, "--snapshot", "nightly")
+        self.assertEqual(code, 0)
+        self.assertTrue(out.startswith("Dry run: would restore"), out)
+        self.assertEqual(count(self.app), 0)
+
+    def test_with_yes_restores_from_the_file_written_by_another_process(self) -> None:
+        self.backend.take("nightly")
+        self.app.execute("DELETE FROM users")
+        code, out, _ = self.reset("--sqlite", self.path, "--to-snapshot", "nightly", "--yes")
+        self.assertEqual((code, out), (0, f"Restored SQLite database {self.path!r} to snapshot 'nightly'.\n"))
+        self.assertEqual(count(self.app), 3)
+
+    def test_unknown_snapshot_fails_and_lists_known(self) -> None:
+        self.backend.take("nightly")
+        self.app.execute("DELETE FROM users")
+        code, _, err = self.reset("--sqlite", self.path, "--snapshot", "nighty", "--yes")
+        self.assertEqual(code, 1)
+        self.assertIn("Known snapshots: 'nightly'.", err)
+        self.assertEqual(count(self.app), 0)
+
+    def test_list(self) -> None:
+        self.backend.take("nightly")
+        self.backend.take("baseline")
+        code, out, _ = self.reset("--sqlite", self.path, "--list")
+        self.assertEqual((code, out), (0, f"Snapshots of SQLite database {self.path!r}: baseline, nightly\n"))
+
+    def test_database_in_use_fails_without_changes(self) -> None:
+        self.backend.take("nightly")
+        self.app.execute("BEGIN IMMEDIATE")
+        self.app.execute("DELETE FROM users")
+        code, _, err = self.reset("--sqlite", self.path, "--snapshot", "nightly", "--yes", "--timeout", "0.2")
+        self.app.execute("COMMIT")
+        self.assertEqual(code, 1)
+        self.assertIn("is in use by another connection's open transaction (waited 0.2 s)", err)
+        self.assertEqual(count(self.app), 0)
 
 
 if __name__ == "__main__":

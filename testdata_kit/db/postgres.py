@@ -29,7 +29,7 @@ from testdata_kit.db._snapshot import (
     Snapshot,
     check_name,
 )
-from testdata_kit.errors import MissingExtraError
+from testdata_kit.errors import MissingExtraError, TestDataError
 
 try:
     import psycopg
@@ -38,7 +38,14 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError("psycopg", "postgres", "testdata_kit.db.postgres") from exc
 
-__all__ = ["TemplateBackend", "TruncateBackend", "describe_dsn", "snapshot"]
+__all__ = [
+    "DatabaseUnavailableError",
+    "TemplateBackend",
+    "TruncateBackend",
+    "describe_dsn",
+    "dsn_hosts",
+    "snapshot",
+]
 
 _SNAP = "__snap_"
 _RESTORING = "__restoring"
@@ -52,6 +59,34 @@ def describe_dsn(dsn: str) -> str:
     """
     info = psycopg.conninfo.conninfo_to_dict(dsn)
     return f"{info.get('user', '')}@{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
+
+
+def dsn_hosts(dsn: str) -> list[str]:
+    """Return every host named by *dsn* (libpq allows a comma-separated list); empty means a local socket.
+
+    :param dsn: a libpq connection string or ``postgresql://`` URL.
+    """
+    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    return [h.strip() for h in str(info.get("host") or info.get("hostaddr") or "").split(",")]
+
+
+class DatabaseUnavailableError(TestDataError, ConnectionError):
+    """The PostgreSQL server could not be reached or refused the login."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        self.target = target
+        self.reason = reason
+        super().__init__(
+            f"Cannot connect to {target!r}: {reason}. Check that the server runs and the DSN (host, port, "
+            f"user, database) is right."
+        )
+
+
+def _connect(dsn: str, **options: Any) -> psycopg.Connection[Any]:
+    try:
+        return psycopg.connect(dsn, **options)
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailableError(describe_dsn(dsn), _first_line(exc)) from exc
 
 
 class TemplateBackend(Backend):
@@ -73,7 +108,7 @@ class TemplateBackend(Backend):
                 f"at 63 bytes); use TruncateBackend, or a database name of at most 26 characters."
             )
         self.timeout = timeout
-        self._admin = psycopg.connect(psycopg.conninfo.make_conninfo(dsn, dbname=maintenance_db), autocommit=True)
+        self._admin = _connect(psycopg.conninfo.make_conninfo(dsn, dbname=maintenance_db), autocommit=True)
         self.role = str(self._admin.execute("SELECT current_user").fetchone()[0])  # type: ignore[index]
 
     def describe(self) -> str:
@@ -213,7 +248,7 @@ class TruncateBackend(Backend):
         self.dsn = dsn
         self.schemas = list(schemas)
         self.timeout = timeout
-        self._conn = psycopg.connect(dsn)
+        self._conn = _connect(dsn)
         row = self._conn.execute("SELECT current_user, current_database()").fetchone()
         self._conn.commit()
         self.role, self.database = str(row[0]), str(row[1])  # type: ignore[index]
