@@ -10,7 +10,10 @@ __all__ = ["COMMANDS", "main"]
 
 #: name -> (module whose ``main(argv) -> int`` runs it, one-line help). Modules load only when used, so
 #: ``--help`` stays fast and a missing optional dependency only affects its own command.
-COMMANDS: dict[str, tuple[str, str]] = {}
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve-demo": ("testdata_kit.demo.server", "run the demo shop API until interrupted"),
+    "lint": ("testdata_kit.lint", "find test-data mistakes: hard-coded ids, shared emails, real personal data"),
+}
 
 _USAGE = """usage: python -m testdata_kit COMMAND [ARGS...]
 
