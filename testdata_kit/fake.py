@@ -15,7 +15,7 @@ import os
 import unittest
 from typing import Any
 
-from testdata_kit import _scopes, _seeding, safe, unique
+from testdata_kit import _run, _scopes, _seeding, safe, unique
 from testdata_kit.errors import MissingExtraError, TestDataError
 
 __all__ = [
@@ -296,13 +296,14 @@ def _fake_for(test: unittest.TestCase, locale: str) -> Fake:
     return fake
 
 
-_outside: dict[str, Fake] = {}
+_outside: dict[tuple[str, str], Fake] = {}
 
 
 def _outside_fake(locale: str) -> Fake:
-    fake = _outside.get(locale)
+    key = (locale, _run.run_seed())
+    fake = _outside.get(key)
     if fake is None:
-        fake = _outside[locale] = Fake(_seeding.test_seed(""), locale)
+        fake = _outside[key] = Fake(_seeding.test_seed(""), locale)
     return fake
 
 
