@@ -12,6 +12,7 @@ from psycopg import sql
 
 from testdata_kit.db import DatabaseInUseError, MissingPrivilegeError, UnknownSnapshotError
 from testdata_kit.db.postgres import TemplateBackend, TruncateBackend, describe_dsn, snapshot
+from testdata_kit.db.reset import main as reset_main
 
 DSN = os.environ.get("TESTDATA_POSTGRES_DSN", "")
 PLAIN_DSN = os.environ.get("TESTDATA_POSTGRES_NOCREATEDB_DSN", "")
@@ -210,7 +211,13 @@ class PlainRoleTests(FreshDatabase):
         self.addCleanup(backend.close)
         with self.assertRaises(MissingPrivilegeError) as ctx:
             backend.take("baseline")
-        self.assertEqual(ctx.exception.privilege, "CREATEDB")
+        role = backend.role
+        self.assertEqual(
+            str(ctx.exception),
+            f"Role {role!r} lacks the CREATEDB privilege needed to take snapshot 'baseline' of database "
+            f"{self.dbname!r}. Grant it with: ALTER ROLE {role} CREATEDB; or use TruncateBackend "
+            f"(strategy='truncate'), which needs only CREATE on the database and TRUNCATE/INSERT on the tables.",
+        )
 
     def test_truncate_strategy_restores_rows_sequences_and_generated_columns(self) -> None:
         backend = TruncateBackend(self.dsn)
@@ -232,8 +239,71 @@ class PlainRoleTests(FreshDatabase):
         self.addCleanup(backend.close)
         with self.assertRaises(MissingPrivilegeError) as ctx:
             backend.take("baseline")
-        self.assertEqual(ctx.exception.privilege, "CREATE")
+        self.assertEqual(
+            str(ctx.exception),
+            f"Role {backend.role!r} lacks the CREATE privilege needed to create the snapshot schema "
+            f"'testdata_snap_baseline' in database {self.dbname!r}. Grant it with: GRANT CREATE ON DATABASE "
+            f"{self.dbname} TO {backend.role};",
+        )
         self.assertEqual(backend.names(), [])
+
+    def test_truncate_without_truncate_on_a_table_names_it_and_changes_nothing(self) -> None:
+        backend = TruncateBackend(self.dsn)
+        self.addCleanup(backend.close)
+        backend.take("baseline")
+        self.mutate()
+        after = self.state()
+        with psycopg.connect(psycopg.conninfo.make_conninfo(DSN, dbname=self.dbname), autocommit=True) as conn:
+            conn.execute(sql.SQL("ALTER TABLE users OWNER TO {}").format(
+                sql.Identifier(str(psycopg.conninfo.conninfo_to_dict(DSN)["user"]))))
+            conn.execute(sql.SQL("GRANT SELECT ON users TO {}").format(sql.Identifier(backend.role)))
+        with self.assertRaises(MissingPrivilegeError) as ctx:
+            backend.restore("baseline")
+        self.assertEqual(ctx.exception.privilege, "TRUNCATE")
+        self.assertIn("GRANT TRUNCATE, INSERT ON public.users", str(ctx.exception))
+        self.assertEqual(self.state(), after)
+
+
+class ResetCommandTests(FreshDatabase):
+    """``python -m testdata_kit reset --dsn``: the guard, the dry run and both strategies."""
+
+    def reset(self, *argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        return reset_main(list(argv), stdout=out, stderr=err), out.getvalue(), err.getvalue()
+
+    def test_dry_run_then_yes(self) -> None:
+        backend = TemplateBackend(self.dsn)
+        self.addCleanup(backend.close)
+        backend.take("nightly")
+        self.mutate()
+        after = self.state()
+        code, out, _ = self.reset("--dsn", self.dsn, "--snapshot", "nightly")
+        self.assertEqual(code, 0)
+        self.assertIn("disconnecting every other session", out)
+        self.assertEqual(self.state(), after)
+        code, out, _ = self.reset("--dsn", self.dsn, "--snapshot", "nightly", "--yes")
+        self.assertEqual(code, 0, out)
+        self.assertEqual(self.state()[2], (3,))
+
+    def test_truncate_strategy_and_unknown_name(self) -> None:
+        backend = TruncateBackend(self.dsn)
+        self.addCleanup(backend.close)
+        backend.take("nightly")
+        self.mutate()
+        code, _, err = self.reset("--dsn", self.dsn, "--strategy", "truncate", "--snapshot", "nigthly", "--yes")
+        self.assertEqual(code, 1)
+        self.assertIn("No snapshot 'nigthly'", err)
+        self.assertIn("Known snapshots: 'nightly'.", err)
+        code, _, _ = self.reset("--dsn", self.dsn, "--strategy", "truncate", "--snapshot", "nightly", "--yes")
+        self.assertEqual(code, 0)
+        self.assertEqual(self.state()[2], (3,))
+
+    def test_unreachable_server_is_a_clear_error(self) -> None:
+        dsn = psycopg.conninfo.make_conninfo(self.dsn, port=1, connect_timeout=2)
+        code, _, err = self.reset("--dsn", dsn, "--snapshot", "nightly")
+        self.assertEqual(code, 1)
+        self.assertIn("Cannot connect to", err)
+        self.assertIn(":1/", err)
 
 
 class TruncateBackendTests(FreshDatabase):
