@@ -1,0 +1,199 @@
+"""Tests for testdata_kit.factories: field kinds, composition, create with tracked cleanup, and lint."""
+
+import unittest
+
+from testdata_kit import DataTestCase, Registry, _run, creates, unique
+from testdata_kit.factories import (
+    DataFactory,
+    Fake,
+    FactoryCycleError,
+    Lazy,
+    Sequence,
+    SubFactory,
+    Trait,
+    Transient,
+    Unique,
+    UnknownFieldError,
+    lint,
+    registered,
+)
+from tests._support import problems, run_cases
+
+
+class Company(DataFactory):
+    name = Fake("finance.company")
+    country = "NL"
+
+
+class User(DataFactory):
+    email = Unique(unique.email)
+    first = Fake("person.first_name")
+    last = Fake("person.last_name")
+    full = Lazy(lambda u: f"{u.first} {u.last}")
+    role = "member"
+    tags = []
+    handle = Sequence(lambda n: f"user-{n}")
+    company = SubFactory(Company)
+    admin = Trait(role="admin", tags=["staff"])
+    shout = Transient(False)
+    greeting = Lazy(lambda u: "HELLO" if u.shout else "hello")
+
+
+class BuildTest(unittest.TestCase):
+    def test_constants_and_derived_fields(self):
+        user = User.build()
+        self.assertEqual(user["role"], "member")
+        self.assertEqual(user["full"], f"{user['first']} {user['last']}")
+        self.assertEqual(user["company"]["country"], "NL")
+
+    def test_values_are_fresh_on_every_build(self):
+        first, second = User.build_batch(2)
+        self.assertNotEqual(first["email"], second["email"])
+        self.assertNotEqual(first["handle"], second["handle"])
+        first["tags"].append("mutated")
+        self.assertEqual(User.build()["tags"], [])
+
+    def test_unique_fields_carry_a_marker(self):
+        self.assertTrue(unique.is_test_value(User.build()["email"]))
+
+    def test_sequences_are_namespaced_per_run_and_worker(self):
+        handle = User.build()["handle"]
+        self.assertIn(f"-{_run.run_id()}-{_run.worker_token()}-", handle)
+
+    def test_sequence_number_still_does_arithmetic(self):
+        class Numbered(DataFactory):
+            class Meta:
+                abstract = True
+
+            padded = Sequence(lambda n: f"{n:03d}")
+            double = Sequence(lambda n: n * 2)
+
+        self.assertEqual([Numbered.build() for _ in range(2)], [{"padded": "000", "double": 0},
+                                                                 {"padded": "001", "double": 2}])
+
+    def test_overrides_traits_transients_and_nested_overrides(self):
+        user = User.build(first="Ada", admin=True, shout=True, company__name="ACME")
+        self.assertEqual(user["full"][:4], "Ada ")
+        self.assertEqual((user["role"], user["tags"]), ("admin", ["staff"]))
+        self.assertEqual(user["greeting"], "HELLO")
+        self.assertEqual(user["company"]["name"], "ACME")
+        self.assertNotIn("shout", user)
+        self.assertNotIn("admin", user)
+
+    def test_explicit_override_beats_trait(self):
+        self.assertEqual(User.build(admin=True, role="owner")["role"], "owner")
+
+    def test_unknown_override_lists_known_fields(self):
+        with self.assertRaises(UnknownFieldError) as caught:
+            User.build(nmae="x")
+        self.assertEqual(caught.exception.name, "nmae")
+        self.assertIn("full", caught.exception.known)
+
+    def test_cycle_between_lazy_fields_is_reported(self):
+        class Loop(DataFactory):
+            class Meta:
+                abstract = True
+
+            a = Lazy(lambda o: o.b)
+            b = Lazy(lambda o: o.a)
+
+        with self.assertRaises(FactoryCycleError):
+            Loop.build()
+
+    def test_fake_fields_are_seeded_per_test(self):
+        drawn = {}
+
+        class Probe(DataTestCase):
+            def test_a(self):
+                drawn.setdefault("a", []).append(User.build()["full"])
+
+        run_cases(Probe)
+        run_cases(Probe)
+        self.assertEqual(drawn["a"][0], drawn["a"][1])
+
+
+class CreateTest(unittest.TestCase):
+    def test_create_tracks_children_and_deletes_them_first(self):
+        log = []
+        registry = Registry()
+
+        @creates("company", registry=registry, delete=lambda c: log.append(("delete", "company")))
+        def company(**payload):
+            log.append(("create", "company"))
+            return {"id": 7, **payload}
+
+        @creates("member", registry=registry, delete=lambda m: log.append(("delete", "member")))
+        def member(**payload):
+            log.append(("create", "member"))
+            return {"id": 9, **payload}
+
+        class CompanyF(DataFactory):
+            class Meta:
+                creates = company
+
+            name = "ACME"
+
+        class MemberF(DataFactory):
+            class Meta:
+                creates = member
+
+            company_id = SubFactory(CompanyF, pick="id")
+
+        seen = {}
+
+        class Probe(DataTestCase):
+            def test_a(self):
+                seen["member"] = MemberF.create()
+
+        result, _ = run_cases(Probe)
+        self.assertEqual(problems(result), [])
+        self.assertEqual(seen["member"], {"id": 9, "company_id": 7})
+        self.assertEqual(log, [("create", "company"), ("create", "member"),
+                               ("delete", "member"), ("delete", "company")])
+
+    def test_create_through_a_collection(self):
+        class Collection:
+            def __init__(self):
+                self.created = []
+
+            def create(self, **payload):
+                self.created.append(payload)
+                return {"id": len(self.created), **payload}
+
+        users = Collection()
+
+        class Named(DataFactory):
+            class Meta:
+                collection = users
+                abstract = True
+
+            name = "Ada"
+
+        self.assertEqual(Named.create(), {"id": 1, "name": "Ada"})
+        self.assertEqual(users.created, [{"name": "Ada"}])
+
+    def test_create_without_target_explains(self):
+        with self.assertRaisesRegex(TypeError, "Meta.creates"):
+            User.create()
+
+
+class LintTest(unittest.TestCase):
+    def test_lint_reports_failing_factory_and_trait(self):
+        class Fragile(DataFactory):
+            class Meta:
+                abstract = True
+
+            value = 1
+            broken = Trait(value=Lazy(lambda o: 1 / 0))
+
+        failures = lint([User, Fragile])
+        self.assertEqual([(f.factory, f.trait) for f in failures], [(Fragile, "broken")])
+        self.assertIn("Fragile with broken=True: ZeroDivisionError", str(failures[0]))
+
+    def test_registered_skips_abstract_factories(self):
+        self.assertIn(User, registered())
+        self.assertFalse(any(f.__name__ == "Numbered" for f in registered()))
+
+
+if __name__ == "__main__":
+    unittest.main()
