@@ -5,8 +5,8 @@ import unittest
 from testdata_kit import DataTestCase, Registry, _run, creates, unique
 from testdata_kit.factories import (
     DataFactory,
-    Fake,
     FactoryCycleError,
+    Fake,
     Lazy,
     Sequence,
     SubFactory,

@@ -1,7 +1,6 @@
 """Tests for testdata_kit.fake: per-test seeds that reproduce anywhere, safe contact values, locales, dates."""
 
 import datetime
-import io
 import json
 import os
 import subprocess
@@ -108,7 +107,7 @@ class SeedTest(FixedSeedTestCase):
             finally:
                 os._exit(0)
         os.close(write_end)
-        with io.open(read_end, "rb") as pipe:
+        with open(read_end, "rb") as pipe:
             child = json.loads(pipe.read())
         os.waitpid(pid, 0)
         self.assertEqual(child, here)
