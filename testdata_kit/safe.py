@@ -1,21 +1,17 @@
 """Values that can never belong to a real person or system, and the checks that prove it (stdlib only).
 
 Each kind has a *generator* that draws from a ``random.Random`` you pass in (so seeded streams stay
-reproducible) and a *predicate* that tests and ``lint`` use to prove nothing escaped the safe sets:
+reproducible) and a *predicate* that tests and ``lint`` use to prove nothing escaped the safe sets.
 
-=============  =====================================================================  ======================
-Kind           Safe set                                                               Source
-=============  =====================================================================  ======================
-email          ``example.com``/``.net``/``.org`` and names under ``.test``,           RFC 2606, RFC 6761
-               ``.example``, ``.invalid``, ``.localhost``
-phone          US/CA ``+1 NXX 555 0100-0199``; GB ``+44 7700 900000-900999``;          NANPA, Ofcom, ACMA
-               AU the 30 mobile numbers ``0491 57x xxx`` ACMA reserves for fiction
-card number    well-known processor test PANs (Stripe, Adyen, Braintree docs)         processor docs
-IBAN           published example IBANs (SWIFT IBAN registry), or a wrong mod-97 check  ISO 13616
-IPv4 / IPv6    TEST-NET-1/2/3 ``192.0.2.0/24`` ``198.51.100.0/24`` ``203.0.113.0/24``;  RFC 5737, RFC 3849
-               ``2001:db8::/32``
-host name      names under ``.example`` or ``.test``, or ``example.com``/``.net``/``.org``  RFC 2606, RFC 6761
-=============  =====================================================================  ======================
+- email: ``example.com``/``.net``/``.org`` and names under ``.test``, ``.example``, ``.invalid``,
+  ``.localhost`` (RFC 2606, RFC 6761);
+- phone: US/CA ``+1 NXX 555 0100-0199`` (NANPA), GB ``+44 7700 900000-900999`` (Ofcom), AU the 30 mobile
+  numbers ``0491 57x xxx`` that ACMA reserves for fiction;
+- card number: well-known processor test PANs;
+- IBAN: published example IBANs, or a deliberately wrong ISO 13616 mod-97 check;
+- IP: TEST-NET-1/2/3 ``192.0.2.0/24``, ``198.51.100.0/24``, ``203.0.113.0/24`` (RFC 5737) and
+  ``2001:db8::/32`` (RFC 3849);
+- host name: names under ``.example`` or ``.test``, or ``example.com``/``.net``/``.org``.
 """
 
 from __future__ import annotations
