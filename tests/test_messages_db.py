@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import unittest
 from unittest import mock
@@ -103,6 +105,26 @@ class OtherMessages(unittest.TestCase):
             "host (allowed: qa-db). If it really is a test database, add it to TESTDATA_ALLOWED_HOSTS or to "
             "allowed-hosts in the [testdata_kit] section of setup.cfg.",
         )
+
+
+class MissingExtraMessage(unittest.TestCase):
+    def test_postgres_without_psycopg_names_the_extra(self) -> None:
+        code = "import sys; sys.modules['psycopg'] = None; import testdata_kit.db.postgres"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+        self.assertNotEqual(done.returncode, 0)
+        self.assertIn(
+            "MissingExtraError: testdata_kit.db.postgres needs the 'psycopg' package, which is not installed. "
+            "Install it with: pip install 'testdata_kit[postgres]'",
+            done.stderr,
+        )
+
+    def test_core_db_import_does_not_import_psycopg(self) -> None:
+        code = (
+            "import sys, testdata_kit.db, testdata_kit.db.sqlite, testdata_kit.db.reset, testdata_kit.db.reference; "
+            "print('psycopg' in sys.modules)"
+        )
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        self.assertEqual(done.stdout, "False\n")
 
 
 class ResetCommandMessages(unittest.TestCase):
