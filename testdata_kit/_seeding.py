@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shlex
 import sys
 import unittest
 from typing import Any
@@ -32,11 +30,15 @@ def test_seed(test_name: str, run_seed: str | None = None) -> int:
     :param run_seed: defaults to :func:`testdata_kit._run.run_seed`.
     """
     text = f"{_run.run_seed() if run_seed is None else run_seed}:{test_name}"
+    import hashlib  # here, not at the top: DataTestCase imports this module, and the core must import fast
+
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
 def provider_seed(seed: int, provider: str) -> int:
     """Return the seed of one provider inside a test, so that providers never run in lockstep."""
+    import hashlib
+
     return int.from_bytes(hashlib.sha256(f"{seed}:{provider}".encode()).digest()[:8], "big")
 
 
@@ -46,6 +48,8 @@ def mark_used(test: unittest.TestCase) -> None:
 
 
 def _command(test: unittest.TestCase, run_seed: str) -> str:
+    import shlex
+
     # pytest names the running test in this variable; its node id is what reruns exactly this test there.
     current = os.environ.get("PYTEST_CURRENT_TEST")
     if current:

@@ -7,7 +7,7 @@ import unittest
 from collections.abc import Callable
 from typing import Any
 
-from testdata_kit import _scopes, ledger
+from testdata_kit import _scopes, _seeding, ledger
 from testdata_kit.errors import LeakError
 from testdata_kit.resources import Factory, Registry, default_registry
 
@@ -63,9 +63,17 @@ class TestDataMixin:
         _scopes.note_usage()
         _scopes.push_test(self)  # type: ignore[arg-type]
         try:
-            return super().run(result)  # type: ignore[misc]
+            # The wrapper adds the seed that reproduces this test's fake values to its failure report.
+            return super().run(_seeding.reporting_result(result, self))  # type: ignore[misc, arg-type]
         finally:
             _scopes.pop_test(self)  # type: ignore[arg-type]
+
+    @property
+    def fake(self) -> Any:
+        """Realistic fake values seeded for this test (needs ``testdata_kit[fake]``); see :mod:`testdata_kit.fake`."""
+        from testdata_kit.fake import for_test
+
+        return for_test(self)  # type: ignore[arg-type]
 
     def doCleanups(self) -> Any:
         # Record whether the test failed *before* the first cleanup runs: a failing deletion must not turn
