@@ -334,6 +334,15 @@ class TruncateBackendTests(FreshDatabase):
         backend.restore("baseline")
         self.assertEqual(held.execute("SELECT count(*) FROM orders").fetchone(), (3,))
 
+    def test_reconnects_after_its_session_was_terminated(self) -> None:
+        backend = self.backend()
+        backend.take("baseline")
+        with admin() as conn:
+            conn.execute("SELECT pg_terminate_backend(%s)", (backend._conn.info.backend_pid,))
+        self.mutate()
+        backend.restore("baseline")
+        self.assertEqual(self.state()[2], (3,))
+
     def test_describe_hides_the_password(self) -> None:
         described = describe_dsn("postgresql://alice:s3cret@127.0.0.1:6543/shop")
         self.assertEqual(described, "alice@127.0.0.1:6543/shop")

@@ -257,6 +257,7 @@ class TruncateBackend(Backend):
         return f"PostgreSQL database {describe_dsn(self.dsn)!r} (truncate strategy)"
 
     def names(self) -> list[str]:
+        self._reconnect_if_lost()
         rows = self._conn.execute("SELECT nspname FROM pg_namespace").fetchall()
         self._conn.commit()
         return sorted(r[0][len(_SCHEMA_PREFIX):] for r in rows if r[0].startswith(_SCHEMA_PREFIX))
@@ -327,12 +328,23 @@ class TruncateBackend(Backend):
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        self._reconnect_if_lost()
         try:
             yield
         except BaseException:
             self._conn.rollback()
             raise
         self._conn.commit()
+
+    def _reconnect_if_lost(self) -> None:
+        # A template restore (or an admin) may have terminated this session since the last call; one cheap
+        # probe is better than failing the user's next restore.
+        try:
+            self._conn.execute("SELECT 1")
+            self._conn.rollback()
+        except psycopg.OperationalError:
+            self._conn.close()
+            self._conn = _connect(self.dsn)
 
     def _scalar(self, query: str, params: tuple[Any, ...] = ()) -> Any:
         row = self._conn.execute(query, params).fetchone()
