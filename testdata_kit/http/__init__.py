@@ -1,0 +1,50 @@
+"""The requests integration: :class:`ApiClient`, declared collections, tenant isolation and the host guard.
+
+This package is the only part of testdata_kit that imports ``requests`` (install the ``http`` extra)::
+
+    from testdata_kit.http import ApiClient
+
+    api = ApiClient("http://127.0.0.1:8000")
+    users = api.collection("users", path="/users", id="id")
+
+    class SignupTests(DataTestCase):
+        def test_signup(self):
+            user = users.create(email=unique.email(), name="Ann")  # DELETE /users/{id} after the test
+"""
+
+from __future__ import annotations
+
+try:
+    import requests  # noqa: F401
+except ImportError:  # pragma: no cover - exercised in an environment without requests
+    from testdata_kit.errors import MissingExtraError
+
+    raise MissingExtraError("requests", "http", "testdata_kit.http") from None
+
+from testdata_kit.http.client import ApiClient, describe, expect_json, log_to
+from testdata_kit.http.collection import GONE_STATUSES, Collection
+from testdata_kit.http.errors import (
+    ApiError,
+    DeleteFailedError,
+    HostNotAllowedError,
+    HttpError,
+    MissingIdError,
+    ServerDownError,
+)
+from testdata_kit.http.tenants import tenant_client
+
+__all__ = [
+    "GONE_STATUSES",
+    "ApiClient",
+    "ApiError",
+    "Collection",
+    "DeleteFailedError",
+    "HostNotAllowedError",
+    "HttpError",
+    "MissingIdError",
+    "ServerDownError",
+    "describe",
+    "expect_json",
+    "log_to",
+    "tenant_client",
+]
