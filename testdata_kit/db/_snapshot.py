@@ -198,6 +198,7 @@ class Snapshot:
         """Decorate a TestCase class: take the snapshot in setUpClass, restore it at the end of each scope."""
         if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
             raise TypeError("Can only decorate unittest.TestCase subclasses.")
+        case: type[unittest.TestCase] = cls
         original_class = cls.__dict__.get("setUpClass")
         original_setup = cls.__dict__.get("setUp")
         snapshot = self
@@ -207,7 +208,7 @@ class Snapshot:
             if original_class is not None:
                 original_class.__func__(klass)
             else:
-                super(cls, klass).setUpClass()
+                super(case, klass).setUpClass()  # type: ignore[misc]
             snapshot._start_class(klass)
 
         @functools.wraps(cls.setUp)
@@ -216,10 +217,10 @@ class Snapshot:
             if original_setup is not None:
                 original_setup(test)
             else:
-                super(cls, test).setUp()
+                super(case, test).setUp()  # type: ignore[misc]
 
-        cls.setUpClass = classmethod(setUpClass)  # type: ignore[assignment]
-        cls.setUp = setUp  # type: ignore[method-assign]
+        case.setUpClass = classmethod(setUpClass)  # type: ignore[assignment,method-assign]
+        case.setUp = setUp  # type: ignore[assignment,method-assign]
         return cls
 
     @property
