@@ -5,11 +5,14 @@ from __future__ import annotations
 import functools
 import unittest
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from testdata_kit import _scopes, _seeding, ledger
 from testdata_kit.errors import LeakError
 from testdata_kit.resources import Factory, Registry, default_registry
+
+if TYPE_CHECKING:
+    from testdata_kit.scenario import Scenario
 
 __all__ = ["DataTestCase", "TestDataMixin", "uses"]
 
@@ -92,6 +95,15 @@ class TestDataMixin:
         factory = kind if isinstance(kind, Factory) else self_or_cls.registry.get(kind)
         scope = "class" if isinstance(self_or_cls, type) else "test"
         return factory.create_in(scope, self_or_cls, args, overrides)
+
+    def scenario(self, **options: Any) -> Scenario:
+        """Return a scenario builder whose resources this test owns: ``self.scenario().user().order()``.
+
+        :param options: passed to :class:`~testdata_kit.scenario.Scenario`, e.g. ``workers=1`` for serial teardown.
+        """
+        from testdata_kit.scenario import Scenario
+
+        return Scenario(registry=self.registry, owner=self, **options)
 
     def assertNoLeaks(self) -> None:
         """Fail if any deletion in this process failed so far, listing each leaked resource."""

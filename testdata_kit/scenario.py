@@ -1,0 +1,276 @@
+"""Scenario chains: a builder that creates linked resources, fills their needs, and deletes children first.
+
+``self.scenario().user().product(price=10).discount(percent=20).order()`` creates a user, a product, a
+discount and an order whose ``needs=("user", "product")`` come from what the scenario already holds (or are
+created on demand). Each result is an attribute (``s.order``). Every link is tracked in the ledger.
+
+Teardown deletes every resource after all the resources made from it: the order before the discount, the
+product and the user, whatever order the test created them in. Independent branches are deleted at the same
+time, by up to 16 threads (``workers=``, or ``TESTDATA_TEARDOWN_WORKERS``; ``1`` deletes one at a time, newest
+first). Concurrent teardown is **on** by default, so deleters must be safe to call from another thread; an
+HTTP session is, a ``sqlite3`` connection is not (use ``workers=1`` for those).
+
+A scenario is one entry in the test's cleanup stack, placed where ``self.scenario()`` was called: cleanups the
+test adds after that call run before the scenario's data is deleted, cleanups added before it run after.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from testdata_kit import _scopes, ledger
+from testdata_kit.errors import TestDataError
+from testdata_kit.resources import Factory, Registry, Resource, default_registry
+
+__all__ = ["DEFAULT_WORKERS", "WORKERS_ENV", "Scenario", "ScenarioTeardownError"]
+
+#: Threads deleting independent branches at once; ``1`` tears down serially.
+WORKERS_ENV = "TESTDATA_TEARDOWN_WORKERS"
+DEFAULT_WORKERS = 16
+
+
+class ScenarioTeardownError(TestDataError):
+    """More than one deletion of a scenario failed; each is also reported as a leak."""
+
+    def __init__(self, errors: list[BaseException]) -> None:
+        self.errors = errors
+        lines = "\n".join(f"  - {error}" for error in errors)
+        super().__init__(f"{len(errors)} deletions of the scenario failed:\n{lines}")
+
+
+class _Node:
+    __slots__ = ("children", "parents", "resource")
+
+    def __init__(self, resource: Resource, parents: list[_Node]) -> None:
+        self.resource = resource
+        self.parents = parents
+        self.children = 0
+
+
+class _Graph:
+    """The resources of one scenario and its branches, and the teardown that deletes them children first."""
+
+    def __init__(self, scope: str, holder: Any, workers: int) -> None:
+        self.scope = scope
+        self.holder = holder
+        self.workers = workers
+        self.nodes: list[_Node] = []
+        self.by_value: dict[int, _Node] = {}
+        self.registered = False
+        self.register()
+
+    def register(self) -> None:
+        _scopes.register(self.teardown, self.scope, self.holder, "scenario")
+        self.registered = True
+
+    def add(self, resource: Resource, parents: list[_Node]) -> None:
+        if not self.registered:  # used again after its teardown ran: the new resources need one too
+            self.register()
+        node = _Node(resource, parents)
+        for parent in parents:
+            parent.children += 1
+        self.nodes.append(node)
+        self.by_value[id(resource.value)] = node
+
+    def teardown(self) -> None:
+        """Delete every live resource after its children; raise what failed once all were attempted."""
+        nodes, self.nodes, self.by_value, self.registered = self.nodes, [], {}, False
+        waiting = {id(node): node.children for node in nodes}
+        ready = [node for node in nodes if not node.children]
+        errors: list[BaseException] = []
+
+        def finished(node: _Node) -> list[_Node]:
+            freed = []
+            for parent in node.parents:
+                key = id(parent)
+                if key in waiting:
+                    waiting[key] -= 1
+                    if not waiting[key]:
+                        freed.append(parent)
+            return freed
+
+        if self.workers <= 1 or len(nodes) <= 1:
+            while ready:
+                node = ready.pop()  # newest first among the deletable: plain LIFO for a simple chain
+                _release(node, errors)
+                ready.extend(finished(node))
+        else:
+            with ThreadPoolExecutor(min(self.workers, len(nodes)), thread_name_prefix="teardown") as pool:
+                running: dict[Future[None], _Node] = {}
+                while ready or running:
+                    for node in ready:
+                        running[pool.submit(_release, node, errors)] = node
+                    ready = []
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        ready.extend(finished(running.pop(future)))
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise ScenarioTeardownError(errors)
+
+
+def _release(node: _Node, errors: list[BaseException]) -> None:
+    try:
+        node.resource.release()
+    except Exception as error:  # the ledger records the leak; the parents still get their turn
+        errors.append(error)
+
+
+@functools.lru_cache(maxsize=256)
+def _parameters(func: Callable[..., Any]) -> tuple[str, ...]:
+    try:
+        return tuple(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return ()
+
+
+def _workers(value: int | None) -> int:
+    if value is not None:
+        if value < 1:
+            raise ValueError(f"workers={value!r} must be 1 (serial teardown) or more")
+        return value
+    raw = os.environ.get(WORKERS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_WORKERS
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{WORKERS_ENV}={raw!r} must be a whole number: 1 for serial teardown, or more threads")
+    return int(raw)
+
+
+class Scenario:
+    """A builder with one method per registered kind; results become attributes, needs are filled in.
+
+    ``s.user()`` creates a ``user`` and returns the scenario, so calls chain; afterwards ``s.user`` is the
+    created user. For a second one of a kind use :meth:`create` with ``as_=``. A kind's ``needs=`` are taken
+    from what the scenario holds (the latest of that kind), or created on demand; parameters of the factory
+    named after other kinds (``discount=None``) are filled only when the scenario holds one.
+
+    :param registry: where kinds are looked up; default: :data:`~testdata_kit.default_registry`.
+    :param scope: ``'test'``, ``'class'``, ``'module'`` or ``'run'``; default: the innermost one running.
+    :param owner: the test or TestCase class owning the resources.
+    :param workers: threads for teardown; default ``$TESTDATA_TEARDOWN_WORKERS`` or 16; ``1`` is serial.
+    """
+
+    def __init__(self, *, registry: Registry | None = None, scope: str | None = None, owner: Any = None,
+                 workers: int | None = None) -> None:
+        scope, holder = _scopes.resolve(scope, owner, "scenario")
+        self._registry = registry or default_registry
+        self._graph = _Graph(scope, holder, _workers(workers))
+        self._parent: Scenario | None = None
+        self._held: dict[str, Any] = {}
+        self._latest: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        held = " ".join(f"{name}={_short(value)}" for name, value in self._held.items())
+        mode = "serial" if self._graph.workers <= 1 else f"{self._graph.workers} workers"
+        return f"<Scenario {held or '(empty)'} teardown={mode}>"
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self._registry.kinds(), *self._all_held()})
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        found = self._lookup(name)
+        if found is not _NOTHING:
+            return found
+        if name in self._registry:
+            return functools.partial(self._build, name)
+        raise AttributeError(
+            f"Scenario has no kind or result {name!r}. Kinds: {', '.join(self._registry.kinds()) or 'none'}; "
+            f"results so far: {', '.join(self._all_held()) or 'none'}. Declare the kind with @creates({name!r})."
+        )
+
+    def __getitem__(self, name: str) -> Any:
+        found = self._lookup(name)
+        if found is _NOTHING:
+            raise KeyError(f"{name!r}; the scenario holds: {', '.join(self._all_held()) or 'nothing yet'}")
+        return found
+
+    def _build(self, kind: str, /, *args: Any, as_: str | None = None, **overrides: Any) -> Scenario:
+        self.create(kind, *args, as_=as_, **overrides)
+        return self
+
+    def branch(self) -> Scenario:
+        """Return a sub-scenario for an independent chain: its needs come from itself first, then from this one.
+
+        Branches share this scenario's teardown, so ten branches are deleted side by side.
+        """
+        child = Scenario.__new__(Scenario)
+        child._registry, child._graph, child._parent = self._registry, self._graph, self
+        child._held, child._latest = {}, {}
+        return child
+
+    def create(self, kind: str | Factory, /, *args: Any, as_: str | None = None, **overrides: Any) -> Any:
+        """Create one resource of *kind*, hold it as ``as_`` (default: the kind's name) and return it.
+
+        :param kind: a kind name or factory.
+        :param as_: the attribute name to hold it under, for a second resource of one kind (``as_="seller"``).
+        :param overrides: passed to the factory; a value the scenario holds links the new resource to it.
+        """
+        factory = kind if isinstance(kind, Factory) else self._registry.get(kind)
+        kwargs = dict(overrides)
+        for need in factory.needs:
+            if need not in kwargs:
+                held = self._find(need)
+                kwargs[need] = held if held is not _NOTHING else self.create(need)
+        for name in _parameters(factory.func):
+            if name not in kwargs and name != factory.kind and name in self._registry:
+                held = self._find(name)
+                if held is not _NOTHING:
+                    kwargs[name] = held
+        graph = self._graph
+        parents = [graph.by_value[id(v)] for v in (*args, *kwargs.values()) if id(v) in graph.by_value]
+        value, delete = factory.make(*args, **kwargs)
+        resource = Resource(factory.kind, value, delete, graph.holder, factory.gone, graph.scope)
+        ledger.current().add(resource)
+        graph.add(resource, list({id(p): p for p in parents}.values()))
+        name = as_ or factory.kind
+        self._held[name] = value
+        self._latest[factory.kind] = value
+        return value
+
+    def _find(self, kind: str) -> Any:
+        scenario: Scenario | None = self
+        while scenario is not None:
+            if kind in scenario._latest:
+                return scenario._latest[kind]
+            scenario = scenario._parent
+        return _NOTHING
+
+    def _lookup(self, name: str) -> Any:
+        scenario: Scenario | None = self
+        while scenario is not None:
+            if name in scenario._held:
+                return scenario._held[name]
+            scenario = scenario._parent
+        return _NOTHING
+
+    def _all_held(self) -> list[str]:
+        names: dict[str, None] = {}
+        scenario: Scenario | None = self
+        while scenario is not None:
+            names.update(dict.fromkeys(scenario._held))
+            scenario = scenario._parent
+        return list(names)
+
+    def teardown(self) -> None:
+        """Delete everything the scenario (and its branches) created now, instead of at the end of the scope."""
+        self._graph.teardown()
+
+
+_NOTHING: Any = object()
+
+
+def _short(value: Any) -> str:
+    ident = value.get("id") if isinstance(value, dict) else getattr(value, "id", None)
+    if ident is not None:
+        return f"#{ident}"
+    text = repr(value)
+    return text if len(text) <= 20 else text[:17] + "..."
