@@ -12,6 +12,7 @@ from psycopg import sql
 
 from testdata_kit.db import DatabaseInUseError, MissingPrivilegeError, UnknownSnapshotError
 from testdata_kit.db.postgres import TemplateBackend, TruncateBackend, describe_dsn, snapshot
+from testdata_kit.db.reference import ReferenceData
 from testdata_kit.db.reset import main as reset_main
 
 DSN = os.environ.get("TESTDATA_POSTGRES_DSN", "")
@@ -304,6 +305,32 @@ class ResetCommandTests(FreshDatabase):
         self.assertEqual(code, 1)
         self.assertIn("Cannot connect to", err)
         self.assertIn(":1/", err)
+
+
+class ReferenceDataOnPostgres(FreshDatabase):
+    def test_names_the_test_that_changed_a_reference_table(self) -> None:
+        conn = psycopg.connect(self.dsn)
+        self.addCleanup(conn.close)
+        ref = ReferenceData(conn, ["public.countries"])
+        dsn = self.dsn
+
+        @ref
+        class Inner(unittest.TestCase):
+            def test_reads(self) -> None:
+                with psycopg.connect(dsn) as other:
+                    other.execute("SELECT * FROM countries").fetchall()
+
+            def test_writes(self) -> None:
+                with psycopg.connect(dsn) as other:
+                    other.execute("UPDATE countries SET name = 'Nippon' WHERE code = 'JP'")
+
+        result = unittest.TextTestRunner(stream=io.StringIO(), verbosity=0).run(
+            unittest.defaultTestLoader.loadTestsFromTestCase(Inner)
+        )
+        self.assertEqual(len(result.errors), 1, result.errors)
+        self.assertIn("Inner.test_writes changed public.countries", result.errors[0][1])
+        # The checks leave no transaction open that would block a restore.
+        self.assertEqual(conn.info.transaction_status, psycopg.pq.TransactionStatus.IDLE)
 
 
 class TruncateBackendTests(FreshDatabase):
