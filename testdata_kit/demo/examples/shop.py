@@ -1,0 +1,68 @@
+"""The shop API as the example tests see it: one client, its collections, and the kinds of data they create."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from testdata_kit import DataTestCase, Registry, creates, unique
+from testdata_kit.http import ApiClient, Collection
+
+URL_ENV = "SHOP_API_URL"
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+#: Our own registry, so that these kinds never clash with another suite's ``user``.
+kinds = Registry()
+
+api: ApiClient
+users: Collection
+products: Collection
+discounts: Collection
+orders: Collection
+
+
+def connect() -> None:
+    """Open the client for the API named by ``$SHOP_API_URL``; every test module calls this in setUpModule."""
+    global api, users, products, discounts, orders
+    api = ApiClient(os.environ.get(URL_ENV, DEFAULT_URL))
+    users = api.collection("users", path="/users", id="id")
+    products = api.collection("products")
+    discounts = api.collection("discounts")
+    orders = api.collection("orders")
+
+
+def disconnect() -> None:
+    """Close the client's connections (registered with addModuleCleanup next to connect)."""
+    api.close()
+
+
+class ShopTestCase(DataTestCase):
+    """Base class of the shop tests: kinds come from this suite's registry."""
+
+    registry = kinds
+
+
+@creates("user", registry=kinds)
+def user(email: str | None = None, name: str | None = None) -> Any:
+    # The generator form: create, hand the row to the test, delete after it.
+    row = users.post(email=email or unique.email(), name=name or unique.name("User"))
+    yield row
+    users.delete(row)
+
+
+@creates("product", registry=kinds, delete=lambda row: products.delete(row))
+def product(price: float = 10, name: str | None = None) -> dict[str, Any]:
+    return products.post(name=name or unique.name("Product"), price=price)
+
+
+@creates("discount", registry=kinds, delete=lambda row: discounts.delete(row))
+def discount(percent: float = 10, code: str | None = None) -> dict[str, Any]:
+    return discounts.post(code=code or unique.token().upper(), percent=percent)
+
+
+@creates("order", needs=("user", "product"), registry=kinds, delete=lambda row: orders.delete(row))
+def order(user: dict[str, Any], product: dict[str, Any], discount: dict[str, Any] | None = None,
+          quantity: int = 1) -> dict[str, Any]:
+    return orders.post(
+        user_id=user["id"], product_id=product["id"], discount_id=discount and discount["id"], quantity=quantity
+    )
