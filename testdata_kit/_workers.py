@@ -1,0 +1,272 @@
+"""Worker processes of ``python -m testdata_kit run``: each runs whole classes and reports every outcome.
+
+A worker is a spawned process that loads the suite itself, then runs the classes the parent hands it one at a
+time, keeping unittest's own fixture state between them: ``setUpClass`` runs once per class, ``setUpModule``
+once per module per worker, and at the end the worker tears down its last class and module and runs its
+run-scope cleanups (``testdata_kit._scopes.finish_run``), because pool processes never run ``atexit``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import multiprocessing
+import os
+import signal
+import time
+import unittest
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from testdata_kit import _scopes, ledger
+from testdata_kit._suite import Discovery, Unit, class_key, fingerprint
+
+__all__ = ["Outcome", "WorkerSpec", "run_units"]
+
+#: Outcomes that make a run fail, as ``TestResult.wasSuccessful`` counts them.
+FAILING = frozenset({"failure", "error", "unexpected_success", "not_run"})
+
+
+@dataclass
+class Outcome:
+    """One test's (or one fixture's) result as it travels from a worker to the parent."""
+
+    id: str
+    description: str
+    outcome: str  # success, failure, error, skip, expected_failure, unexpected_success, not_run
+    duration: float = 0.0
+    worker: str = ""
+    detail: str = ""
+    unit: str = ""
+    position: int = -1  # index in the suite; -1 for class and module fixtures
+    started: bool = True  # False for tests the parent reports because they never ran
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What every worker needs: how to load the suite, what it must find, and its result options."""
+
+    discovery: Discovery
+    fingerprint: str
+    environ: dict[str, str] = field(default_factory=dict)
+    buffer: bool = False
+    failfast: bool = False
+
+
+class _Recorder(unittest.TestResult):
+    """A TestResult that sends each outcome to the parent as soon as it is known."""
+
+    def __init__(self, send: Callable[[Outcome], None], worker: str, positions: dict[int, int]) -> None:
+        super().__init__()
+        self._send = send
+        self._worker = worker
+        self._positions = positions  # id(test) -> position in the suite
+        self._current: Outcome | None = None
+        self._started = 0.0
+
+    def _outcome(self, test: Any, outcome: str, detail: str = "") -> None:
+        if isinstance(test, unittest.TestCase) and self._current is not None:
+            current = self._current
+            # A failing subtest fails the whole test; later subtests must not turn it back into a success.
+            if current.outcome in ("", "success") or (current.outcome == "skip" and outcome in FAILING):
+                current.outcome = outcome
+            if detail:
+                current.detail = f"{current.detail}\n{detail}" if current.detail else detail
+            return
+        # A class or module fixture (unittest passes an _ErrorHolder named like "setUpClass (mod.Class)").
+        description = str(test)
+        self._send(Outcome(description, description, outcome, worker=self._worker, detail=detail))
+
+    def startTest(self, test: unittest.TestCase) -> None:
+        super().startTest(test)
+        self._started = time.perf_counter()
+        self._current = Outcome(
+            test.id(), str(test), "", worker=self._worker, unit=class_key(test),
+            position=self._positions.get(id(test), -1),
+        )
+
+    def stopTest(self, test: unittest.TestCase) -> None:
+        super().stopTest(test)
+        current, self._current = self._current, None
+        if current is not None:
+            current.duration = time.perf_counter() - self._started
+            current.outcome = current.outcome or "success"
+            self._send(current)
+
+    def addSuccess(self, test: unittest.TestCase) -> None:
+        super().addSuccess(test)
+        self._outcome(test, "success")
+
+    def addError(self, test: Any, err: Any) -> None:
+        super().addError(test, err)
+        self._outcome(test, "error", self.errors[-1][1])
+
+    def addFailure(self, test: Any, err: Any) -> None:
+        super().addFailure(test, err)
+        self._outcome(test, "failure", self.failures[-1][1])
+
+    def addSkip(self, test: Any, reason: str) -> None:
+        super().addSkip(test, reason)
+        self._outcome(test, "skip", reason)
+
+    def addExpectedFailure(self, test: unittest.TestCase, err: Any) -> None:
+        super().addExpectedFailure(test, err)
+        self._outcome(test, "expected_failure")
+
+    def addUnexpectedSuccess(self, test: unittest.TestCase) -> None:
+        super().addUnexpectedSuccess(test)
+        self._outcome(test, "unexpected_success")
+
+    def addSubTest(self, test: unittest.TestCase, subtest: Any, err: Any) -> None:
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            failed = issubclass(err[0], test.failureException)
+            text = (self.failures if failed else self.errors)[-1][1]
+            self._outcome(test, "failure" if failed else "error", f"{subtest}\n{text}")
+
+
+def _worker_main(conn: Connection, spec: WorkerSpec, name: str) -> None:
+    # Ctrl-C reaches every process of the group; the parent stops handing out classes and lets each worker
+    # finish its class and its teardown, instead of dying with data left behind.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.update(spec.environ)
+    try:
+        tests = spec.discovery.tests()
+    except BaseException as error:
+        conn.send(("broken", f"could not load the suite: {type(error).__name__}: {error}"))
+        return
+    if fingerprint([t.id() for t in tests]) != spec.fingerprint:
+        conn.send(("broken", "loaded a different suite than the parent (does importing a test module depend on "
+                             "the process, the time or randomness?)"))
+        return
+    result = _Recorder(lambda outcome: conn.send(("outcome", outcome)), name, {id(t): n for n, t in enumerate(tests)})
+    result.buffer = spec.buffer
+    result.failfast = spec.failfast
+    while True:
+        conn.send(("ready", None))
+        positions = conn.recv()
+        if positions is None:
+            break
+        # Tell the sub-suite that a run is already in progress, so that it keeps the class and module set up
+        # for the next class instead of tearing them down at its end (TestSuite.run's top-level logic).
+        result._testRunEntered = True  # type: ignore[attr-defined]
+        unittest.TestSuite([tests[p] for p in positions]).run(result)
+    result._testRunEntered = False  # type: ignore[attr-defined]
+    unittest.TestSuite().run(result)  # the top-level pass: tear down the last class and module
+    report = io.StringIO()
+    _scopes.finish_run(report)
+    conn.send(("finished", {
+        "tests_run": result.testsRun, "ledger": ledger.current().as_dict(), "report": report.getvalue(),
+    }))
+
+
+@dataclass
+class _Worker:
+    name: str
+    process: Any
+    conn: Connection
+    module: str | None = None
+    unit: Unit | None = None
+    done: set[int] = field(default_factory=set)
+    finished: dict[str, Any] | None = None
+
+
+def _next_unit(remaining: list[Unit], module: str | None) -> Unit | None:
+    # Prefer the worker's current module: leaving it tears it down, and coming back would set it up again.
+    for index, unit in enumerate(remaining):
+        if unit.module == module:
+            return remaining.pop(index)
+    return remaining.pop(0) if remaining else None
+
+
+def run_units(
+    spec: WorkerSpec, units: Sequence[Unit], workers: int, worker_names: Sequence[str],
+    on_outcome: Callable[[Outcome], None], describe: Callable[[int], tuple[str, str]],
+) -> list[dict[str, Any]]:
+    """Run *units* on *workers* spawned processes and return what each worker reported when it finished.
+
+    Every outcome is passed to *on_outcome* as it arrives. Tests of a class that a crashed worker did not
+    finish are reported as errors naming the worker and its exit code; the remaining workers carry on.
+
+    :param worker_names: the ``TESTDATA_WORKER`` token of each worker, distinct within the run.
+    :param describe: returns the id and ``str(test)`` of a suite position, for tests that never finished.
+    """
+    context = multiprocessing.get_context("spawn")  # fork is unsafe once the parent has threads
+    remaining = list(units)
+    pool: list[_Worker] = []
+    for name in worker_names[:max(1, min(workers, len(units)))]:
+        parent_end, child_end = context.Pipe()
+        worker_spec = WorkerSpec(spec.discovery, spec.fingerprint, {**spec.environ, "TESTDATA_WORKER": name},
+                                 spec.buffer, spec.failfast)
+        process = context.Process(target=_worker_main, args=(child_end, worker_spec, name), name=f"tdk-{name}")
+        process.start()
+        child_end.close()  # so that the parent sees EOF when the worker dies
+        pool.append(_Worker(name, process, parent_end))
+    stopping = False
+    active = {w.conn: w for w in pool}
+    try:
+        while active:
+            try:
+                ready = wait(list(active), timeout=1.0)
+            except KeyboardInterrupt:
+                stopping = True
+                remaining.clear()
+                continue
+            for conn in ready:
+                worker = active[conn]  # type: ignore[index]
+                try:
+                    kind, payload = worker.conn.recv()
+                except (EOFError, OSError):
+                    del active[conn]  # type: ignore[arg-type]
+                    _lost(worker, on_outcome, describe)
+                    continue
+                if kind == "outcome":
+                    if payload.position >= 0:
+                        worker.done.add(payload.position)
+                    on_outcome(payload)
+                    if spec.failfast and payload.outcome in FAILING:
+                        remaining.clear()
+                elif kind == "ready":
+                    unit = None if stopping else _next_unit(remaining, worker.module)
+                    worker.unit = unit
+                    if unit is not None:
+                        worker.module = unit.module
+                        worker.done = set()
+                    worker.conn.send(None if unit is None else unit.tests)
+                elif kind == "broken":
+                    on_outcome(Outcome(f"worker {worker.name}", f"worker {worker.name}", "error", detail=payload,
+                                       worker=worker.name))
+                    remaining.clear()
+                else:
+                    worker.finished = payload
+                    worker.unit = None
+    finally:
+        for worker in pool:
+            worker.process.join(timeout=30)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+            with contextlib.suppress(AttributeError):
+                worker.process.close()
+    return [w.finished for w in pool if w.finished is not None]
+
+
+def _lost(
+    worker: _Worker, on_outcome: Callable[[Outcome], None], describe: Callable[[int], tuple[str, str]],
+) -> None:
+    """Report the tests a dead worker was running and never finished."""
+    if worker.finished is not None or worker.unit is None:
+        return
+    worker.process.join(timeout=5)
+    code = worker.process.exitcode
+    for position in worker.unit.tests:
+        if position not in worker.done:
+            test_id, text = describe(position)
+            on_outcome(Outcome(
+                test_id, text, "error", worker=worker.name, unit=worker.unit.key, position=position, started=False,
+                detail=f"worker {worker.name} exited with code {code} while running {worker.unit.key}; "
+                       f"this test did not finish",
+            ))
