@@ -15,6 +15,7 @@ __all__ = [
     "SCOPES",
     "Backend",
     "DatabaseInUseError",
+    "DatabaseUnavailableError",
     "InvalidSnapshotNameError",
     "MissingPrivilegeError",
     "Snapshot",
@@ -70,6 +71,18 @@ class DatabaseInUseError(TestDataError, RuntimeError):
         self.holders = holders
         self.fix = fix
         super().__init__(f"Database {database!r} is in use by {holders}; it was left unchanged. {fix}")
+
+
+class DatabaseUnavailableError(TestDataError, ConnectionError):
+    """The database server could not be reached or refused the login."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        self.target = target
+        self.reason = reason
+        super().__init__(
+            f"Cannot connect to {target!r}: {reason}. Check that the server runs and the DSN (host, port, "
+            f"user, database) is right."
+        )
 
 
 def check_name(name: str) -> str:

@@ -1,23 +1,15 @@
 """PostgreSQL snapshots: template databases (fast, needs CREATEDB) and truncate-and-reload (needs no CREATEDB).
 
-:class:`TemplateBackend` keeps snapshot *NAME* of database *live* as the database ``live__snap_NAME`` (created
-with ``CREATE DATABASE ... TEMPLATE live``, closed to connections). A restore clones the snapshot into
-``live__restoring`` first, while the live database is untouched; only then does it close the live database to
-new connections, terminate the sessions still on it (never its own), drop it and rename the clone. If the
-process dies between the drop and the rename, the complete copy waits under ``live__restoring`` and the next
-restore puts it back, so the database is never half-restored.
-
-Both taking and restoring a template snapshot disconnect every other session of the live database: PostgreSQL
-cannot copy or drop a database anyone is connected to. Connection pools of the code under test must reconnect.
-
-:class:`TruncateBackend` copies every table of the chosen schemas into a schema ``testdata_snap_NAME`` of the
-same database and restores inside a single transaction (``TRUNCATE ... CASCADE``, ``INSERT`` back in foreign-key
-order, sequences reset), so a failed restore rolls back to exactly what was there. Tables outside those schemas
-that reference them are emptied by the cascade.
+:class:`TemplateBackend` keeps snapshot NAME of database *live* as the database ``live__snap_NAME`` and
+restores by cloning it to ``live__restoring``, then dropping *live* and renaming the clone, so the database is
+never half-restored (see docs/howto/postgres.rst for each step). Taking and restoring disconnect every other
+session of *live*. :class:`TruncateBackend` copies the tables into a schema ``testdata_snap_NAME`` and restores
+in one transaction.
 """
 
 from __future__ import annotations
 
+import graphlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -25,11 +17,12 @@ from typing import Any
 from testdata_kit.db._snapshot import (
     Backend,
     DatabaseInUseError,
+    DatabaseUnavailableError,
     MissingPrivilegeError,
     Snapshot,
     check_name,
 )
-from testdata_kit.errors import MissingExtraError, TestDataError
+from testdata_kit.errors import MissingExtraError
 
 try:
     import psycopg
@@ -68,18 +61,6 @@ def dsn_hosts(dsn: str) -> list[str]:
     """
     info = psycopg.conninfo.conninfo_to_dict(dsn)
     return [h.strip() for h in str(info.get("host") or info.get("hostaddr") or "").split(",")]
-
-
-class DatabaseUnavailableError(TestDataError, ConnectionError):
-    """The PostgreSQL server could not be reached or refused the login."""
-
-    def __init__(self, target: str, reason: str) -> None:
-        self.target = target
-        self.reason = reason
-        super().__init__(
-            f"Cannot connect to {target!r}: {reason}. Check that the server runs and the DSN (host, port, "
-            f"user, database) is right."
-        )
 
 
 def _connect(dsn: str, **options: Any) -> psycopg.Connection[Any]:
@@ -126,7 +107,8 @@ class TemplateBackend(Backend):
         self._drop_if_exists(partial)
         with self._closed_to_others(self.database):
             self._create_from(partial, self.database)
-        self._close_database(partial)
+        # Nobody can connect to a snapshot, so cloning it never fails with "being accessed by other users".
+        self._execute("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false", partial)
         self._drop_if_exists(snap)
         self._execute("ALTER DATABASE {} RENAME TO {}", partial, snap)
 
@@ -187,10 +169,6 @@ class TemplateBackend(Backend):
         except pg_errors.ObjectInUse as exc:
             raise DatabaseInUseError(template, _first_line(exc), "Close those sessions and retry.") from exc
 
-    def _close_database(self, database: str) -> None:
-        # Nobody can connect to a snapshot, so cloning it never fails with "being accessed by other users".
-        self._execute("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false", database)
-
     @contextmanager
     def _closed_to_others(self, database: str) -> Iterator[None]:
         """Block new connections to *database* and terminate the others, then reopen it on exit."""
@@ -233,11 +211,10 @@ class TemplateBackend(Backend):
 
 
 class TruncateBackend(Backend):
-    """Snapshots kept as copies of the tables in a schema of the same database, restored by truncate-and-reload.
+    """Snapshots kept as table copies in a schema of the same database, restored by truncate-and-reload.
 
-    For roles without CREATEDB. Slower than :class:`TemplateBackend` on big databases, but other sessions keep
-    their connections; a session holding a lock on a table makes the restore fail with
-    :class:`~testdata_kit.db.DatabaseInUseError` after *timeout* seconds, and nothing changes.
+    For roles without CREATEDB. Other sessions keep their connections; one holding a lock on a table makes the
+    restore fail with :class:`~testdata_kit.db.DatabaseInUseError` after *timeout* seconds, changing nothing.
 
     :param dsn: connection string of the live database.
     :param schemas: the schemas whose tables and sequences the snapshot covers.
@@ -275,11 +252,11 @@ class TruncateBackend(Backend):
             self._run("CREATE SCHEMA {}", schema)
             self._run("CREATE TABLE {}._tables (idx int, nsp text, rel text)", schema)
             self._run("CREATE TABLE {}._sequences (nsp text, rel text, last_value bigint, is_called bool)", schema)
-            for idx, (nsp, rel) in enumerate(self._tables()):
+            for idx, (nsp, rel) in enumerate(self._relations("r")):
                 copy = sql.Identifier(schema, f"t{idx}")
                 self._conn.execute(sql.SQL("CREATE TABLE {} AS TABLE {}").format(copy, sql.Identifier(nsp, rel)))
                 self._insert(schema, "_tables", (idx, nsp, rel))
-            for nsp, rel in self._sequences():
+            for nsp, rel in self._relations("S"):
                 last, called = self._conn.execute(
                     sql.SQL("SELECT last_value, is_called FROM {}").format(sql.Identifier(nsp, rel))
                 ).fetchone() or (1, False)
@@ -304,7 +281,8 @@ class TruncateBackend(Backend):
             try:
                 self._conn.execute(sql.SQL("TRUNCATE {} CASCADE").format(targets))
             except pg_errors.LockNotAvailable as exc:
-                raise DatabaseInUseError(self.database, self._lock_holders(), _IN_USE_FIX) from exc
+                fix = "End the transactions holding locks on these tables (commit/rollback), then restore again."
+                raise DatabaseInUseError(self.database, self._lock_holders(), fix) from exc
             for idx, nsp, rel in self._fk_order(tables):
                 columns = sql.SQL(", ").join(sql.Identifier(c) for c in self._columns(nsp, rel))
                 self._conn.execute(
@@ -357,18 +335,11 @@ class TruncateBackend(Backend):
         marks = sql.SQL(", ").join(sql.Placeholder() for _ in values)
         self._conn.execute(sql.SQL("INSERT INTO {} VALUES ({})").format(sql.Identifier(schema, table), marks), values)
 
-    def _tables(self) -> list[tuple[str, str]]:
+    def _relations(self, relkind: str) -> list[tuple[str, str]]:
         return self._conn.execute(
             "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relkind = 'r' AND n.nspname = ANY(%s) ORDER BY 1, 2",
-            (self.schemas,),
-        ).fetchall()
-
-    def _sequences(self) -> list[tuple[str, str]]:
-        return self._conn.execute(
-            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relkind = 'S' AND n.nspname = ANY(%s) ORDER BY 1, 2",
-            (self.schemas,),
+            "WHERE c.relkind = %s AND n.nspname = ANY(%s) ORDER BY 1, 2",
+            (relkind, self.schemas),
         ).fetchall()
 
     def _columns(self, nsp: str, rel: str) -> list[str]:
@@ -382,30 +353,21 @@ class TruncateBackend(Backend):
 
     def _fk_order(self, tables: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
         """Return *tables* with every referenced table before the tables that reference it."""
-        edges = self._conn.execute(
+        by_key = {(nsp, rel): (idx, nsp, rel) for idx, nsp, rel in tables}
+        graph: dict[tuple[str, str], set[tuple[str, str]]] = {key: set() for key in by_key}
+        for cn, c, fn, f in self._conn.execute(
             "SELECT cn.nspname, c.relname, fn.nspname, f.relname FROM pg_constraint k "
             "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace "
             "JOIN pg_class f ON f.oid = k.confrelid JOIN pg_namespace fn ON fn.oid = f.relnamespace "
             "WHERE k.contype = 'f' AND k.conrelid <> k.confrelid"
-        ).fetchall()
-        parents: dict[tuple[str, str], set[tuple[str, str]]] = {}
-        for cn, c, fn, f in edges:
-            parents.setdefault((cn, c), set()).add((fn, f))
-        ordered: list[tuple[int, str, str]] = []
-        done: set[tuple[str, str]] = set()
-        by_key = {(nsp, rel): (idx, nsp, rel) for idx, nsp, rel in tables}
-
-        def visit(key: tuple[str, str], path: frozenset[tuple[str, str]]) -> None:
-            if key in done or key not in by_key or key in path:
-                return
-            for parent in sorted(parents.get(key, ())):
-                visit(parent, path | {key})
-            done.add(key)
-            ordered.append(by_key[key])
-
-        for key in sorted(by_key):
-            visit(key, frozenset())
-        return ordered
+        ).fetchall():
+            if (cn, c) in graph and (fn, f) in graph:
+                graph[(cn, c)].add((fn, f))
+        try:
+            return [by_key[key] for key in graphlib.TopologicalSorter(graph).static_order()]
+        except graphlib.CycleError:
+            # No order satisfies a cycle; the INSERT then fails inside the transaction and nothing changes.
+            return tables
 
     def _lock_holders(self) -> str:
         with psycopg.connect(self.dsn, autocommit=True) as probe:
@@ -415,9 +377,6 @@ class TruncateBackend(Backend):
                 (self._conn.info.backend_pid,),
             ).fetchall()
         return ", ".join(f"pid {pid} (user {user!r}, {state})" for pid, user, state in rows) or "another session"
-
-
-_IN_USE_FIX = "End the transactions holding locks on these tables (commit/rollback), then restore again."
 
 
 def _first_line(exc: BaseException) -> str:
@@ -432,10 +391,7 @@ def snapshot(dsn: str, name: str = "baseline", *, scope: str = "test", strategy:
     :param scope: when the class decorator and mixin restore: ``"test"``, ``"class"``, ``"module"`` or ``"run"``.
     :param strategy: ``"template"`` (:class:`TemplateBackend`) or ``"truncate"`` (:class:`TruncateBackend`).
     """
-    backends: dict[str, type[TemplateBackend] | type[TruncateBackend]] = {
-        "template": TemplateBackend, "truncate": TruncateBackend,
-    }
-    if strategy not in backends:
+    if strategy not in ("template", "truncate"):
         raise ValueError(f"Unknown strategy {strategy!r}. Choose 'template' (needs CREATEDB) or 'truncate'.")
-    return Snapshot(backends[strategy](dsn), name, scope=scope)
+    return Snapshot(TemplateBackend(dsn) if strategy == "template" else TruncateBackend(dsn), name, scope=scope)
 
