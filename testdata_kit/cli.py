@@ -13,6 +13,7 @@ __all__ = ["COMMANDS", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve-demo": ("testdata_kit.demo.server", "run the demo shop API until interrupted"),
     "lint": ("testdata_kit.lint", "find test-data mistakes: hard-coded ids, shared emails, real personal data"),
+    "reset": ("testdata_kit.db.reset", "restore a test database to a named snapshot (dry run without --yes)"),
 }
 
 _USAGE = """usage: python -m testdata_kit COMMAND [ARGS...]
