@@ -46,7 +46,7 @@ class BoundedRetry(Retry):
 
     def increment(self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any) -> BoundedRetry:
         error = kwargs.get("error")
-        if error is not None and method is not None and not self._is_method_retryable(method):
+        if error is not None and method and self._is_connection_error(error) and not self._is_method_retryable(method):
             raise MaxRetryError(kwargs.get("_pool"), url or "", error) from error  # type: ignore[arg-type]
         current = self if self.first_failure is not None else self.new(first_failure=time.monotonic())
         return Retry.increment(current, method, url, *args, **kwargs)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["ApiClient", "describe", "expect_json", "log_to"]
 
 _DEFAULT_HEADERS = frozenset(requests.utils.default_headers())
-_OBJECT_PREFIX = re.compile(r"^<[^>]*>:\s*")
+_OBJECT_PREFIX = re.compile(r"^(<[^>]*>|\w+\([^)]*\)):\s*")
 Hook = Callable[..., Any]
 
 

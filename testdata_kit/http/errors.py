@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import requests
+
 from testdata_kit.errors import TestDataError
 
 __all__ = ["ApiError", "DeleteFailedError", "HostNotAllowedError", "HttpError", "MissingIdError", "ServerDownError"]
@@ -26,8 +28,8 @@ class HostNotAllowedError(HttpError, ValueError):
         )
 
 
-class ServerDownError(HttpError, ConnectionError):
-    """The API could not be reached at all (refused, reset, timed out)."""
+class ServerDownError(HttpError, requests.ConnectionError):
+    """The API could not be reached at all (connection refused, reset, or connecting timed out)."""
 
     def __init__(self, method: str, address: str, reason: str) -> None:
         self.method = method
