@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import atexit
-import contextlib
 import sys
 import unittest
 from collections.abc import Callable
 from typing import Any
 
-from testdata_kit import ledger
+from testdata_kit import _interrupts, ledger
 from testdata_kit.errors import NoScopeError
 
 __all__ = ["SCOPES", "current_class", "current_test", "finish_run", "register"]
@@ -22,6 +21,10 @@ _classes: list[type] = []
 _run_cleanups: list[Callable[[], object]] = []
 _finish_installed = False
 _run_finished = False
+# Create and delete calls in progress, and a SIGINT/SIGTERM that arrived during one: the signal waits until
+# the call returns, so that a row is never created (or deleted) without the process knowing it.
+_in_flight = 0
+_deferred_signal: int | None = None
 
 
 def current_test() -> unittest.TestCase | None:
@@ -39,6 +42,8 @@ def push_test(test: unittest.TestCase) -> None:
 
 
 def pop_test(test: unittest.TestCase) -> None:
+    if _interrupted():
+        _interrupts.unwind(test)
     if _tests and _tests[-1] is test:
         _tests.pop()
 
@@ -48,8 +53,29 @@ def push_class(cls: type) -> None:
 
 
 def pop_class(cls: type) -> None:
+    if _interrupted():
+        _interrupts.unwind(None)
     if _classes and _classes[-1] is cls:
         _classes.pop()
+
+
+def _interrupted() -> bool:
+    return _interrupts.received() is not None
+
+
+def enter_call() -> None:
+    """Mark the start of a create or delete call: an interrupt now waits until :func:`leave_call`."""
+    global _in_flight
+    _in_flight += 1
+
+
+def leave_call() -> None:
+    """Mark the end of a create or delete call, and raise the interrupt that arrived during it, if any."""
+    global _in_flight, _deferred_signal
+    _in_flight -= 1
+    if _deferred_signal is not None and not _in_flight:
+        signum, _deferred_signal = _deferred_signal, None
+        _interrupts.raise_interrupt(signum)
 
 
 def resolve(scope: str | None, owner: Any, kind: str) -> tuple[str, Any]:
@@ -115,6 +141,7 @@ def _install_finish() -> None:
         return
     _finish_installed = True
     atexit.register(finish_run)
+    _interrupts.install()
     # Worker processes of multiprocessing leave through os._exit and never run atexit handlers; their own
     # finalizers do run. Only consult multiprocessing when the program already imported it.
     mp = sys.modules.get("multiprocessing")
@@ -122,22 +149,6 @@ def _install_finish() -> None:
         from multiprocessing import util
 
         util.Finalize(None, finish_run, exitpriority=100)
-        # Pool.terminate() (used by unittest-parallel when its pool closes) ends workers with SIGTERM.
-        # Run the cleanups first; the parent joins the worker, so they finish before the run ends.
-        import signal
-
-        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-            # Outside the main thread signal() raises ValueError; the Finalize above still covers a normal exit.
-            with contextlib.suppress(ValueError):
-                signal.signal(signal.SIGTERM, _finish_on_sigterm)
-
-
-def _finish_on_sigterm(signum: int, frame: Any) -> None:
-    import os
-
-    finish_run()
-    sys.stderr.flush()
-    os._exit(128 + signum)
 
 
 def run_cleanups() -> list[BaseException]:
@@ -158,11 +169,15 @@ def finish_run(stream: Any = None) -> None:
     if _run_finished:
         return
     _run_finished = True
+    if _interrupted():
+        _interrupts.unwind(None)
     for error in run_cleanups():
         print(f"testdata_kit: run-scope cleanup failed: {error}", file=stream or sys.stderr)
     books = ledger.current()
     books.close()
     books.write_report(stream)
+    if _interrupted():
+        _interrupts.exit_like_signal()
 
 
 def mark_finished() -> None:

@@ -49,7 +49,8 @@ class Ledger:
         self.leaks: list[Leak] = []
         self.live: dict[int, Any] = {}
         self.by_kind: dict[str, list[int]] = {}
-        #: Objects with ``on_create(resource)`` / ``on_release(resource, outcome)`` (the journal is one).
+        #: Objects with ``on_intent(number, kind, scope, owner)``, ``on_abandon(number)``,
+        #: ``on_create(resource)``, ``on_release(resource, outcome)`` and ``close()`` (the journal is one).
         self.observers: list[Any] = []
 
     def _kind(self, kind: str) -> list[int]:
@@ -57,6 +58,17 @@ class Ledger:
         if counts is None:
             counts = self.by_kind[kind] = [0, 0, 0, 0]  # created, deleted, kept, leaked
         return counts
+
+    def intend(self, number: int, kind: str, scope: str, owner: Any) -> int:
+        """Tell the observers that creation *number* of *kind* is about to happen; return *number*."""
+        for observer in self.observers:
+            observer.on_intent(number, kind, scope, owner)
+        return number
+
+    def abandon(self, number: int) -> None:
+        """Tell the observers that creation *number* failed, so nothing was created."""
+        for observer in self.observers:
+            observer.on_abandon(number)
 
     def add(self, resource: Any) -> None:
         """Record a freshly created resource."""
@@ -94,6 +106,8 @@ class Ledger:
         """Report every still-live resource as leaked: the process is ending and nothing will delete them."""
         for resource in self.still_live():
             self.mark_leaked(resource, "still alive at the end of the run")
+        for observer in self.observers:
+            observer.close()
 
     @property
     def leaked(self) -> int:

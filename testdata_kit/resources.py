@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -17,10 +18,19 @@ from testdata_kit.errors import (
     UnknownKindError,
 )
 
-__all__ = ["GONE", "KEEP_ENV", "Factory", "Registry", "Resource", "create", "creates", "default_registry", "track"]
+__all__ = [
+    "GONE", "JOURNAL_ENV", "KEEP_ENV", "Factory", "Registry", "Resource", "create", "creates", "default_registry",
+    "intend", "track",
+]
 
 #: ``TESTDATA_KEEP=failed`` keeps the data of failing tests for debugging.
 KEEP_ENV = "TESTDATA_KEEP"
+#: ``TESTDATA_JOURNAL=DIR`` journals every creation to DIR (see :mod:`testdata_kit.journal`).
+JOURNAL_ENV = "TESTDATA_JOURNAL"
+
+# Numbers every creation, so that a journal can tie "about to create" to "created" and "released".
+_intents = itertools.count(1)
+_journal_checked = False
 
 
 class _Gone:
@@ -37,7 +47,7 @@ _LIVE, _DELETED, _KEPT, _LEAKED = range(4)
 class Resource:
     """One created thing, its deleter, and the test that owns it."""
 
-    __slots__ = ("_delete", "_gone", "kind", "owner", "recovery", "scope", "state", "value")
+    __slots__ = ("_delete", "_gone", "intent", "kind", "owner", "recovery", "scope", "state", "value")
 
     def __init__(
         self, kind: str, value: Any, delete: Callable[[], object], owner: Any = None,
@@ -53,6 +63,8 @@ class Resource:
         self.owner = owner
         self.scope = scope
         self.state = _LIVE
+        #: Number of the journal's "about to create" record, or ``None`` when nothing journals.
+        self.intent: int | None = None
 
     @property
     def test_id(self) -> str:
@@ -92,16 +104,26 @@ class Resource:
             books.mark_kept(self)
             print(f"testdata_kit: kept {self!r} of failed test {self.test_id}", file=sys.stderr)
             return
+        _scopes.enter_call()
         try:
-            self._delete()
-        except (AlreadyGone, *self._gone):  # type: ignore[misc]
-            pass
-        except Exception as error:
-            self.state = _LEAKED
-            books.mark_leaked(self, f"{type(error).__name__}: {error}")
-            raise CleanupError(self, error) from error
-        self.state = _DELETED
-        books.mark_deleted(self)
+            try:
+                self._delete()
+            except (AlreadyGone, *self._gone):  # type: ignore[misc]
+                pass
+            except Exception as error:
+                self.state = _LEAKED
+                books.mark_leaked(self, f"{type(error).__name__}: {error}")
+                raise CleanupError(self, error) from error
+            except BaseException:
+                # Interrupted half-way: whether it is gone is unknown, so the journal keeps it for a sweep.
+                self.state = _LEAKED
+                books.mark_leaked(self, "interrupted while deleting")
+                raise
+            self.state = _DELETED
+            books.mark_deleted(self)
+        finally:
+            # An interrupt that arrived during the delete is raised here, once the deletion is on record.
+            _scopes.leave_call()
 
 
 def _is_generator_function(func: Any) -> bool:
@@ -176,9 +198,11 @@ class Factory:
 
     def __init__(
         self, kind: str, func: Callable[..., Any], *, needs: tuple[str, ...], delete: Callable[[Any], object] | None,
-        gone: tuple[type[BaseException], ...], registry: Registry,
+        gone: tuple[type[BaseException], ...], registry: Registry, recover: str | None = None,
     ) -> None:
         self.kind = kind
+        #: ``"module:function"`` that deletes this kind given the resource's id, for replay after a crash.
+        self.recover = recover
         self.func = func
         self.needs = needs
         self.delete = delete
@@ -228,9 +252,28 @@ class Factory:
     def create_in(self, scope: str | None, owner: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         # Resolve the scope first: a resource nobody could delete must not be created at all.
         scope, holder = _scopes.resolve(scope, owner, self.kind)
-        value, delete = self.make(*args, **kwargs)
-        _track(self.kind, value, delete, scope, holder, self.gone)
-        return value
+        books = _books()
+        _scopes.enter_call()
+        try:
+            if not books.observers:
+                value, delete = self.make(*args, **kwargs)
+                _track(self.kind, value, delete, scope, holder, self.gone)
+                return value
+            intent = books.intend(next(_intents), self.kind, scope, holder)
+            try:
+                value, delete = self.make(*args, **kwargs)
+            except Exception:
+                # The factory failed, so most likely nothing was created. An interrupt (BaseException) leaves
+                # the intent open instead: the create call may have gone through.
+                books.abandon(intent)
+                raise
+            recovery = None
+            if self.recover is not None:
+                recovery = {"call": self.recover, "id": _ident(value)}
+            _track(self.kind, value, delete, scope, holder, self.gone, recovery, intent)
+            return value
+        finally:
+            _scopes.leave_call()
 
 
 def _finish_generator(kind: str, func: Callable[..., Any], generator: Any) -> None:
@@ -254,6 +297,7 @@ def _where(func: Callable[..., Any]) -> str:
 def creates(
     kind: str, *, needs: Iterable[str] = (), delete: Callable[[Any], object] | None = None,
     gone: Iterable[type[BaseException]] = (), registry: Registry | None = None, replace: bool = False,
+    recover: str | Callable[[Any], object] | None = None,
 ) -> Callable[[Callable[..., Any]], Factory]:
     """Declare how a kind of resource is created and deleted.
 
@@ -266,6 +310,9 @@ def creates(
     :param gone: exception types the deleter raises when the resource no longer exists; they count as deleted.
     :param registry: where to declare the kind (default: :data:`default_registry`).
     :param replace: allow redeclaring an existing kind; otherwise a duplicate is a :class:`DuplicateKindError`.
+    :param recover: a module-level function (or its ``"module:qualname"``) that deletes one resource of this
+        kind given its id; the journal records it so that ``python -m testdata_kit sweep --journal`` can
+        delete what a crashed run left behind.
     """
     if not isinstance(kind, str) or not kind:
         raise FactoryProtocolError(
@@ -274,6 +321,7 @@ def creates(
         )
     needs = tuple(needs)
     gone = tuple(gone)
+    recover_path = None if recover is None else _importable(kind, recover)
 
     def decorate(func: Callable[..., Any]) -> Factory:
         if not callable(func):
@@ -294,35 +342,102 @@ def creates(
             )
         if delete is not None and not callable(delete):
             raise FactoryProtocolError(f"delete= of @creates({kind!r}) must be callable, got {delete!r}.")
-        factory = Factory(kind, func, needs=needs, delete=delete, gone=gone, registry=registry or default_registry)
+        factory = Factory(
+            kind, func, needs=needs, delete=delete, gone=gone, registry=registry or default_registry,
+            recover=recover_path,
+        )
         factory.registry.add(factory, replace=replace)
         return factory
 
     return decorate
 
 
+def _importable(kind: str, recover: str | Callable[[Any], object]) -> str:
+    if isinstance(recover, str):
+        path = recover
+    else:
+        path = f"{getattr(recover, '__module__', '')}:{getattr(recover, '__qualname__', '')}"
+    module, _, name = path.partition(":")
+    if not module or not name or "<" in path or module == "__main__":
+        raise FactoryProtocolError(
+            f"recover= of @creates({kind!r}) must be a module-level function or its 'module:qualname', got "
+            f"{recover!r}. Another process imports it to delete leftovers, so it cannot be a lambda, a nested "
+            f"function or a function of __main__."
+        )
+    return path
+
+
+def _ident(value: Any) -> Any:
+    ident = value.get("id") if isinstance(value, dict) else getattr(value, "id", None)
+    return ident if isinstance(ident, (str, int)) else None
+
+
+def _books() -> ledger.Ledger:
+    if not _journal_checked:
+        _check_journal()
+    return ledger.current()
+
+
+def _check_journal() -> None:
+    # Once per process, at the first creation: nothing journal-related is imported when it is not enabled.
+    global _journal_checked
+    _journal_checked = True
+    if os.environ.get(JOURNAL_ENV) or _configured("journal-dir"):
+        import importlib
+
+        importlib.import_module("testdata_kit.journal").start()
+
+
+def _configured(key: str) -> bool:
+    # A byte search before configparser: most projects never set the key, and they pay one small read.
+    for name in ("setup.cfg", "tox.ini"):
+        try:
+            with open(name, "rb") as handle:
+                if key.encode() in handle.read():
+                    return True
+        except OSError:
+            continue
+    return False
+
+
 def _track(
     kind: str, value: Any, delete: Callable[[], object], scope: str, holder: Any,
-    gone: tuple[type[BaseException], ...] = (), recovery: dict[str, Any] | None = None,
+    gone: tuple[type[BaseException], ...] = (), recovery: dict[str, Any] | None = None, intent: int | None = None,
 ) -> Resource:
     resource = Resource(kind, value, delete, holder, gone, scope, recovery)
-    ledger.current().add(resource)
+    resource.intent = intent
+    _books().add(resource)
     _scopes.register(resource.release, scope, holder, kind)
     return resource
 
 
 def track(
     kind: str, value: Any, delete: Callable[[], object], *, scope: str | None = None, owner: Any = None,
-    gone: Iterable[type[BaseException]] = (), recovery: dict[str, Any] | None = None,
+    gone: Iterable[type[BaseException]] = (), recovery: dict[str, Any] | None = None, intent: int | None = None,
 ) -> Resource:
     """Record something already created, and register *delete* (no arguments) at the end of *scope*.
 
     This is how integrations such as HTTP collections join the accounting without a ``@creates`` kind.
 
-    :param recovery: how another process could delete it after a crash (JSON-able, no secrets), for the journal.
+    :param recovery: how another process could delete it after a crash (JSON-able, no secrets), for the journal:
+        ``{"method": "DELETE", "url": ...}`` or ``{"call": "module:function", "id": ...}``.
+    :param intent: what :func:`intend` returned before the create call; without it the journal writes the
+        intent and the confirmation together.
     """
     scope, holder = _scopes.resolve(scope, owner, kind)
-    return _track(kind, value, delete, scope, holder, tuple(gone), recovery)
+    return _track(kind, value, delete, scope, holder, tuple(gone), recovery, intent)
+
+
+def intend(kind: str, *, scope: str | None = None, owner: Any = None) -> int | None:
+    """Journal "about to create *kind*" before an integration's create call; pass the result to :func:`track`.
+
+    Returns ``None`` (and costs nothing) when no journal is enabled.
+    """
+    books = _books()
+    if not books.observers:
+        return None
+    scope, holder = _scopes.resolve(scope, owner, kind)
+    return books.intend(next(_intents), kind, scope, holder)
 
 
 def create(

@@ -1,0 +1,409 @@
+"""The crash-safe journal: an append-only JSON-lines record of every creation, its confirmation and its release.
+
+Enable it with ``TESTDATA_JOURNAL=DIR`` (or ``journal-dir = DIR`` in the ``[testdata_kit]`` section of
+``setup.cfg``). Each process of a run then writes one file in DIR, named ``RUN-HOST-PID-START.jsonl``, with one
+record per line, each written by a single ``write`` call as soon as it happens:
+
+``open``
+    the lease: run id, pid, host, worker token, start time and heartbeat interval.
+``intent``
+    number *n*, kind, scope and test, written **before** the create call.
+``made``
+    *n*, the id and the ``recovery`` that another process can replay (an HTTP method and URL, or a
+    ``"module:function"`` to call with the id), written after the create call returned.
+``release``
+    *n* and the outcome (``deleted``, ``kept``, ``leaked``, ``abandoned`` when the create call failed, or
+    ``swept`` when a sweeper deleted it later).
+``close``
+    the process ended normally.
+
+The heartbeat is the file's modification time: every record touches it, and a daemon thread touches it every
+``heartbeat`` seconds. A run is alive while its file is fresh and, on the same host, its pid exists. With
+``TESTDATA_JOURNAL_FSYNC=1`` (or ``journal-fsync = true``) each record is also fsync'ed, which survives a power
+loss and costs a disk flush per record. Recovery URLs lose any user:password part and secret-looking query
+parameters, and nothing else of a request (no headers, no bodies) is ever written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from testdata_kit import _run, ledger
+from testdata_kit.resources import JOURNAL_ENV
+
+__all__ = [
+    "FSYNC_ENV",
+    "Entry",
+    "Journal",
+    "JournalFile",
+    "is_alive",
+    "read",
+    "scan",
+    "start",
+]
+
+FSYNC_ENV = "TESTDATA_JOURNAL_FSYNC"
+#: Seconds between heartbeats; a lease is stale after :data:`STALE_AFTER` heartbeats without a touch.
+HEARTBEAT = 10.0
+STALE_AFTER = 3
+_SECRET = re.compile(r"(token|key|secret|pass|auth|sig|session|credential)", re.IGNORECASE)
+_RECOVERY_KEYS = ("method", "url", "call", "id")
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _test_name(owner: Any, scope: str) -> str:
+    if owner is None:
+        return f"<{scope}>"
+    if isinstance(owner, type):
+        return f"{owner.__module__}.{owner.__qualname__}"
+    return str(owner.id()) if hasattr(owner, "id") else type(owner).__name__
+
+
+def clean_recovery(recovery: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Return the replayable part of *recovery*: method, url (without credentials or secret parameters), call, id.
+
+    :param recovery: what the integration passed to ``track(..., recovery=...)``.
+    """
+    if not recovery:
+        return None
+    kept = {key: recovery[key] for key in _RECOVERY_KEYS if key in recovery}
+    url = kept.get("url")
+    if isinstance(url, str):
+        from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+        parts = urlsplit(url)
+        netloc = parts.netloc.rpartition("@")[2]
+        query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _SECRET.search(k)])
+        kept["url"] = urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    return kept
+
+
+class Journal:
+    """Writes one process's journal file; a ledger observer (see :attr:`testdata_kit.ledger.Ledger.observers`).
+
+    **Not** meant to be shared across a fork: the child opens a file of its own on its first record.
+
+    :param directory: where the file goes (created if missing).
+    :param fsync: fsync each record, not just write it.
+    :param heartbeat: seconds between touches of the file by the heartbeat thread; ``0`` disables the thread.
+    :param run_id: the run's id (default: :func:`testdata_kit._run.run_id`).
+    """
+
+    def __init__(
+        self, directory: str | os.PathLike[str], *, fsync: bool = False, heartbeat: float = HEARTBEAT,
+        run_id: str | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.fsync = fsync
+        self.heartbeat = heartbeat
+        self.run_id = run_id or _run.run_id()
+        self.path: Path | None = None
+        self._fd: int | None = None
+        self._pid = 0
+        self._open_entries = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._open()
+
+    def __repr__(self) -> str:
+        return f"<Journal {str(self.path)!r} fsync={self.fsync}>"
+
+    def _open(self) -> None:
+        self._pid = os.getpid()
+        started = time.time()
+        host = socket.gethostname()
+        safe_host = re.sub(r"[^A-Za-z0-9.]", "_", host)[:40]
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"{self.run_id}-{safe_host}-{self._pid}-{_run.base36(int(started * 1000))}.jsonl"
+        self.path = self.directory / name
+        # Readable by the owner only: recovery URLs may name internal hosts.
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._write({
+            "op": "open", "v": 1, "run": self.run_id, "pid": self._pid, "host": host,
+            "worker": _run.worker_token(), "started": round(started, 3), "heartbeat": self.heartbeat,
+        })
+        if self.heartbeat > 0:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._beat, name="testdata_kit-journal-heartbeat", daemon=True)
+            self._thread.start()
+
+    def _beat(self) -> None:
+        path = self.path
+        while not self._stop.wait(self.heartbeat):
+            try:
+                os.utime(path)  # type: ignore[arg-type]
+            except OSError:
+                return
+
+    def _write(self, record: dict[str, Any]) -> None:
+        if self._pid != os.getpid():
+            self._thread = None  # threads do not survive a fork
+            self._open()
+        if self._fd is None:
+            return
+        os.write(self._fd, (_encode(record) + "\n").encode())
+        if self.fsync:
+            os.fsync(self._fd)
+
+    def on_intent(self, number: int, kind: str, scope: str, owner: Any) -> None:
+        self._open_entries += 1
+        self._write({"op": "intent", "n": number, "kind": kind, "scope": scope, "test": _test_name(owner, scope),
+                     "at": round(time.time(), 3)})
+
+    def on_abandon(self, number: int) -> None:
+        self._open_entries -= 1
+        self._write({"op": "release", "n": number, "outcome": "abandoned"})
+
+    def on_create(self, resource: Any) -> None:
+        number = resource.intent
+        if number is None:  # tracked after the fact (track() without intend()): intent and confirmation at once
+            from testdata_kit import resources
+
+            number = resource.intent = next(resources._intents)
+            self.on_intent(number, resource.kind, resource.scope, resource.owner)
+        ident = resource.ident
+        self._write({"op": "made", "n": number, "id": ident if isinstance(ident, (str, int)) else None,
+                     "recovery": clean_recovery(resource.recovery)})
+
+    def on_release(self, resource: Any, outcome: str) -> None:
+        if resource.intent is not None:
+            if outcome != "leaked":
+                self._open_entries -= 1
+            self._write({"op": "release", "n": resource.intent, "outcome": outcome})
+
+    def close(self) -> None:
+        """Write the ``close`` record, stop the heartbeat and close the file; remove it if nothing is left to sweep.
+
+        Safe to call twice.
+        """
+        if self._fd is None:
+            return
+        mine = self._pid == os.getpid()
+        if mine:
+            self._write({"op": "close", "at": round(time.time(), 3)})
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        os.close(self._fd)
+        self._fd = None
+        if mine and self._open_entries == 0 and self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+def start(books: ledger.Ledger | None = None, directory: str | os.PathLike[str] | None = None) -> Journal:
+    """Attach a journal to *books* (default: the current ledger), configured from the environment or setup.cfg.
+
+    :param directory: where to write; default ``$TESTDATA_JOURNAL``, then ``journal-dir`` from the config.
+    """
+    books = books or ledger.current()
+    fsync_text = os.environ.get(FSYNC_ENV)
+    if directory is None:
+        directory = os.environ.get(JOURNAL_ENV) or None
+    if directory is None or fsync_text is None:
+        from testdata_kit import config
+
+        loaded = config.load()
+        directory = directory or loaded.get_str("journal-dir") or ".testdata-journal"
+        fsync = loaded.get_bool("journal-fsync", False) if fsync_text is None else _truthy(fsync_text)
+    else:
+        fsync = _truthy(fsync_text)
+    journal = Journal(directory, fsync=fsync)
+    books.observers.append(journal)
+    return journal
+
+
+def _truthy(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class Entry:
+    """One creation found in a journal: what it was, whether it was confirmed, and how it ended."""
+
+    number: int
+    kind: str
+    test: str
+    scope: str = "test"
+    confirmed: bool = False
+    ident: Any = None
+    recovery: dict[str, Any] | None = None
+    outcome: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        """True when the resource may still exist and nobody means to keep it."""
+        return self.outcome in (None, "leaked")
+
+    @property
+    def replayable(self) -> bool:
+        """True when a sweeper can delete it: confirmed with a URL, or with a call and an id."""
+        recovery = self.recovery or {}
+        return self.confirmed and bool(recovery.get("url") or (recovery.get("call") and recovery.get("id") is not None))
+
+    def describe(self) -> str:
+        """Return a one-line description for listings, e.g. ``user id=17 (test_checkout)``."""
+        shown = f"id={self.ident!r}" if self.ident is not None else "id unknown"
+        return f"{self.kind} {shown} ({self.test})"
+
+
+@dataclass
+class JournalFile:
+    """What :func:`read` found in one journal file; damage is described in :attr:`problems`, never raised."""
+
+    path: Path
+    header: dict[str, Any] | None = None
+    entries: dict[int, Entry] = field(default_factory=dict)
+    closed: bool = False
+    problems: list[str] = field(default_factory=list)
+    mtime: float = 0.0
+
+    @property
+    def run_id(self) -> str | None:
+        return None if self.header is None else str(self.header.get("run"))
+
+    def pending(self) -> list[Entry]:
+        """Entries that may still exist, newest first (the order that deletes children before parents)."""
+        return sorted((e for e in self.entries.values() if e.pending), key=lambda e: -e.number)
+
+
+def read(path: str | os.PathLike[str]) -> JournalFile:
+    """Read a journal file, keeping every good record and describing every bad line in ``problems``.
+
+    A last line without its newline is what a crash mid-write leaves: it is skipped with a warning. Any
+    other line that is not a valid record is reported with its line number. Never raises.
+    """
+    result = JournalFile(Path(path))
+    try:
+        result.mtime = os.stat(path).st_mtime
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        result.problems.append(f"{path}: cannot be read: {error}")
+        return result
+    lines = data.split(b"\n")
+    complete = data.endswith(b"\n")
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        last = number == len(lines) and not complete
+        problem = _apply(result, raw)
+        if problem is None:
+            continue
+        if last:
+            result.problems.append(f"{path}:{number}: warning: truncated last line skipped (the process died "
+                                   f"while writing it)")
+        else:
+            result.problems.append(f"{path}:{number}: {problem}; line skipped: {raw[:80]!r}")
+    if result.header is None and not any("cannot be read" in p for p in result.problems):
+        result.problems.append(f"{path}: no 'open' record, so the owner of this file is unknown")
+    return result
+
+
+def _apply(result: JournalFile, raw: bytes) -> str | None:
+    try:
+        record = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return "not a JSON record"
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    op = record.get("op")
+    number = record.get("n")
+    if op == "open":
+        result.header = record
+    elif op == "close":
+        result.closed = True
+    elif op not in ("intent", "made", "release"):
+        return f"unknown record type {op!r}"
+    elif not isinstance(number, int):
+        return f"{op!r} record without a number 'n'"
+    elif op == "intent":
+        result.entries[number] = Entry(number, str(record.get("kind")), str(record.get("test")),
+                                       str(record.get("scope", "test")))
+    elif number not in result.entries:
+        return f"{op!r} record for creation {number}, which has no 'intent' record"
+    elif op == "made":
+        entry = result.entries[number]
+        entry.confirmed = True
+        entry.ident = record.get("id")
+        recovery = record.get("recovery")
+        entry.recovery = recovery if isinstance(recovery, dict) else None
+    else:
+        result.entries[number].outcome = str(record.get("outcome"))
+    return None
+
+
+def scan(directory: str | os.PathLike[str]) -> list[JournalFile]:
+    """Read every ``*.jsonl`` journal file in *directory*, oldest first; a missing directory gives ``[]``."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        return []
+    return [read(path) for path in sorted(folder.glob("*.jsonl"), key=_mtime)]
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def is_alive(journal: JournalFile, now: float | None = None) -> bool:
+    """Tell whether the process that writes *journal* may still be running.
+
+    Dead means: it wrote ``close``, or its heartbeat is older than :data:`STALE_AFTER` intervals, or it ran on
+    this host and its pid is gone. A file without a readable lease counts as dead only once it is stale.
+    """
+    if journal.closed:
+        return False
+    header = journal.header or {}
+    interval = header.get("heartbeat") or HEARTBEAT
+    if not isinstance(interval, (int, float)) or interval <= 0:
+        interval = HEARTBEAT
+    fresh = ((now or time.time()) - journal.mtime) <= max(interval * STALE_AFTER, 5.0)
+    if not fresh:
+        return False
+    if header.get("host") == socket.gethostname() and isinstance(header.get("pid"), int):
+        return _pid_exists(header["pid"])
+    return True
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
+
+
+def live_runs(journals: list[JournalFile]) -> set[str]:
+    """Return the run ids with at least one live process (see :func:`is_alive`)."""
+    now = time.time()
+    return {j.run_id for j in journals if j.run_id and is_alive(j, now)}
+
+
+def append_release(path: str | os.PathLike[str], number: int, outcome: str = "swept") -> None:
+    """Append a ``release`` record to a dead run's journal (the sweeper does this after deleting)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    try:
+        os.write(fd, (_encode({"op": "release", "n": number, "outcome": outcome}) + "\n").encode())
+    finally:
+        os.close(fd)
+
+
+def iter_pending(journals: list[JournalFile]) -> Iterator[tuple[JournalFile, Entry]]:
+    """Yield every pending entry of the given journals, each journal's newest first."""
+    for journal in journals:
+        for entry in journal.pending():
+            yield journal, entry

@@ -1,0 +1,45 @@
+"""A suite for interrupt tests: it creates at every scope, writes ``TDK_READY`` and then waits to be signalled."""
+
+import os
+import time
+import unittest
+
+import shop_kinds
+
+from testdata_kit import DataTestCase, create, creates
+
+
+@creates("jr_run_user", delete=lambda body: shop_kinds.delete_user(body["id"]))
+def run_user():
+    return shop_kinds.send("POST", "/users", {"email": shop_kinds.unique.email(), "name": "Run"})
+
+
+def setUpModule():
+    create("jr_user", scope="module", name="Module")
+    create("jr_run_user", scope="run")
+
+
+class WaitTests(DataTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.create("jr_user", name="Class")
+
+    def test_a_waits(self):
+        buyer = shop_kinds.user()
+        item = shop_kinds.product()
+        shop_kinds.order(buyer["id"], item["id"])
+        self.addCleanup(print, "own cleanup ran", flush=True)
+        if os.environ.get("TDK_MODE") == "slow-create":
+            shop_kinds.slow_user()
+        else:
+            with open(os.environ["TDK_READY"], "w", encoding="utf-8") as handle:
+                handle.write("waiting")
+        time.sleep(30)
+
+    def test_b_never_reached(self):
+        shop_kinds.user()
+
+
+if __name__ == "__main__":
+    unittest.main()
