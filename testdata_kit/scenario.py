@@ -17,6 +17,7 @@ test adds after that call run before the scenario's data is deleted, cleanups ad
 from __future__ import annotations
 
 import functools
+import heapq
 import inspect
 import os
 from collections.abc import Callable
@@ -95,10 +96,15 @@ class _Graph:
             return freed
 
         if self.workers <= 1 or len(nodes) <= 1:
-            while ready:
-                node = ready.pop()  # newest first among the deletable: plain LIFO for a simple chain
+            # Newest first among the deletable, so that serial teardown is unittest's LIFO wherever LIFO is safe.
+            rank = {id(node): index for index, node in enumerate(nodes)}
+            heap = [(-rank[id(node)], rank[id(node)]) for node in ready]
+            heapq.heapify(heap)
+            while heap:
+                node = nodes[heapq.heappop(heap)[1]]
                 _release(node, errors)
-                ready.extend(finished(node))
+                for parent in finished(node):
+                    heapq.heappush(heap, (-rank[id(parent)], rank[id(parent)]))
         else:
             with ThreadPoolExecutor(min(self.workers, len(nodes)), thread_name_prefix="teardown") as pool:
                 running: dict[Future[None], _Node] = {}
