@@ -65,7 +65,7 @@ def _run_suite(name: str, verbose: bool) -> RunOutcome:
         books.close()  # whatever is still alive after the suite's last cleanup will never be deleted
     seconds = time.perf_counter() - started
     broken = [test for test, _ in result.errors + result.failures] + list(result.unexpectedSuccesses)
-    problems = [test.id() for test in broken]
+    problems = list(dict.fromkeys(test.id() for test in broken))  # a test with two errors counts once
     return RunOutcome(
         result.testsRun, problems, len(result.skipped), seconds, buffer.getvalue(),
         {kind: list(counts) for kind, counts in books.by_kind.items()},
