@@ -183,7 +183,7 @@ def _next_unit(remaining: list[Unit], module: str | None) -> Unit | None:
 
 def run_units(
     spec: WorkerSpec, units: Sequence[Unit], workers: int, worker_names: Sequence[str],
-    on_outcome: Callable[[Outcome], None], describe: Callable[[int], tuple[str, str]],
+    on_outcome: Callable[[Outcome], None], describe: Callable[[int], tuple[str, str]], dist: str = "load",
 ) -> list[dict[str, Any]]:
     """Run *units* on *workers* spawned processes and return what each worker reported when it finished.
 
@@ -192,11 +192,16 @@ def run_units(
 
     :param worker_names: the ``TESTDATA_WORKER`` token of each worker, distinct within the run.
     :param describe: returns the id and ``str(test)`` of a suite position, for tests that never finished.
+    :param dist: ``"load"``: a free worker takes the next class, preferring its current module;
+        ``"roundrobin"``: class *i* goes to worker *i* mod *workers*, the same placement on every run.
     """
     context = multiprocessing.get_context("spawn")  # fork is unsafe once the parent has threads
-    remaining = list(units)
+    count = max(1, min(workers, len(units)))
+    shared = list(units)
+    # With round robin each worker owns its queue; with load balancing they all draw from one list.
+    queues = [list(units[n::count]) for n in range(count)] if dist == "roundrobin" else [shared] * count
     pool: list[_Worker] = []
-    for name in worker_names[:max(1, min(workers, len(units)))]:
+    for name in worker_names[:count]:
         parent_end, child_end = context.Pipe()
         worker_spec = WorkerSpec(spec.discovery, spec.fingerprint, {**spec.environ, "TESTDATA_WORKER": name},
                                  spec.buffer, spec.failfast)
@@ -212,7 +217,6 @@ def run_units(
                 ready = wait(list(active), timeout=1.0)
             except KeyboardInterrupt:
                 stopping = True
-                remaining.clear()
                 continue
             for conn in ready:
                 worker = active[conn]  # type: ignore[index]
@@ -227,9 +231,9 @@ def run_units(
                         worker.done.add(payload.position)
                     on_outcome(payload)
                     if spec.failfast and payload.outcome in FAILING:
-                        remaining.clear()
+                        stopping = True
                 elif kind == "ready":
-                    unit = None if stopping else _next_unit(remaining, worker.module)
+                    unit = None if stopping else _next_unit(queues[pool.index(worker)], worker.module)
                     worker.unit = unit
                     if unit is not None:
                         worker.module = unit.module
@@ -238,7 +242,7 @@ def run_units(
                 elif kind == "broken":
                     on_outcome(Outcome(f"worker {worker.name}", f"worker {worker.name}", "error", detail=payload,
                                        worker=worker.name))
-                    remaining.clear()
+                    stopping = True
                 else:
                     worker.finished = payload
                     worker.unit = None

@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-j", "--workers", type=_workers_arg, default=None, metavar="N",
                         help=f"worker processes (default: the number of CPUs, {default_workers()} here)")
+    parser.add_argument("--dist", choices=("load", "roundrobin"), default="load",
+                        help="load: a free worker takes the next class (default); roundrobin: class i goes to "
+                             "worker i mod N, the same placement every run")
     parser.add_argument("--shard", metavar="I/N",
                         help="run only shard I of N (1-based); default from CI_NODE_INDEX and CI_NODE_TOTAL")
     parser.add_argument("--shuffle", action="store_true",
@@ -138,7 +141,7 @@ def _run_suite(args: argparse.Namespace, chosen_shard: tuple[int, int] | None, s
     tally = Tally(stream, args.verbosity, progress)
     started = time.perf_counter()
     spec = WorkerSpec(discovery, fingerprint(ids), environ, args.buffer, args.failfast)
-    finished = run_units(spec, selected, workers, names, tally.add, lambda p: (ids[p], str(tests[p])))
+    finished = run_units(spec, selected, workers, names, tally.add, lambda p: (ids[p], str(tests[p])), args.dist)
     _account_for_missing(tally, selected, tests)
     elapsed = time.perf_counter() - started
     tally.summary(elapsed, _ledger_lines(finished))
@@ -205,3 +208,7 @@ def _ledger_lines(finished: Sequence[dict[str, Any]]) -> list[str]:
     lines += [f"  leaked: {leak['resource']} in {leak['test']}: {leak['reason']}" for leak in total["leaked"]]
     lines += [f"  kept (TESTDATA_KEEP=failed): {text}" for text in total["kept"]]
     return lines
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
