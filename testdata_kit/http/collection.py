@@ -127,7 +127,7 @@ class Collection:
         excerpt = _redact.body_excerpt(response.content)
         if not response.ok:
             raise ApiError("POST", address, response.status_code, excerpt,
-                           f"answered {response.status_code} {response.reason} when creating a {self.name} item")
+                           f"answered {response.status_code} {response.reason} to a create in {self.name!r}")
         item: Any = {}
         if response.content.strip():
             try:
