@@ -17,6 +17,7 @@ Set ``TESTDATA_INTERRUPTS=0`` to leave the signals alone.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -140,19 +141,17 @@ def _run(what: str, call: Any) -> None:
 
 
 def exit_like_signal() -> None:
-    """After the end-of-run report, end the process the way the signal would have (SIGTERM only).
+    """After the end-of-run report, end the process by the signal it received, as a shell or CI runner expects.
 
-    SIGINT needs nothing: Python itself exits with the SIGINT status after an uncaught KeyboardInterrupt.
+    Python alone would exit with status 1 after an uncaught KeyboardInterrupt under ``python -m``.
     """
-    if _signal == signal.SIGTERM:
+    if _signal is not None:
         _flush()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
+        signal.signal(_signal, signal.SIG_DFL)
+        os.kill(os.getpid(), _signal)
 
 
 def _flush() -> None:
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
             stream.flush()
-        except (OSError, ValueError, AttributeError):
-            pass

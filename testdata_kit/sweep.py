@@ -304,3 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TestDataError, RuntimeError) as error:
         print(f"sweep: {error}", file=sys.stderr)
         return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""The environment sweeper against the demo API: exactly the stale test rows go, children before parents."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import io
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from unittest import mock
+
+import requests
+
+from testdata_kit import _run, demo, journal, sweep, unique
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SUITE = ROOT / "tests" / "journal_suite"
+OLD = datetime.datetime(2021, 3, 1, tzinfo=datetime.timezone.utc)
+CONFIG = """[testdata_kit]
+ttl = 1h
+journal-dir = {journal}
+[testdata_kit:collections.users]
+marker-fields = email, name
+prefix-param = prefix
+list-query = limit=500
+[testdata_kit:collections.products]
+marker-fields = name
+list-query = limit=500
+[testdata_kit:collections.orders]
+owner-fields = user_id -> users, product_id -> products
+parents = users, products
+prefix-param = prefix
+list-query = limit=500
+"""
+
+
+def marker(run: str, when: int) -> str:
+    return f"test-{_run.base36(when)}-{run}-p1-{_run.random_token(8)}"
+
+
+class EnvironmentSweepTests(unittest.TestCase):
+    def setUp(self):
+        self.server = demo.running().start()
+        self.addCleanup(self.server.stop)
+        self.http = requests.Session()
+        self.addCleanup(self.http.close)
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.tmp = pathlib.Path(tmp.name)
+        self.config = self.tmp / "sweep.cfg"
+        self.config.write_text(CONFIG.format(journal=self.tmp / "journal"))
+
+    def post(self, collection, body, backdate=True):
+        with self.http.post(f"{self.server.url}/{collection}", json=body) as response:
+            self.assertEqual(response.status_code, 201, response.text)
+            row = response.json()
+        if backdate:
+            self.server.backdate(collection, row["id"], OLD)
+        return row
+
+    def sweep(self, *args: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = sweep.main(["--url", self.server.url, "--config", str(self.config), *args])
+        return status, out.getvalue(), err.getvalue()
+
+    def populate(self) -> tuple[set[tuple[str, int]], set[tuple[str, int]]]:
+        """Make 1,000 unmarked rows, a live run's rows, young test rows and stale test rows; return (stale, others)."""
+        stale, others = set(), set()
+        for n in range(1000):
+            row = self.post("users", {"email": f"customer{n}@shop.example", "name": f"Customer {n} test-ish"})
+            others.add(("users", row["id"]))
+        live = journal.Journal(self.tmp / "journal", run_id="livrun", heartbeat=0)
+        self.addCleanup(live.close)
+        old = 1614556800  # 2021-03-01
+        for run, bucket in (("livrun", others), ("deadrn", stale)):
+            user = self.post("users", {"email": f"{marker(run, old)}@example.com", "name": "T"})
+            product = self.post("products", {"name": f"Lamp {marker(run, old)}", "price": 5})
+            order = self.post("orders", {"user_id": user["id"], "product_id": product["id"]})
+            bucket.update({("users", user["id"]), ("products", product["id"]), ("orders", order["id"])})
+        young = self.post("users", {"email": unique.email(), "name": "Young"}, backdate=False)
+        others.add(("users", young["id"]))
+        real = next(iter(sorted(others)))[1]
+        product = self.post("products", {"name": f"Mug {marker('deadrn', old)}", "price": 3})
+        order = self.post("orders", {"user_id": real, "product_id": product["id"]})
+        stale.update({("products", product["id"]), ("orders", order["id"])})
+        return stale, others
+
+    def test_deletes_exactly_the_stale_test_rows_children_first(self):
+        stale, _ = self.populate()
+        before = self.server.counts()
+        status, out, err = self.sweep()
+        self.assertEqual((status, self.server.counts()), (0, before), "a dry run deletes nothing")
+        self.assertIn("dry run", err)
+        self.assertRegex(out, r"orders +2 +2 +1 +0 +0")
+
+        status, out, err = self.sweep("--yes")
+        self.assertEqual(status, 0, out + err)
+        deleted = {(d["collection"], d["id"]) for d in self.server.deletions()}
+        self.assertEqual(deleted, stale)
+        collections = [d["collection"] for d in self.server.deletions()]
+        self.assertEqual(collections[:2], ["orders", "orders"], "children before their parents")
+        self.assertRegex(out, r"users +1 +1 +1 +1 +0")
+        self.assertRegex(out, r"total +5 +5 +3 +1 +0")
+
+    def test_progress_is_reported_on_long_listings(self):
+        self.populate()
+        _, _, err = self.sweep()
+        self.assertRegex(err, r"sweep: listing users: 500/100\d rows")
+
+    def test_a_failed_delete_is_reported_and_exits_non_zero(self):
+        user = self.post("users", {"email": f"{marker('deadrn', 1614556800)}@example.com", "name": "T"})
+        product = self.post("products", {"name": "Real lamp", "price": 5})
+        self.post("orders", {"user_id": user["id"], "product_id": product["id"]})
+        self.config.write_text("[testdata_kit]\nttl = 1h\n[testdata_kit:collections.users]\nmarker-fields = email\n")
+        status, out, _ = self.sweep("--yes")
+        self.assertEqual(status, 1)
+        self.assertIn("failed: users: DELETE /users/", out)
+        self.assertIn("409", out)
+
+    def test_refuses_a_host_outside_the_allowed_list_and_a_short_prefix(self):
+        status, _, err = self.sweep("--url", "http://prod.example.com", "--yes")
+        self.assertEqual(status, 2)
+        self.assertIn("host 'prod.example.com' is not loopback and not in allowed-hosts", err)
+        status, _, err = self.sweep("--prefix", "t", "--yes")
+        self.assertEqual(status, 2)
+        self.assertIn("marker prefix 't'", err)
+        self.assertEqual(self.server.deletions(), [])
+
+    def test_allowed_hosts_from_the_environment_let_a_named_host_through(self):
+        settings = sweep.load_config(str(self.config))
+        with mock.patch.dict(os.environ, {"TESTDATA_ALLOWED_HOSTS": "staging.example.com"}):
+            settings = sweep.load_config(str(self.config))
+        sweep.check_safe(settings, "https://staging.example.com/api")
+        with self.assertRaises(sweep.SweepRefused):
+            sweep.check_safe(settings, "https://staging.example.com.evil.test/api")
+
+
+class SecretTests(unittest.TestCase):
+    def test_no_token_in_the_journal_nor_in_any_output(self):
+        secret = "tok-" + _run.random_token(16)
+        with demo.running() as server, tempfile.TemporaryDirectory() as tmp:
+            config = pathlib.Path(tmp, "sweep.cfg")
+            config.write_text(CONFIG.format(journal=pathlib.Path(tmp, "journal")))
+            env = {**os.environ, "TDK_DEMO_URL": server.url, "TDK_SECRET": secret, "PYTHONPATH": f"{ROOT}:{SUITE}",
+                   "TESTDATA_JOURNAL": str(pathlib.Path(tmp, "journal")), "TESTDATA_SWEEP_TOKEN": secret,
+                   "TDK_READY": str(pathlib.Path(tmp, "ready"))}
+            process = subprocess.Popen([sys.executable, "-m", "unittest", "-v", "case_busy"], cwd=SUITE, env=env,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and "/products/" not in "".join(
+                    p.read_text() for p in pathlib.Path(tmp, "journal").glob("*.jsonl")):
+                time.sleep(0.01)
+            process.send_signal(signal.SIGKILL)
+            outputs = list(process.communicate())
+            journals = "".join(p.read_text() for p in pathlib.Path(tmp, "journal").glob("*.jsonl"))
+            self.assertIn("/products/", journals, "the journal holds the replayable product URLs")
+            swept = subprocess.run([sys.executable, "-m", "testdata_kit.sweep", "--journal", "--yes", "--url",
+                                    server.url, "--config", str(config)], env=env, capture_output=True, text=True,
+                                   timeout=60, cwd=tmp)
+            outputs += [swept.stdout, swept.stderr]
+            self.assertEqual(swept.returncode, 0, swept.stdout + swept.stderr)
+            self.assertEqual(sum(server.counts().values()), 0)
+        for text in [journals, *outputs]:
+            self.assertNotIn(secret, text)
+
+
+if __name__ == "__main__":
+    unittest.main()
