@@ -211,6 +211,18 @@ def run_units(
         pool.append(_Worker(name, process, parent_end))
     stopping = False
     active = {w.conn: w for w in pool}
+    # Hold the first classes back until every worker has loaded the suite, so that the first N classes go
+    # to N different workers however fast each one started (the placement a user sees is then predictable).
+    waiting: list[_Worker] | None = []
+
+    def hand_out(worker: _Worker) -> None:
+        unit = None if stopping else _next_unit(queues[pool.index(worker)], worker.module)
+        worker.unit = unit
+        if unit is not None:
+            worker.module = unit.module
+            worker.done = set()
+        worker.conn.send(None if unit is None else unit.tests)
+
     try:
         while active:
             try:
@@ -232,13 +244,10 @@ def run_units(
                     on_outcome(payload)
                     if spec.failfast and payload.outcome in FAILING:
                         stopping = True
+                elif kind == "ready" and waiting is not None:
+                    waiting.append(worker)
                 elif kind == "ready":
-                    unit = None if stopping else _next_unit(queues[pool.index(worker)], worker.module)
-                    worker.unit = unit
-                    if unit is not None:
-                        worker.module = unit.module
-                        worker.done = set()
-                    worker.conn.send(None if unit is None else unit.tests)
+                    hand_out(worker)
                 elif kind == "broken":
                     on_outcome(Outcome(f"worker {worker.name}", f"worker {worker.name}", "error", detail=payload,
                                        worker=worker.name))
@@ -246,6 +255,10 @@ def run_units(
                 else:
                     worker.finished = payload
                     worker.unit = None
+            if waiting is not None and len(waiting) == len(active):
+                for worker in sorted(waiting, key=pool.index):
+                    hand_out(worker)
+                waiting = None
     finally:
         for worker in pool:
             worker.process.join(timeout=30)
