@@ -11,6 +11,7 @@ __all__ = ["COMMANDS", "main"]
 #: name -> (module whose ``main(argv) -> int`` runs it, one-line help). Modules load only when used, so
 #: ``--help`` stays fast and a missing optional dependency only affects its own command.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("testdata_kit.demo.job", "run the example suite twice against a fresh demo API and report leaks"),
     "serve-demo": ("testdata_kit.demo.server", "run the demo shop API until interrupted"),
     "lint": ("testdata_kit.lint", "find test-data mistakes: hard-coded ids, shared emails, real personal data"),
     "reset": ("testdata_kit.db.reset", "restore a test database to a named snapshot (dry run without --yes)"),

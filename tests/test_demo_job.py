@@ -43,7 +43,7 @@ class DemoJobTests(unittest.TestCase):
         self.assertEqual(code, 0, output)
         self.assertRegex(output, r"Run 1: \d+ tests, all passed")
         self.assertRegex(output, r"Run 2: \d+ tests, all passed")
-        self.assertRegex(output, r"\n  order +10 +10 +0\n")
+        self.assertRegex(output, r"\n  order +12 +12 +0\n")
         self.assertIn("(equal)", output)
         self.assertIn("Result: OK: 2 runs passed, nothing leaked", output)
         self.assertNotIn(job.URL_ENV, os.environ)
@@ -55,7 +55,7 @@ class DemoJobTests(unittest.TestCase):
     def test_a_leak_is_reported_with_its_url_and_fails_the_job(self) -> None:
         code, output = run_job("--suite", "tests.test_demo_job._Suites.Leaky", "--runs", "1")
         self.assertEqual(code, 1, output)
-        self.assertRegex(output, r"leaked: <Resource users id=\d+ .*DELETE http://127\.0\.0\.1:\d+/users/\d+ failed")
+        self.assertRegex(output, r"leaked: <Resource user id=\d+ .*DELETE http://127\.0\.0\.1:\d+/users/\d+ failed")
         self.assertIn("(DIFFERENT)", output)
         self.assertIn("Result: FAILED: tests failed, 2 leaked, row counts changed.", output)
         self.assertIn("1 tests, 1 FAILED", output)

@@ -19,7 +19,7 @@ class CatalogTests(shop.ShopTestCase):
         super().setUpClass()
         # Reference data: created once for the class, read by every test, deleted after the last one.
         cls.acme = shop.api.tenant()
-        cls.catalog = cls.acme.collection("products")
+        cls.catalog = cls.acme.collection("products", kind="product")
         cls.lamp = cls.catalog.create(name="Lamp", price=19.99)
 
     def test_the_reference_product_is_in_its_tenant(self) -> None:
@@ -30,6 +30,6 @@ class CatalogTests(shop.ShopTestCase):
         self.assertEqual(other.get(f"/products/{self.lamp['id']}").status_code, 404)
 
     def test_an_order_in_the_tenant_uses_its_catalog(self) -> None:
-        buyer = self.acme.collection("users").create(email=unique.email(), name="Buyer")
-        order = self.acme.collection("orders").create(user_id=buyer["id"], product_id=self.lamp["id"], quantity=2)
+        buyer = self.acme.collection("users", kind="user").create(email=unique.email(), name="Buyer")
+        order = self.acme.collection("orders", kind="order").create(user_id=buyer["id"], product_id=self.lamp["id"], quantity=2)
         self.assertEqual((order["tenant_id"], order["total"]), (self.acme.tenant_id, 39.98))
