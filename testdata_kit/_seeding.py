@@ -52,8 +52,11 @@ def _command(test: unittest.TestCase, run_seed: str) -> str:
 
     # pytest names the running test in this variable; its node id is what reruns exactly this test there.
     current = os.environ.get("PYTEST_CURRENT_TEST")
-    if current:
-        node = current.rsplit(" (", 1)[0]
+    # The variable leaks into subprocesses and into suites a pytest test runs itself, so it only counts when
+    # it names this very test.
+    node = current.rsplit(" (", 1)[0] if current else ""
+    parts = node.split("::")
+    if len(parts) >= 2 and parts[-1].split("[")[0] == test._testMethodName and parts[-2] == type(test).__name__:
         return f"{_run.RUN_SEED_ENV}={shlex.quote(run_seed)} python -m pytest {shlex.quote(node)}"
     return f"{_run.RUN_SEED_ENV}={shlex.quote(run_seed)} python -m unittest {shlex.quote(test.id())}"
 
