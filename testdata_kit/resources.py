@@ -252,7 +252,9 @@ class Factory:
     def create_in(self, scope: str | None, owner: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         # Resolve the scope first: a resource nobody could delete must not be created at all.
         scope, holder = _scopes.resolve(scope, owner, self.kind)
-        books = _books()
+        if not _journal_checked:
+            _check_journal()
+        books = ledger.current()
         _scopes.enter_call()
         try:
             if not books.observers:

@@ -91,7 +91,7 @@ class WriterTests(unittest.TestCase):
                       recovery={"method": "DELETE", "url": "http://u:pw@127.0.0.1:9/widgets/7?api_key=s3cr3t&x=1",
                                 "headers": {"Authorization": "Bearer s3cr3t"}})
 
-        result, records, path = self.run_with_journal(Inner)
+        result, _, path = self.run_with_journal(Inner)
         self.assertEqual(len(result.errors), 1)
         self.assertTrue(path.exists())
         self.assertNotIn("s3cr3t", path.read_text())
@@ -125,7 +125,8 @@ class WriterTests(unittest.TestCase):
                 self.create("broken")
 
         _, records, _ = self.run_with_journal(Inner)
-        self.assertEqual([(r["op"], r.get("outcome")) for r in records[1:]], [("intent", None), ("release", "abandoned")])
+        self.assertEqual([(r["op"], r.get("outcome")) for r in records[1:]],
+                         [("intent", None), ("release", "abandoned")])
 
     def test_the_environment_variable_enables_it_for_a_whole_process(self):
         code = ("import testdata_kit, unittest\n"
