@@ -74,7 +74,8 @@ def main() -> None:
     base, off = results["bare addCleanup"], results["tracked, no journal"]
     print(f"{count} resources per round, medians per resource:")
     for label, micros in results.items():
-        print(f"  {label:22} {micros:9.2f} us   x{micros / base:6.2f} of bare addCleanup   x{micros / off:6.2f} of no journal")
+        print(f"  {label:22} {micros:9.2f} us   x{micros / base:6.2f} of bare addCleanup   "
+              f"x{micros / off:6.2f} of no journal")
 
 
 if __name__ == "__main__":
