@@ -5,11 +5,11 @@ import sys
 
 sys.path.insert(0, os.path.abspath(".."))
 
-import testdata_kit  # noqa: E402 - needs the path above
+import testdata_kit
 
 project = "testdata_kit"
 author = "The testdata_kit authors"
-copyright = "2026, The testdata_kit authors"  # noqa: A001 - Sphinx's name for it
+copyright = "2026, The testdata_kit authors"
 release = testdata_kit.__version__
 version = ".".join(release.split(".")[:2])
 

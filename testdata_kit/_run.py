@@ -72,16 +72,19 @@ def _is_token(text: str) -> bool:
 
 
 def worker_token() -> str:
-    """Return the token of this worker process: a runner's worker name, else ``p`` plus the pid in base 36.
+    """Return the token of this worker process: a runner's worker name, then ``p`` and the pid in base 36.
 
-    The value is recomputed after a fork, so a forked child never shares its parent's token.
+    ``TESTDATA_WORKER`` or pytest-xdist's ``PYTEST_XDIST_WORKER`` names the worker (``gw1p1t1``); without them
+    the token is ``p`` and the pid alone (``p1t1``). The pid is always part of it because those variables are
+    inherited: every process a worker starts would otherwise share its name. The value is recomputed after a
+    fork, so a forked child never shares its parent's token.
     """
     global _worker
     pid = os.getpid()
     if _worker is None or _worker[0] != pid:
         name = os.environ.get(WORKER_ENV) or os.environ.get("PYTEST_XDIST_WORKER") or ""
-        token = "".join(c for c in name.lower() if c in _ALPHABET)[:8]
-        _worker = (pid, token or "p" + base36(pid))
+        token = "".join(c for c in name.lower() if c in _ALPHABET)[:6]
+        _worker = (pid, f"{token}p{base36(pid)}")
     return _worker[1]
 
 

@@ -2,10 +2,10 @@
 
 Every value embeds one *marker token*::
 
-    test-lz3k8p-r7k2q9-p1a2b-x9c0001a
-    ^^^^^ ^^^^^^ ^^^^^^ ^^^^^ ^^^^^^^^
-    prefix  UTC    run  worker  nonce
-          seconds  id   token   (random + counter)
+    test-lz3k8p-r7k2q9-gw1p1a2b-x9c0001a
+    ^^^^^ ^^^^^^ ^^^^^^ ^^^^^^^^ ^^^^^^^^
+    prefix  UTC    run   worker   nonce
+          seconds  id    token    (random + counter)
           base 36
 
 From the value alone a sweeper can tell that a row is test data (the prefix), which run owns it (the run id,
@@ -13,8 +13,9 @@ shared by every worker of a run), and how old it is (the creation second). The n
 from the OS's random source (as :mod:`secrets` does) with a per-process counter, so values never repeat
 inside a process and never come from a seeded generator; the worker token separates processes.
 
-With the default prefix a token is at most 36 characters (35 today; the time field grows by one character
-in 2059), an email at most 48, which fits the usual ``VARCHAR(64)`` columns.
+With the default prefix a token is 32 characters in a plain process and at most 40 under a named worker
+(``gw12p1t1x``), so an email on ``example.com`` is at most 52 characters, which fits the usual ``VARCHAR(64)``
+columns.
 """
 
 from __future__ import annotations
@@ -188,7 +189,7 @@ def _pattern(for_prefix: str) -> re.Pattern[str]:
     if pattern is None:
         pattern = _patterns[for_prefix] = re.compile(
             r"(?<![A-Za-z0-9])" + re.escape(for_prefix)
-            + r"(?P<stamp>[0-9a-z]{6,7})-(?P<run>[0-9a-z]{6})-(?P<worker>[0-9a-z]{1,8})-(?P<nonce>[0-9a-z]{8,12})"
+            + r"(?P<stamp>[0-9a-z]{6,7})-(?P<run>[0-9a-z]{6})-(?P<worker>[0-9a-z]{2,12})-(?P<nonce>[0-9a-z]{8,12})"
             r"(?![0-9a-z])"
         )
     return pattern

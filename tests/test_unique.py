@@ -48,9 +48,16 @@ class ValueTests(unittest.TestCase):
                 unique.email(domain)
 
     def test_values_fit_typical_columns(self):
-        # The documented bounds: token <= 36 characters, email <= 48 with example.com.
-        self.assertLessEqual(len(unique.token()), 36)
-        self.assertLessEqual(len(unique.email()), 48)
+        # The documented bounds: token <= 40 characters, email <= 52 with example.com, even for a long
+        # worker name and a large pid.
+        long_name = {"TESTDATA_WORKER": "gw1234567"}
+        with mock.patch.dict(os.environ, long_name), mock.patch("os.getpid", return_value=4194304):
+            _run._reset_for_tests()
+            try:
+                self.assertLessEqual(len(unique.token()), 40)
+                self.assertLessEqual(len(unique.email()), 52)
+            finally:
+                _run._reset_for_tests()
 
     def test_seeding_pythons_random_does_not_repeat_values(self):
         random.seed(1234)
@@ -88,9 +95,9 @@ class MarkerTests(unittest.TestCase):
         self.assertIsNone(unique.parse(None))  # type: ignore[arg-type]
 
     def test_parse_reads_time_run_and_worker(self):
-        marker = unique.parse("x-test-tp47f1-non0gq-gw3-nlit0000@example.com")
+        marker = unique.parse("x-test-tp47f1-non0gq-gw3p1t1-nlit0000@example.com")
         self.assertEqual(marker.run_id, "non0gq")
-        self.assertEqual(marker.worker, "gw3")
+        self.assertEqual(marker.worker, "gw3p1t1")
         self.assertEqual(marker.created_at, datetime.datetime.fromtimestamp(int("tp47f1", 36), datetime.timezone.utc))
 
     def test_configured_prefix(self):
@@ -121,7 +128,7 @@ class RunIdentityTests(unittest.TestCase):
         with mock.patch.dict(os.environ, {"PYTEST_XDIST_WORKER": "gw2"}):
             os.environ.pop("TESTDATA_WORKER", None)
             _run._reset_for_tests()
-            self.assertEqual(_run.worker_token(), "gw2")
+            self.assertEqual(_run.worker_token(), "gw2p" + _run.base36(os.getpid()))
         with mock.patch.dict(os.environ, clear=False):
             os.environ.pop("PYTEST_XDIST_WORKER", None)
             os.environ.pop("TESTDATA_WORKER", None)
@@ -152,7 +159,8 @@ class RunIdentityTests(unittest.TestCase):
         with os.fdopen(read) as pipe:
             child_token = pipe.read()
         os.waitpid(pid, 0)
-        self.assertEqual(unique.parse(child_token).worker, "p" + _run.base36(pid))
+        self.assertTrue(unique.parse(child_token).worker.endswith("p" + _run.base36(pid)))
+        self.assertNotEqual(unique.parse(child_token).worker, _run.worker_token())
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import unittest
+from typing import Any
 
 from testdata_kit import unique
 from testdata_kit.demo.examples import shop
+from testdata_kit.http import ApiClient, Collection
 
 
 def setUpModule() -> None:
@@ -14,6 +16,10 @@ def setUpModule() -> None:
 
 
 class CatalogTests(shop.ShopTestCase):
+    acme: ApiClient
+    catalog: Collection
+    lamp: dict[str, Any]
+
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
@@ -31,5 +37,6 @@ class CatalogTests(shop.ShopTestCase):
 
     def test_an_order_in_the_tenant_uses_its_catalog(self) -> None:
         buyer = self.acme.collection("users", kind="user").create(email=unique.email(), name="Buyer")
-        order = self.acme.collection("orders", kind="order").create(user_id=buyer["id"], product_id=self.lamp["id"], quantity=2)
+        orders = self.acme.collection("orders", kind="order")
+        order = orders.create(user_id=buyer["id"], product_id=self.lamp["id"], quantity=2)
         self.assertEqual((order["tenant_id"], order["total"]), (self.acme.tenant_id, 39.98))
