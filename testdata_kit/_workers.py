@@ -282,6 +282,12 @@ def run_units(
                 waiting = None
     finally:
         for worker in pool:
+            if worker.finished is None and worker.process.is_alive():
+                # Left the loop early (an exception): a worker asks for work only between classes, so this
+                # tells it to tear down and finish instead of waiting for a task forever.
+                with contextlib.suppress(OSError):
+                    worker.conn.send(None)
+        for worker in pool:
             worker.process.join(timeout=30)
             if worker.process.is_alive():
                 worker.process.kill()
