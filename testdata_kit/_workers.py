@@ -68,6 +68,11 @@ class _Recorder(unittest.TestResult):
         self._started = 0.0
 
     def _outcome(self, test: Any, outcome: str, detail: str = "") -> None:
+        if isinstance(test, unittest.TestCase) and self._current is None:
+            # Python 3.12.0-3.12.1 report a skipped test without startTest/stopTest around it.
+            self._send(Outcome(test.id(), str(test), outcome, worker=self._worker, detail=detail,
+                               unit=class_key(test), position=self._positions.get(id(test), -1)))
+            return
         if isinstance(test, unittest.TestCase) and self._current is not None:
             current = self._current
             # A failing subtest fails the whole test; later subtests must not turn it back into a success.
