@@ -17,8 +17,9 @@ from testdata_kit.errors import (
     TestDataError,
     UnknownKindError,
 )
+from testdata_kit.kinds import Factory, Registry, create, creates, default_registry
 from testdata_kit.ledger import summary
-from testdata_kit.resources import GONE, Factory, Registry, Resource, create, creates, default_registry, track
+from testdata_kit.resources import GONE, Resource, track
 
 __version__ = "0.1.0"
 

@@ -123,6 +123,12 @@ def register(cleanup: Callable[[], object], scope: str | None = None, owner: Any
     :param kind: named in the error raised when no scope can own the cleanup.
     """
     scope, holder = resolve(scope, owner, kind)
+    add(cleanup, scope, holder)
+    return scope
+
+
+def add(cleanup: Callable[[], object], scope: str, holder: Any) -> None:
+    """Same as :func:`register` for a scope and holder that :func:`resolve` already returned."""
     if scope == "test":
         holder.addCleanup(cleanup)
     elif scope == "class":
@@ -132,7 +138,6 @@ def register(cleanup: Callable[[], object], scope: str | None = None, owner: Any
     else:
         _install_finish()
         _run_cleanups.append(cleanup)
-    return scope
 
 
 def _install_finish() -> None:

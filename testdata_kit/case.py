@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from testdata_kit import _scopes, _seeding, ledger
 from testdata_kit.errors import LeakError
-from testdata_kit.resources import Factory, Registry, default_registry
+from testdata_kit.kinds import Factory, Registry, default_registry
 
 if TYPE_CHECKING:
     from testdata_kit.scenario import Scenario

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from types import FunctionType
 from typing import Any, ClassVar
 
-from testdata_kit import _run, resources, unique
+from testdata_kit import _run, kinds, unique
 from testdata_kit.errors import TestDataError
 
 __all__ = [
@@ -356,7 +356,7 @@ class DataFactory:
         payload = cls._run(scope, overrides)
         if collection is not None:
             return collection.create(**payload)
-        factory = kind if isinstance(kind, resources.Factory) else resources.default_registry.get(str(kind))
+        factory = kind if isinstance(kind, kinds.Factory) else kinds.default_registry.get(str(kind))
         return factory.create_in(scope, None, (), payload)
 
     @classmethod

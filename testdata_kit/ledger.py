@@ -72,11 +72,16 @@ class Ledger:
 
     def add(self, resource: Any) -> None:
         """Record a freshly created resource."""
+        # This and mark_deleted run once per resource: the lookups are inlined on purpose.
         self.created += 1
-        self._kind(resource.kind)[0] += 1
+        counts = self.by_kind.get(resource.kind)
+        if counts is None:
+            counts = self._kind(resource.kind)
+        counts[0] += 1
         self.live[id(resource)] = resource
-        for observer in self.observers:
-            observer.on_create(resource)
+        if self.observers:
+            for observer in self.observers:
+                observer.on_create(resource)
 
     def _settle(self, resource: Any, outcome: str) -> None:
         self.live.pop(id(resource), None)
@@ -85,8 +90,12 @@ class Ledger:
 
     def mark_deleted(self, resource: Any) -> None:
         self.deleted += 1
-        self._kind(resource.kind)[1] += 1
-        self._settle(resource, "deleted")
+        # A resource may be released by another ledger than the one that saw it created (ledger.isolated()).
+        (self.by_kind.get(resource.kind) or self._kind(resource.kind))[1] += 1
+        self.live.pop(id(resource), None)
+        if self.observers:
+            for observer in self.observers:
+                observer.on_release(resource, "deleted")
 
     def mark_kept(self, resource: Any) -> None:
         self.kept.append(repr(resource))

@@ -1,27 +1,17 @@
-"""The resource model: kinds declared with ``@creates``, tracked resources, and their release."""
+"""Tracked resources: what was created, by which test, and its release (deleted, kept or leaked)."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from testdata_kit import _scopes, ledger
-from testdata_kit.errors import (
-    AlreadyGone,
-    CleanupError,
-    DuplicateKindError,
-    FactoryProtocolError,
-    UnknownKindError,
-)
+from testdata_kit.errors import AlreadyGone, CleanupError
 
-__all__ = [
-    "GONE", "JOURNAL_ENV", "KEEP_ENV", "Factory", "Registry", "Resource", "create", "creates", "default_registry",
-    "intend", "track",
-]
+__all__ = ["GONE", "JOURNAL_ENV", "KEEP_ENV", "Resource", "intend", "track"]
 
 #: ``TESTDATA_KEEP=failed`` keeps the data of failing tests for debugging.
 KEEP_ENV = "TESTDATA_KEEP"
@@ -126,247 +116,20 @@ class Resource:
             _scopes.leave_call()
 
 
-def _is_generator_function(func: Any) -> bool:
-    # inspect.isgeneratorfunction without importing inspect, which would double ``import testdata_kit``'s time.
-    func = getattr(func, "__func__", func)
-    while isinstance(func, functools.partial):
-        func = func.func
-    code = getattr(func, "__code__", None)
-    return code is not None and bool(code.co_flags & 0x20)  # CO_GENERATOR
-
-
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _keep(owner: Any) -> bool:
-    if owner is None or os.environ.get(KEEP_ENV, "").lower() != "failed":
+    # The environment is read only for failed tests: this runs for every deletion, and most tests pass.
+    if owner is None:
         return False
     failed = getattr(owner, "_testdata_failed", None)
     if failed is None:
         outcome = getattr(owner, "_outcome", None)
         failed = outcome is not None and not outcome.success
-    return bool(failed)
-
-
-class Registry:
-    """A name-to-kind map. A second declaration of one kind is an error unless ``replace=True``.
-
-    Last-wins would let two modules that both declare ``user`` silently fight over which one a test gets,
-    depending on import order; an error names both places instead.
-    """
-
-    def __init__(self) -> None:
-        self._kinds: dict[str, Factory] = {}
-
-    def add(self, factory: Factory, replace: bool = False) -> None:
-        existing = self._kinds.get(factory.kind)
-        if existing is not None and not replace:
-            raise DuplicateKindError(factory.kind, existing.func, factory.func)
-        self._kinds[factory.kind] = factory
-
-    def get(self, kind: str) -> Factory:
-        try:
-            return self._kinds[kind]
-        except KeyError:
-            raise UnknownKindError(kind, sorted(self._kinds)) from None
-
-    def __contains__(self, kind: object) -> bool:
-        return kind in self._kinds
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._kinds))
-
-    def kinds(self) -> list[str]:
-        return sorted(self._kinds)
-
-    def check(self) -> None:
-        """Raise :class:`UnknownKindError` for the first ``needs=`` entry that names no declared kind."""
-        for factory in self._kinds.values():
-            factory.check_needs()
-
-    def remove(self, kind: str) -> None:
-        self._kinds.pop(kind, None)
-
-
-default_registry = Registry()
-
-
-class Factory:
-    """A declared kind: calling it creates the resource and registers its deletion in the current scope."""
-
-    def __init__(
-        self, kind: str, func: Callable[..., Any], *, needs: tuple[str, ...], delete: Callable[[Any], object] | None,
-        gone: tuple[type[BaseException], ...], registry: Registry, recover: str | None = None,
-    ) -> None:
-        self.kind = kind
-        #: ``"module:function"`` that deletes this kind given the resource's id, for replay after a crash.
-        self.recover = recover
-        self.func = func
-        self.needs = needs
-        self.delete = delete
-        self.gone = gone
-        self.registry = registry
-        self.is_generator = _is_generator_function(func)
-        self._needs_checked = not needs
-        functools.update_wrapper(self, func)
-
-    def __repr__(self) -> str:
-        form = "generator" if self.is_generator else "delete=" + getattr(self.delete, "__name__", repr(self.delete))
-        needs = f" needs={list(self.needs)}" if self.needs else ""
-        return f"<Factory {self.kind} ({form}){needs}>"
-
-    def check_needs(self) -> None:
-        for need in self.needs:
-            if need not in self.registry:
-                raise UnknownKindError(need, self.registry.kinds()) from None
-        self._needs_checked = True
-
-    def make(self, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[], object]]:
-        """Create the resource without tracking it; return it and the zero-argument call that deletes it."""
-        if not self._needs_checked:
-            self.check_needs()
-        if not self.is_generator:
-            value = self.func(*args, **kwargs)
-            assert self.delete is not None  # @creates refuses a plain function without delete=
-            return value, functools.partial(self.delete, value)
-        generator = self.func(*args, **kwargs)
-        try:
-            value = next(generator)
-        except StopIteration:
-            raise FactoryProtocolError(
-                f"Generator factory {self.kind!r} ({_where(self.func)}) returned without yielding. "
-                f"Yield the created resource exactly once, and delete it after the yield."
-            ) from None
-        return value, functools.partial(_finish_generator, self.kind, self.func, generator)
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Create the resource in the running test (or the class, inside ``setUpClass``) and return it."""
-        return self.create_in(None, None, args, kwargs)
-
-    def in_scope(self, scope: str, owner: Any = None) -> Callable[..., Any]:
-        """Return a callable that creates in *scope*: ``user.in_scope("module")(name="Ref")``."""
-        return lambda *args, **kwargs: self.create_in(scope, owner, args, kwargs)
-
-    def create_in(self, scope: str | None, owner: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        # Resolve the scope first: a resource nobody could delete must not be created at all.
-        scope, holder = _scopes.resolve(scope, owner, self.kind)
-        if not _journal_checked:
-            _check_journal()
-        books = ledger.current()
-        _scopes.enter_call()
-        try:
-            if not books.observers:
-                value, delete = self.make(*args, **kwargs)
-                _track(self.kind, value, delete, scope, holder, self.gone)
-                return value
-            intent = books.intend(next(_intents), self.kind, scope, holder)
-            try:
-                value, delete = self.make(*args, **kwargs)
-            except Exception:
-                # The factory failed, so most likely nothing was created. An interrupt (BaseException) leaves
-                # the intent open instead: the create call may have gone through.
-                books.abandon(intent)
-                raise
-            recovery = None
-            if self.recover is not None:
-                recovery = {"call": self.recover, "id": _ident(value)}
-            _track(self.kind, value, delete, scope, holder, self.gone, recovery, intent)
-            return value
-        finally:
-            _scopes.leave_call()
-
-
-def _finish_generator(kind: str, func: Callable[..., Any], generator: Any) -> None:
-    try:
-        next(generator)
-    except StopIteration:
-        return
-    generator.close()
-    raise FactoryProtocolError(
-        f"Generator factory {kind!r} ({_where(func)}) yielded more than once. Yield the created resource "
-        f"exactly once; put the deletion after that single yield."
-    )
-
-
-def _where(func: Callable[..., Any]) -> str:
-    code = getattr(func, "__code__", None)
-    name = getattr(func, "__qualname__", repr(func))
-    return f"{name} at {code.co_filename}:{code.co_firstlineno}" if code else name
-
-
-def creates(
-    kind: str, *, needs: Iterable[str] = (), delete: Callable[[Any], object] | None = None,
-    gone: Iterable[type[BaseException]] = (), registry: Registry | None = None, replace: bool = False,
-    recover: str | Callable[[Any], object] | None = None,
-) -> Callable[[Callable[..., Any]], Factory]:
-    """Declare how a kind of resource is created and deleted.
-
-    Decorate either a generator that creates, yields the resource once, then deletes it; or a plain function
-    that returns the resource, together with ``delete=``, a callable that receives that resource.
-
-    :param kind: the name tests use, as in ``self.create("user")``.
-    :param needs: kinds this one depends on; scenarios fill them in (checked on first use).
-    :param delete: deleter for the plain-function form.
-    :param gone: exception types the deleter raises when the resource no longer exists; they count as deleted.
-    :param registry: where to declare the kind (default: :data:`default_registry`).
-    :param replace: allow redeclaring an existing kind; otherwise a duplicate is a :class:`DuplicateKindError`.
-    :param recover: a module-level function (or its ``"module:qualname"``) that deletes one resource of this
-        kind given its id; the journal records it so that ``python -m testdata_kit sweep --journal`` can
-        delete what a crashed run left behind.
-    """
-    if not isinstance(kind, str) or not kind:
-        raise FactoryProtocolError(
-            f"@creates needs a kind name such as @creates('user'), got {kind!r}. Did you write @creates "
-            f"without parentheses?"
-        )
-    needs = tuple(needs)
-    gone = tuple(gone)
-    recover_path = None if recover is None else _importable(kind, recover)
-
-    def decorate(func: Callable[..., Any]) -> Factory:
-        if not callable(func):
-            raise FactoryProtocolError(
-                f"@creates({kind!r}) must decorate a function or generator, got {func!r} "
-                f"(of type {type(func).__name__})."
-            )
-        is_generator = _is_generator_function(func)
-        if is_generator and delete is not None:
-            raise FactoryProtocolError(
-                f"@creates({kind!r}) got both a generator and delete=. A generator deletes after its yield; "
-                f"drop delete=, or make {_where(func)} a plain function that returns the resource."
-            )
-        if not is_generator and delete is None:
-            raise FactoryProtocolError(
-                f"@creates({kind!r}) on the plain function {_where(func)} needs delete=, the callable that "
-                f"removes what it returns. Or make it a generator: create, yield the resource, then delete."
-            )
-        if delete is not None and not callable(delete):
-            raise FactoryProtocolError(f"delete= of @creates({kind!r}) must be callable, got {delete!r}.")
-        factory = Factory(
-            kind, func, needs=needs, delete=delete, gone=gone, registry=registry or default_registry,
-            recover=recover_path,
-        )
-        factory.registry.add(factory, replace=replace)
-        return factory
-
-    return decorate
-
-
-def _importable(kind: str, recover: str | Callable[[Any], object]) -> str:
-    if isinstance(recover, str):
-        path = recover
-    else:
-        path = f"{getattr(recover, '__module__', '')}:{getattr(recover, '__qualname__', '')}"
-    module, _, name = path.partition(":")
-    if not module or not name or "<" in path or module == "__main__":
-        raise FactoryProtocolError(
-            f"recover= of @creates({kind!r}) must be a module-level function or its 'module:qualname', got "
-            f"{recover!r}. Another process imports it to delete leftovers, so it cannot be a lambda, a nested "
-            f"function or a function of __main__."
-        )
-    return path
+    return bool(failed) and os.environ.get(KEEP_ENV, "").lower() == "failed"
 
 
 def _ident(value: Any) -> Any:
@@ -409,7 +172,7 @@ def _track(
     resource = Resource(kind, value, delete, holder, gone, scope, recovery)
     resource.intent = intent
     _books().add(resource)
-    _scopes.register(resource.release, scope, holder, kind)
+    _scopes.add(resource.release, scope, holder)
     return resource
 
 
@@ -440,17 +203,3 @@ def intend(kind: str, *, scope: str | None = None, owner: Any = None) -> int | N
         return None
     scope, holder = _scopes.resolve(scope, owner, kind)
     return books.intend(next(_intents), kind, scope, holder)
-
-
-def create(
-    kind: str | Factory, /, *args: Any, scope: str | None = None, owner: Any = None,
-    registry: Registry | None = None, **overrides: Any,
-) -> Any:
-    """Create a resource of *kind* (a name or a :class:`Factory`) in *scope* and return it.
-
-    Same as calling the factory, except that the kind may be named and the scope given explicitly, which is
-    what module- and run-scoped data need (``create("tenant", scope="run")``). Overrides named ``scope``,
-    ``owner`` or ``registry`` cannot pass through here; use ``factory.in_scope(scope)(...)`` for those.
-    """
-    factory = kind if isinstance(kind, Factory) else (registry or default_registry).get(kind)
-    return factory.create_in(scope, owner, args, overrides)

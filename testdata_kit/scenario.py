@@ -26,7 +26,8 @@ from typing import Any
 
 from testdata_kit import _scopes, ledger
 from testdata_kit.errors import TestDataError
-from testdata_kit.resources import Factory, Registry, Resource, default_registry
+from testdata_kit.kinds import Factory, Registry, default_registry
+from testdata_kit.resources import Resource
 
 __all__ = ["DEFAULT_WORKERS", "WORKERS_ENV", "Scenario", "ScenarioTeardownError"]
 

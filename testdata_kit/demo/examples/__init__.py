@@ -9,6 +9,7 @@ Run it against a running demo API (``python -m testdata_kit serve-demo``)::
 
 from __future__ import annotations
 
+import os
 import unittest
 from typing import Any
 
@@ -17,6 +18,10 @@ MODULES = ("test_users", "test_orders", "test_tenants")
 
 def load_tests(loader: unittest.TestLoader, tests: unittest.TestSuite, pattern: Any) -> unittest.TestSuite:
     suite = unittest.TestSuite()
+    # Discovery from the project root (``python -m unittest``) passes a pattern. Without a server to talk to,
+    # the suite would only fail, so it is left out unless the URL says where the API runs.
+    if pattern is not None and not os.environ.get("SHOP_API_URL"):
+        return suite
     for name in MODULES:
         suite.addTests(loader.loadTestsFromName(f"{__name__}.{name}"))
     return suite
