@@ -184,6 +184,37 @@ class CollectionTests(DemoApiTestCase):
         self.assertEqual([(d["collection"], d["id"]) for d in self.server.deletions()], [("users", ident)])
         self.assertEqual(books.by_kind["users"], [1, 1, 0, 0])
 
+    def test_a_journal_hears_of_the_create_before_the_post_and_of_a_refused_one(self) -> None:
+        users = self.api.collection("users")
+        events: list[tuple[str, Any]] = []
+        server = self.server
+
+        class Recorder:
+            def on_intent(self, number: int, kind: str, scope: str, owner: Any) -> None:
+                events.append(("intent", server.counts()["users"]))
+
+            def on_abandon(self, number: int) -> None:
+                events.append(("abandon", server.counts()["users"]))
+
+            def on_create(self, resource: Any) -> None:
+                events.append(("create", server.counts()["users"]))
+
+            def on_release(self, resource: Any, outcome: str) -> None:
+                events.append((outcome, server.counts()["users"]))
+
+        class Inner(DataTestCase):
+            def test_it(inner) -> None:
+                ledger.current().observers.append(Recorder())
+                users.create(email="journal@example.com", name="J")
+                with inner.assertRaises(ApiError):
+                    users.create(email="not an email", name="J")
+
+        result, _ = run_cases(Inner)
+        self.assertEqual(problems(result), [])
+        self.assertEqual(
+            events, [("intent", 0), ("create", 1), ("intent", 1), ("abandon", 1), ("deleted", 0)]
+        )
+
     def test_the_id_falls_back_to_the_location_header(self) -> None:
         users = self.api.collection("users", id="uuid")
         self.run_inner(lambda test: users.create(email="b@example.com", name="B"))
