@@ -23,9 +23,14 @@ import signal
 import sys
 import unittest
 from types import FrameType
-from typing import Any
 
 from testdata_kit import _scopes, ledger
+
+# typing costs milliseconds at import and is needed only by the type checker (which treats this
+# name as True).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["INTERRUPTS_ENV", "Interrupted", "install", "received"]
 

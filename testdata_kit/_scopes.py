@@ -6,10 +6,15 @@ import atexit
 import sys
 import unittest
 from collections.abc import Callable
-from typing import Any
 
 from testdata_kit import _interrupts, ledger
 from testdata_kit.errors import NoScopeError
+
+# typing costs milliseconds at import and is needed only by the type checker (which treats this
+# name as True).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["SCOPES", "current_class", "current_test", "finish_run", "register"]
 

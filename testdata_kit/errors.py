@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+# typing costs milliseconds at import and is needed only by the type checker (which treats this
+# name as True).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = [
     "AlreadyGone",

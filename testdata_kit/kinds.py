@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 
 from testdata_kit import _scopes, ledger, resources
 from testdata_kit.errors import DuplicateKindError, FactoryProtocolError, UnknownKindError
+
+# typing costs milliseconds at import and is needed only by the type checker (which treats this
+# name as True).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Factory", "Registry", "create", "creates", "default_registry"]
 

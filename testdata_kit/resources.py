@@ -6,10 +6,15 @@ import itertools
 import os
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from testdata_kit import _scopes, ledger
 from testdata_kit.errors import AlreadyGone, CleanupError
+
+# typing costs milliseconds at import and is needed only by the type checker (which treats this
+# name as True).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["GONE", "JOURNAL_ENV", "KEEP_ENV", "Resource", "intend", "track"]
 
