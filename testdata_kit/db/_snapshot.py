@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import abc
-import functools
 import re
 import unittest
 from types import TracebackType
 from typing import Any, TypeVar
 
+from testdata_kit.db._hooks import decorate_testcase, make_mixin
 from testdata_kit.errors import TestDataError
 
 __all__ = [
@@ -209,38 +209,13 @@ class Snapshot:
 
     def __call__(self, cls: _T) -> _T:
         """Decorate a TestCase class: take the snapshot in setUpClass, restore it at the end of each scope."""
-        if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
-            raise TypeError("Can only decorate unittest.TestCase subclasses.")
-        case: type[unittest.TestCase] = cls
-        original_class = cls.__dict__.get("setUpClass")
-        original_setup = cls.__dict__.get("setUp")
-        snapshot = self
-
-        @functools.wraps(cls.setUpClass)
-        def setUpClass(klass: type[unittest.TestCase]) -> None:
-            if original_class is not None:
-                original_class.__func__(klass)
-            else:
-                super(case, klass).setUpClass()  # type: ignore[misc]
-            snapshot._start_class(klass)
-
-        @functools.wraps(cls.setUp)
-        def setUp(test: unittest.TestCase) -> None:
-            snapshot._start_test(test)
-            if original_setup is not None:
-                original_setup(test)
-            else:
-                super(case, test).setUp()  # type: ignore[misc]
-
-        case.setUpClass = classmethod(setUpClass)  # type: ignore[assignment,method-assign]
-        case.setUp = setUp  # type: ignore[assignment,method-assign]
-        return cls
+        return decorate_testcase(cls, self)
 
     @property
     def mixin(self) -> type:
         """The mixin class this object stands for when used as a base class."""
         if self._mixin is None:
-            self._mixin = _make_mixin(self)
+            self._mixin = make_mixin(self, f"SnapshotMixin_{self.name}")
         return self._mixin
 
     def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type]:
@@ -255,21 +230,4 @@ class Snapshot:
         if self.scope == "test":
             # Registered before the user's setUp runs, so its writes are undone even when setUp fails.
             self.restore_at_end("test", test)
-
-
-def _make_mixin(snapshot: Snapshot) -> type:
-    class SnapshotMixin:
-        """Takes the snapshot in setUpClass and restores it at the end of each scope."""
-
-        @classmethod
-        def setUpClass(cls) -> None:
-            super().setUpClass()  # type: ignore[misc]
-            snapshot._start_class(cls)
-
-        def setUp(self) -> None:
-            snapshot._start_test(self)  # type: ignore[arg-type]
-            super().setUp()  # type: ignore[misc]
-
-    SnapshotMixin.__qualname__ = SnapshotMixin.__name__ = f"SnapshotMixin_{snapshot.name}"
-    return SnapshotMixin
 

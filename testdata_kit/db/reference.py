@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import unittest
@@ -10,6 +9,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
+from testdata_kit.db._hooks import decorate_testcase, make_mixin
 from testdata_kit.errors import TestDataError
 
 __all__ = ["ReferenceData", "ReferenceDataMutatedError", "table_checksum"]
@@ -179,50 +179,13 @@ class ReferenceData:
 
     def __call__(self, cls: _T) -> _T:
         """Decorate a TestCase class: load in setUpClass, checksum after each test, verify at the end."""
-        if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
-            raise TypeError("Can only decorate unittest.TestCase subclasses.")
-        case: type[unittest.TestCase] = cls
-        original_class = cls.__dict__.get("setUpClass")
-        original_setup = cls.__dict__.get("setUp")
-        reference = self
-
-        @functools.wraps(cls.setUpClass)
-        def setUpClass(klass: type[unittest.TestCase]) -> None:
-            if original_class is not None:
-                original_class.__func__(klass)
-            else:
-                super(case, klass).setUpClass()  # type: ignore[misc]
-            reference._start_class(klass)
-
-        @functools.wraps(cls.setUp)
-        def setUp(test: unittest.TestCase) -> None:
-            reference._start_test(test)
-            if original_setup is not None:
-                original_setup(test)
-            else:
-                super(case, test).setUp()  # type: ignore[misc]
-
-        case.setUpClass = classmethod(setUpClass)  # type: ignore[assignment,method-assign]
-        case.setUp = setUp  # type: ignore[assignment,method-assign]
-        return cls
+        return decorate_testcase(cls, self)
 
     @property
     def mixin(self) -> type:
         """The mixin class this object stands for when used as a base class."""
         if self._mixin is None:
-            reference = self
-
-            class ReferenceDataMixin:
-                @classmethod
-                def setUpClass(cls) -> None:
-                    super().setUpClass()  # type: ignore[misc]
-                    reference._start_class(cls)
-
-                def setUp(self) -> None:
-                    reference._start_test(self)  # type: ignore[arg-type]
-                    super().setUp()  # type: ignore[misc]
-
-            self._mixin = ReferenceDataMixin
+            self._mixin = make_mixin(self, "ReferenceDataMixin")
         return self._mixin
 
     def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type]:

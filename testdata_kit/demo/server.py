@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import ipaddress
 import signal
 import sys
 import threading
@@ -12,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from types import FrameType, TracebackType
 from typing import Any
 
+from testdata_kit.config import is_loopback
 from testdata_kit.demo._handler import DemoHttpServer, Settings
 from testdata_kit.demo._schema import COLLECTIONS
 from testdata_kit.demo._store import Store
@@ -37,15 +37,6 @@ class RemoteHostError(TestDataError, ValueError):
             f"--host {DEFAULT_HOST} (the default), or pass --allow-remote (allow_remote=True) if you mean it."
         )
 
-
-def is_loopback(host: str) -> bool:
-    """Tell whether *host* is ``localhost`` or a loopback IP address (127.0.0.0/8, ::1)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _methods(value: str | Iterable[str] | None) -> frozenset[str] | None:
