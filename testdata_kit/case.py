@@ -152,7 +152,10 @@ def uses(*kinds: str | Factory, **named: Any) -> Callable[[Any], Any]:
     def decorate(target: Any) -> Any:
         if isinstance(target, type):
             if not issubclass(target, unittest.TestCase):
-                raise TypeError("Can only decorate unittest.TestCase subclasses.")
+                raise TypeError(
+                    f"Can only decorate unittest.TestCase subclasses, not {target!r}. Make it a TestCase, or "
+                    f"decorate its test methods."
+                )
             prefix = unittest.TestLoader.testMethodPrefix
             for attr in dir(target):
                 method = getattr(target, attr)

@@ -67,7 +67,7 @@ class NoScopeError(TestDataError, RuntimeError):
         super().__init__(
             f"Cannot create {kind!r}: no test is running, so nothing would delete it. Create it inside a "
             f"DataTestCase test or setUpClass, or pass an explicit scope: "
-            f"testdata_kit.create({kind!r}, scope='module') (or 'class' with cls=, or 'run')."
+            f"testdata_kit.create({kind!r}, scope='module') (or 'run', or scope='class' with owner=YourTestCase)."
         )
 
 

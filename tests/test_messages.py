@@ -70,13 +70,22 @@ class MessageTests(unittest.TestCase):
             str(caught.exception),
             "Cannot create 'user': no test is running, so nothing would delete it. Create it inside a DataTestCase "
             "test or setUpClass, or pass an explicit scope: testdata_kit.create('user', scope='module') "
-            "(or 'class' with cls=, or 'run').",
+            "(or 'run', or scope='class' with owner=YourTestCase).",
         )
 
     def test_decorating_a_non_testcase_class(self):
+        not_a_test = type("NotATest", (), {})
         with self.assertRaises(TypeError) as caught:
-            uses("user")(type("NotATest", (), {}))
-        self.assertEqual(str(caught.exception), "Can only decorate unittest.TestCase subclasses.")
+            uses("user")(not_a_test)
+        self.assertEqual(
+            str(caught.exception),
+            f"Can only decorate unittest.TestCase subclasses, not {not_a_test!r}. Make it a TestCase, or decorate "
+            f"its test methods.",
+        )
+
+    def test_uses_on_something_that_is_neither_a_class_nor_callable(self):
+        with self.assertRaisesRegex(TypeError, r"^uses\(\) decorates test methods and TestCase classes, not 42\.$"):
+            uses("user")(42)
 
     def test_plain_factory_without_delete(self):
         def product():

@@ -21,7 +21,10 @@ class Hooks(Protocol):
 def decorate_testcase(cls: _T, hooks: Hooks) -> _T:
     """Wrap *cls*'s ``setUpClass`` and ``setUp`` so that they call *hooks*; refuse anything but a TestCase."""
     if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
-        raise TypeError("Can only decorate unittest.TestCase subclasses.")
+        raise TypeError(
+            f"Can only decorate unittest.TestCase subclasses, not {cls!r}. Make it a TestCase, or use the object "
+            f"as a context manager inside the test."
+        )
     case: type[unittest.TestCase] = cls
     original_class = cls.__dict__.get("setUpClass")
     original_setup = cls.__dict__.get("setUp")
