@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
+import subprocess
+import sys
+import tempfile
+import textwrap
 import unittest
 from typing import Any
 
@@ -12,6 +17,36 @@ from testdata_kit.db.reference import ReferenceData, ReferenceDataMutatedError, 
 
 def load_countries(conn: Any) -> None:
     conn.executemany("INSERT INTO countries VALUES (?, ?)", [("FR", "France"), ("JP", "Japan")])
+
+
+# A suite run as its own process, with the reference data checked once, at the end of the run.
+RUN_CHECK_SUITE = textwrap.dedent("""
+    import sqlite3, sys, unittest
+    from testdata_kit.db.reference import ReferenceData
+
+    conn = sqlite3.connect(sys.argv[1])
+
+    def load(c):
+        c.executemany("INSERT INTO countries VALUES (?, ?)", [("FR", "France"), ("JP", "Japan")])
+
+    reference = ReferenceData(conn, ["countries", "currencies"], load, check="run")
+
+    @reference
+    class Shipping(unittest.TestCase):
+        def test_reads(self):
+            self.assertEqual(len(conn.execute("SELECT * FROM countries").fetchall()), 2)
+
+    class Billing(reference, unittest.TestCase):
+        def test_renames(self):
+            conn.execute("UPDATE countries SET name = 'Nippon' WHERE code = 'JP'")
+            conn.commit()
+
+        def test_reads_after(self):
+            conn.execute("SELECT * FROM countries").fetchall()
+
+    program = unittest.main(argv=["suite"], exit=False)
+    print(f"suite ok={program.result.wasSuccessful()}", flush=True)
+""")
 
 
 def run_case(case: type[unittest.TestCase]) -> unittest.TestResult:
@@ -84,6 +119,25 @@ class ReferenceDataTests(unittest.TestCase):
 
         result = run_case(Inner)
         self.assertTrue(result.wasSuccessful(), result.errors)
+
+    def test_run_check_names_the_mutating_test_when_the_process_ends(self) -> None:
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        path, script = os.path.join(tmp.name, "ref.db"), os.path.join(tmp.name, "suite.py")
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE countries (code TEXT PRIMARY KEY, name TEXT)")
+            conn.execute("CREATE TABLE currencies (code TEXT PRIMARY KEY)")
+        conn.close()
+        with open(script, "w", encoding="utf-8") as handle:
+            handle.write(RUN_CHECK_SUITE)
+        done = subprocess.run([sys.executable, script, path], capture_output=True, text=True, timeout=60,
+                              check=False)
+        # Every test passed: the check waited for the end of the run, after unittest's own report.
+        self.assertEqual(done.stdout, "suite ok=True\n", done.stderr)
+        report = done.stderr[done.stderr.index("Shared reference data was mutated"):]
+        self.assertEqual(report.splitlines()[1], "  - __main__.Billing.test_renames changed countries")
+        self.assertNotIn("test_reads", report)
+        self.assertNotIn("currencies", report)
 
     def test_without_per_test_records_only_the_scope(self) -> None:
         ref = ReferenceData(self.conn, ["countries"], load_countries, per_test=False)

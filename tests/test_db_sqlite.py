@@ -5,12 +5,16 @@ from __future__ import annotations
 import io
 import os
 import sqlite3
+import subprocess
+import sys
 import tempfile
+import textwrap
 import unittest
 
 from testdata_kit.db import DatabaseInUseError, Snapshot, UnknownSnapshotError
 from testdata_kit.db.reset import main
 from testdata_kit.db.sqlite import SQLiteBackend, snapshot
+from tests._support import problems, run_cases
 
 
 def make_db(path: str, rows: int = 3, journal: str = "delete") -> None:
@@ -23,6 +27,42 @@ def make_db(path: str, rows: int = 3, journal: str = "delete") -> None:
 
 def count(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM users").fetchone()[0])
+
+
+def rows(path: str) -> list[tuple[int, str]]:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        found = conn.execute("SELECT id, email FROM users ORDER BY id").fetchall()
+    conn.close()
+    return found
+
+
+# A suite run as its own process: the two classes write, the run-scope restore happens when the process exits.
+RUN_SCOPE_SUITE = textwrap.dedent("""
+    import sqlite3, sys, unittest
+    from testdata_kit.db.sqlite import snapshot
+
+    snap = snapshot(sys.argv[1], "baseline", scope="run")
+    app = sqlite3.connect(sys.argv[1], isolation_level=None)
+
+    def count():
+        return app.execute("SELECT count(*) FROM users").fetchone()[0]
+
+    @snap
+    class First(unittest.TestCase):
+        def test_insert(self):
+            app.execute("INSERT INTO users (email) VALUES ('first@example.com')")
+
+    @snap
+    class Second(unittest.TestCase):
+        def test_sees_first_and_edits(self):
+            self.assertEqual(count(), 4)
+            app.execute("UPDATE users SET email = 'changed@example.com' WHERE id = 1")
+            app.execute("INSERT INTO users (email) VALUES ('second@example.com')")
+
+    program = unittest.main(argv=["suite"], exit=False)
+    print(f"ok={program.result.wasSuccessful()} rows-before-exit={count()}")
+    app.close()
+""")
 
 
 class TempDbCase(unittest.TestCase):
@@ -205,6 +245,51 @@ class SeveralUsesTests(TempDbCase):
         self.assertTrue(result.wasSuccessful(), result.errors)
         self.assertEqual(seen, [4, 5])
         self.assertEqual(count(self.app), 3)
+
+    def test_module_scope_restores_after_the_last_class_of_the_module(self) -> None:
+        snap = snapshot(self.backend, "module", scope="module")
+        app = self.app
+        seen: list[tuple[str, int]] = []
+
+        @snap
+        class First(unittest.TestCase):
+            def test_insert(self) -> None:
+                app.execute("INSERT INTO users (email) VALUES ('first@example.com')")
+
+            @classmethod
+            def tearDownClass(cls) -> None:
+                seen.append(("end of First", count(app)))
+
+        class Second(snap, unittest.TestCase):  # type: ignore[misc]
+            def test_insert(self) -> None:
+                seen.append(("Second sees", count(app)))
+                app.execute("INSERT INTO users (email) VALUES ('second@example.com')")
+
+            @classmethod
+            def tearDownClass(cls) -> None:
+                seen.append(("end of Second", count(app)))
+
+        # run_cases ends like any unittest run: the module's teardown runs unittest's module cleanups.
+        result, _ = run_cases(First, Second)
+        self.assertTrue(result.wasSuccessful(), problems(result))
+        # Nothing is restored between the classes, nor at the end of the last one ...
+        self.assertEqual(seen, [("end of First", 4), ("Second sees", 4), ("end of Second", 5)])
+        # ... but once the module is done.
+        self.assertEqual(count(self.app), 3)
+
+    def test_run_scope_restores_when_the_process_exits(self) -> None:
+        script = os.path.join(os.path.dirname(self.path), "suite.py")
+        with open(script, "w", encoding="utf-8") as handle:
+            handle.write(RUN_SCOPE_SUITE)
+        before = rows(self.path)
+        done = subprocess.run([sys.executable, script, self.path], capture_output=True, text=True, timeout=60,
+                              check=False)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        # Both classes ran against the same, unrestored database; the restore waited for the end of the run.
+        self.assertEqual(done.stdout.strip(), "ok=True rows-before-exit=5", done.stderr)
+        self.assertNotIn("run-scope cleanup failed", done.stderr)
+        self.assertEqual(rows(self.path), before)
+        self.assertEqual(rows(self.path + ".snapshots/baseline.sqlite3"), before)
 
     def test_decorator_rejects_a_plain_class(self) -> None:
         snap = snapshot(self.backend, "plain")
