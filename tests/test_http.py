@@ -62,6 +62,57 @@ class CannedServer:
         self.http.server_close()
 
 
+class RefusingDeletes:
+    """A loopback server that creates items (``POST`` answers 201 with a new id) and answers every DELETE with 503.
+
+    :param headers: extra headers of the 503 answers, e.g. ``{"Retry-After": "30"}``.
+    """
+
+    def __init__(self, headers: dict[str, str] | None = None) -> None:
+        self.deletes: list[str] = []
+        lock = threading.Lock()
+        deletes = self.deletes
+        extra = headers or {}
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.answer(201, b'{"id": 1}', {})
+
+            def do_DELETE(self) -> None:
+                with lock:
+                    deletes.append(self.path)
+                self.answer(503, b'{"error": "try later"}', extra)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
+        self.thread = threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.05})
+
+    def __enter__(self) -> RefusingDeletes:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.http.shutdown()
+        self.thread.join()
+        self.http.server_close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -302,6 +353,40 @@ class RetryTests(unittest.TestCase):
         reason = books.leaks[0].reason
         self.assertIn(f"DELETE {url}/users/1 failed (", reason)
         self.assertIn("status 503", reason)
+
+    def leak_after_refused_deletes(self, **options: Any) -> tuple[float, str, list[str]]:
+        """Create one item on a server refusing every DELETE; return (teardown seconds, leak reason, DELETEs seen)."""
+        with RefusingDeletes(options.pop("headers", None)) as server, ApiClient(server.url, **options) as api:
+            users = api.collection("users")
+
+            class Inner(DataTestCase):
+                def test_it(self) -> None:
+                    users.create(email="g@example.com", name="G")
+
+            started = time.monotonic()
+            result, books = run_cases(Inner)
+            elapsed = time.monotonic() - started
+            url = server.url
+        self.assertEqual((len(result.errors), books.leaked), (1, 1), problems(result))
+        reason = books.leaks[0].reason
+        self.assertIn(f"DELETE {url}/users/1 failed (", reason)
+        self.assertIn("status 503", reason)
+        return elapsed, reason, server.deletes
+
+    def test_retrying_a_failing_delete_stops_at_retry_seconds_and_a_larger_budget_tries_more(self) -> None:
+        elapsed, reason, short = self.leak_after_refused_deletes(retry_seconds=0.5)
+        self.assertLess(elapsed, 5.0, "retry_seconds=0.5 bounds the retries of the DELETE")
+        self.assertGreater(len(short), 1, "a 503 is retried")
+        self.assertIn(f"failed ({len(short)} attempts)", reason, "the leak says how often it was tried")
+        _, _, longer = self.leak_after_refused_deletes(retry_seconds=2.0)
+        self.assertGreater(len(longer), len(short))
+        self.assertEqual(set(short + longer), {"/users/1"})
+
+    def test_a_retry_after_header_cannot_stretch_the_budget(self) -> None:
+        # A 503 with Retry-After is what a real API in maintenance answers; urllib3 would sleep that long.
+        elapsed, _, deletes = self.leak_after_refused_deletes(retry_seconds=0.5, headers={"Retry-After": "30"})
+        self.assertLess(elapsed, 5.0, "retry_seconds=0.5 bounds the wait even when the server asks for 30 s")
+        self.assertGreaterEqual(len(deletes), 1)
 
     def test_a_delete_against_a_server_gone_down_is_a_leak_naming_the_url(self) -> None:
         server = demo.running().start()

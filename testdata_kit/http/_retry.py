@@ -18,6 +18,8 @@ RETRY_STATUSES = (500, 502, 503, 504)
 class BoundedRetry(Retry):
     """Same as urllib3's ``Retry``, except that retrying stops once *seconds* have passed since the first failure.
 
+    No sleep goes past that budget, neither a backoff nor a server's ``Retry-After``.
+
     It also refuses to retry a connection error for a method outside ``allowed_methods``: a create against a
     server that is down should fail at once, and only cleanup needs the patience.
 
@@ -43,6 +45,11 @@ class BoundedRetry(Retry):
     def get_backoff_time(self) -> float:
         # Never sleep past the budget: the last attempt happens just before it runs out.
         return max(0.0, min(super().get_backoff_time(), self.seconds - self._elapsed()))
+
+    def get_retry_after(self, response: Any) -> float | None:
+        # A server's Retry-After (often minutes on a 503) would otherwise sleep past the budget.
+        after = super().get_retry_after(response)
+        return None if after is None else max(0.0, min(after, self.seconds - self._elapsed()))
 
     def increment(self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any) -> BoundedRetry:
         error = kwargs.get("error")
