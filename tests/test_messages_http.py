@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import unittest
 from http import HTTPStatus
 from unittest import mock
@@ -16,6 +18,8 @@ from testdata_kit.http import (
     MissingIdError,
     ServerDownError,
 )
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class MessageTests(unittest.TestCase):
@@ -64,6 +68,19 @@ class MessageTests(unittest.TestCase):
         error = DeleteFailedError("DELETE", "http://127.0.0.1:9/users/3", 503, '{"error": "busy"}', "9 attempts")
         self.assertEqual(
             str(error), 'DELETE http://127.0.0.1:9/users/3 failed (9 attempts): status 503, body: {"error": "busy"}'
+        )
+
+    def test_missing_requests_names_the_extra(self) -> None:
+        code = (
+            "import sys; sys.modules['requests'] = None\n"
+            "try:\n    import testdata_kit.http\n"
+            "except ImportError as error:\n    print(type(error).__name__, error)\n"
+        )
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+        self.assertEqual(
+            done.stdout.strip(),
+            "MissingExtraError testdata_kit.http needs the 'requests' package, which is not installed. "
+            "Install it with: pip install 'testdata_kit[http]'",
         )
 
     def test_secrets_never_reach_a_message(self) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 try:
     import requests  # noqa: F401
-except ImportError:  # pragma: no cover - exercised in an environment without requests
+except ImportError:
     from testdata_kit.errors import MissingExtraError
 
     raise MissingExtraError("requests", "http", "testdata_kit.http") from None
