@@ -8,7 +8,7 @@
         email = Unique(unique.email)              # identity: never from the seeded stream
         name = Fake("person.full_name")           # realism: seeded per test, safe by construction
         role = "member"
-        handle = Sequence(lambda n: f"user-{n}")  # str(n) carries the run and worker
+        handle = Sequence(lambda n: f"user-{n}")  # str(n) carries the run and worker; n * 2 does not
         company = SubFactory(CompanyFactory, pick="id")
         label = Lazy(lambda u: f"{u.name} <{u.email}>")
         admin = Trait(role="admin")
@@ -125,10 +125,11 @@ class Fake(_Declaration):
 
 
 class SequenceNumber(int):
-    """The ``n`` a :class:`Sequence` receives: an int whose text carries the run and worker tokens.
+    """The ``n`` a :class:`Sequence` receives: an int whose *text* carries the run and worker tokens.
 
-    ``f"user-{n}"`` gives ``'user-k3x9qa-p1t1-7'``, which no parallel worker or other run repeats;
-    ``n + 1`` or ``f"{n:04d}"`` use the plain counter.
+    ``f"user-{n}"`` and ``str(n)`` give ``'user-k3x9qa-p1t1-7'``, which no parallel worker or other run repeats.
+    Its *number* is a plain per-process counter: ``n * 2``, ``int(n)`` and ``f"{n:04d}"`` give 0, 2, ... and
+    0000, 0001, ... in every worker and every run, so they collide under parallel runs.
     """
 
     def __str__(self) -> str:
@@ -141,8 +142,15 @@ class SequenceNumber(int):
 class Sequence(_Declaration):
     """A value from a per-factory counter: ``Sequence(lambda n: f"order-{n}")``.
 
-    :param func: receives a :class:`SequenceNumber`; its text is namespaced per run and worker, so values do
-        not collide between parallel workers or runs (factory_boy's plain counters do).
+    Only the text form of ``n`` is unique across parallel workers and runs. Arithmetic and format specs use the
+    plain counter, which restarts at 0 in every process: ``Sequence(lambda n: n * 2)`` gives 0, 2, 4, ... in
+    each worker, so two workers build the same numbers. That is deliberate: an offset per worker could not be
+    unique across runs and still fit an INT32 column. So use numbers for ordering and readable labels only;
+    a field that must be unique (a key, an email, a UNIQUE column) takes the text form (``f"sku-{n}"``) or a
+    :class:`Unique` value from :mod:`testdata_kit.unique`, and numeric ids come from the database.
+
+    :param func: receives a :class:`SequenceNumber`; its text is namespaced per run and worker, its number is
+        a per-process counter starting at 0.
     """
 
     def __init__(self, func: Callable[[SequenceNumber], Any]) -> None:

@@ -1,5 +1,9 @@
 """Tests for testdata_kit.factories: field kinds, composition, create with tracked cleanup, and lint."""
 
+import json
+import os
+import subprocess
+import sys
 import unittest
 
 from testdata_kit import DataTestCase, Registry, _run, creates, unique
@@ -70,6 +74,32 @@ class BuildTest(unittest.TestCase):
 
         self.assertEqual([Numbered.build() for _ in range(2)], [{"padded": "000", "double": 0},
                                                                  {"padded": "001", "double": 2}])
+
+    def test_numbers_are_per_process_and_only_the_text_is_namespaced_per_worker(self):
+        # Two parallel workers of one run, as pytest-xdist starts them: same run id, their own worker names.
+        code = ("import json; from testdata_kit.factories import DataFactory, Sequence\n"
+                "class Item(DataFactory):\n"
+                "    sku = Sequence(lambda n: f'sku-{n}')\n"
+                "    rank = Sequence(lambda n: n * 2)\n"
+                "print(json.dumps(Item.build_batch(3)))")
+        builds = []
+        for worker in ("gw0", "gw1"):
+            env = {**os.environ, "TESTDATA_RUN_ID": "seqrun", "TESTDATA_WORKER": worker}
+            done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                  timeout=60, check=False)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            builds.append(json.loads(done.stdout))
+        skus = [[item["sku"] for item in build] for build in builds]
+        self.assertFalse(set(skus[0]) & set(skus[1]), skus)
+        self.assertTrue(all(sku.startswith("sku-seqrun-gw") for sku in skus[0] + skus[1]), skus)
+        # The numbers collide across workers, as Sequence's docstring warns.
+        self.assertEqual([[item["rank"] for item in build] for build in builds], [[0, 2, 4], [0, 2, 4]])
+
+    def test_docstring_warns_that_numbers_collide_across_workers(self):
+        text = " ".join(Sequence.__doc__.split())
+        self.assertIn("Only the text form of ``n`` is unique across parallel workers and runs.", text)
+        self.assertIn("``Sequence(lambda n: n * 2)`` gives 0, 2, 4, ... in each worker", text)
+        self.assertIn("a field that must be unique (a key, an email, a UNIQUE column) takes the text form", text)
 
     def test_overrides_traits_transients_and_nested_overrides(self):
         user = User.build(first="Ada", admin=True, shout=True, company__name="ACME")
