@@ -261,7 +261,12 @@ def _sweep_dead(
             tally.deleted += 1
             _journal.append_release(journal.path, entry.number)
         else:
-            why = "no id" if entry.confirmed else "the process died during the create call"
+            if not entry.confirmed:
+                why = "the process died during the create call"
+            elif not entry.recovery:
+                why = "its kind has no recover="
+            else:
+                why = "no id"
             unplayable.append(f"{entry.describe()} in {journal.path.name}: {why}; configure collections to "
                               f"sweep it by marker")
     if delete and not failed and (marker_swept or not blind):

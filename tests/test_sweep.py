@@ -142,6 +142,118 @@ class EnvironmentSweepTests(unittest.TestCase):
             sweep.check_safe(settings, "https://staging.example.com.evil.test/api")
 
 
+class JournalSweepTests(unittest.TestCase):
+    """``python -m testdata_kit sweep --journal`` on real runs of journal_suite/case_hold.py against the demo API."""
+
+    def setUp(self):
+        self.server = demo.running().start()
+        self.addCleanup(self.server.stop)
+        self.http = requests.Session()
+        self.addCleanup(self.http.close)
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.tmp = pathlib.Path(tmp.name)
+        self.journal = self.tmp / "journal"
+        self.config = self.tmp / "sweep.cfg"
+        self.config.write_text("[testdata_kit]\n")  # no collections: only what the journals say gets deleted
+        # Each suite process is a run of its own, whatever runner (or pytest-xdist worker) runs this test.
+        inherited = {k: v for k, v in os.environ.items()
+                     if k not in (_run.RUN_ID_ENV, _run.WORKER_ENV) and not k.startswith("PYTEST_XDIST")}
+        self.env = {**inherited, "TDK_DEMO_URL": self.server.url, "TESTDATA_JOURNAL": str(self.journal),
+                    "PYTHONPATH": os.pathsep.join([str(ROOT), str(SUITE)])}
+
+    def rows(self) -> set[tuple[str, int]]:
+        found = set()
+        for collection in ("users", "products", "orders"):
+            with self.http.get(f"{self.server.url}/{collection}", params={"limit": 500}) as response:
+                self.assertEqual(response.status_code, 200, response.text)
+                found.update((collection, item["id"]) for item in response.json()["items"])
+        return found
+
+    def hold(self, name: str, **env: str) -> subprocess.Popen:
+        """Start case_hold as a run of its own and return once it holds its rows (``NAME.go`` lets it end)."""
+        ready = self.tmp / f"{name}.ready"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "unittest", "case_hold"], cwd=SUITE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+            env={**self.env, "TDK_READY": str(ready), "TDK_GO": str(self.tmp / f"{name}.go"), **env})
+        self.addCleanup(self.reap, process)
+        deadline = time.monotonic() + 20
+        while not ready.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                self.fail(f"run {name} never held its rows: {self.reap(process)}")
+            time.sleep(0.02)
+        return process
+
+    def reap(self, process: subprocess.Popen) -> tuple[str, str]:
+        if process.returncode is not None:
+            return "", ""
+        if process.poll() is None:
+            process.kill()
+        return process.communicate()
+
+    def journal_of(self, process: subprocess.Popen) -> pathlib.Path:
+        (path,) = [j.path for j in journal.scan(self.journal) if (j.header or {}).get("pid") == process.pid]
+        return path
+
+    def sweep(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "testdata_kit", "sweep", "--journal", str(self.journal), "--config",
+             str(self.config), *args], env=self.env, cwd=self.tmp, capture_output=True, text=True, timeout=60)
+
+    def test_replays_the_dead_run_and_leaves_the_live_run_alone(self):
+        baseline = self.rows()
+        dead = self.hold("dead")
+        dead_rows = self.rows() - baseline
+        dead_journal = self.journal_of(dead)
+        self.reap(dead)  # SIGKILL: no cleanup, no close record
+        self.assertEqual(dead.returncode, -signal.SIGKILL)
+        live = self.hold("live")
+        live_rows = self.rows() - baseline - dead_rows
+        live_journal = self.journal_of(live)
+        live_records = live_journal.read_bytes()
+        self.assertEqual({c for c, _ in dead_rows}, {"users", "products", "orders"})
+        self.assertEqual(len(live_rows), len(dead_rows), "both runs hold the same rows")
+
+        swept = self.sweep("--yes")
+        self.assertEqual(swept.returncode, 0, swept.stdout + swept.stderr)
+        self.assertEqual({(d["collection"], d["id"]) for d in self.server.deletions()}, dead_rows)
+        self.assertEqual(self.rows(), baseline | live_rows, "the live run's rows are untouched")
+        self.assertRegex(swept.stdout, r"total +4 +4 +4 +0 +0", "found, deleted, skipped-live")
+        self.assertFalse(dead_journal.exists(), "a fully replayed journal is removed")
+        self.assertEqual(live_journal.read_bytes(), live_records, "the live run's journal is untouched")
+        self.assertIsNone(live.poll(), "the live run is still running")
+
+        (self.tmp / "live.go").touch()
+        out, err = live.communicate(timeout=30)
+        self.assertEqual(live.returncode, 0, out + err)
+        self.assertEqual(self.rows(), baseline, "the live run deleted its own rows")
+        self.assertEqual(len(self.server.deletions()), len(dead_rows) + len(live_rows))
+        self.assertFalse(live_journal.exists(), "a run that released everything removes its journal")
+
+    def test_what_cannot_be_replayed_is_listed_and_kept(self):
+        run = self.hold("dead", TDK_PLAIN="1")
+        path = self.journal_of(run)
+        self.reap(run)
+        (plain,) = [e for e in journal.read(path).pending() if e.kind == "jr_plain_user"]
+        listed = (rf"not replayable: jr_plain_user id={plain.ident!r} \(case_hold\.HoldTests\.test_holds\) "
+                  rf"in {path.name}")
+
+        dry = self.sweep()
+        self.assertEqual(dry.returncode, 0, "a dry run succeeds")
+        self.assertRegex(dry.stdout, listed)
+
+        for attempt in ("first", "second"):
+            swept = self.sweep("--yes")
+            self.assertEqual(swept.returncode, 1, f"{attempt} sweep: an entry could not be replayed")
+            self.assertRegex(swept.stdout, listed + ": its kind has no recover=; configure collections to sweep it "
+                                             "by marker")
+            self.assertEqual(self.rows(), {("users", plain.ident)}, "only the unreplayable row is left")
+            self.assertTrue(path.exists(), "the journal is kept")
+            kept = journal.read(path)
+            self.assertEqual([e.describe() for e in kept.pending()], [plain.describe()], "the entry is not dropped")
+
+
 class SecretTests(unittest.TestCase):
     def test_no_token_in_the_journal_nor_in_any_output(self):
         secret = "tok-" + _run.random_token(16)

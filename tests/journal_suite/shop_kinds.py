@@ -69,3 +69,9 @@ def product(price=10):
 @creates("jr_order", delete=lambda body: delete_order(body["id"]), recover=delete_order)
 def order(user_id, product_id):
     return send("POST", "/orders", {"user_id": user_id, "product_id": product_id})
+
+
+@creates("jr_plain_user", delete=lambda body: delete_user(body["id"]))
+def plain_user():
+    """A user kind without ``recover=``: journaled, but a sweeper cannot replay its deletion."""
+    return send("POST", "/users", {"email": unique.email(), "name": "Plain"})
