@@ -4,7 +4,6 @@ The core imports only the standard library. Integrations live in their own modul
 ``testdata_kit.http`` (requests), ``testdata_kit.fake`` (mimesis), ``testdata_kit.db`` (snapshots).
 """
 
-from testdata_kit import unique
 from testdata_kit.case import DataTestCase, TestDataMixin, uses
 from testdata_kit.errors import (
     AlreadyGone,
@@ -22,6 +21,19 @@ from testdata_kit.ledger import summary
 from testdata_kit.resources import GONE, Resource, track
 
 __version__ = "0.1.0"
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from testdata_kit import unique
+
+
+def __getattr__(name: str) -> object:
+    # ``testdata_kit.unique`` loads on first use: a suite that never makes a unique value does not pay for it.
+    if name == "unique":
+        import importlib
+
+        return importlib.import_module("testdata_kit.unique")
+    raise AttributeError(f"module 'testdata_kit' has no attribute {name!r}")
 
 __all__ = [
     "GONE",

@@ -161,6 +161,32 @@ def _install_finish() -> None:
         util.Finalize(None, finish_run, exitpriority=100)
 
 
+def hook_result(result: Any) -> None:
+    """End the run scope when *result*'s test run stops, and report failed run-scope cleanups as its errors.
+
+    unittest's runners call ``stopTestRun`` once, after the last test and before they print the summary and
+    choose the exit status: the last moment at which a failed deletion can still fail the run. Results
+    without it (pytest's) are left alone; the pytest plugin ends the run there.
+    """
+    if result is None or getattr(result, "_testdata_run_hook", False):
+        return
+    stop = getattr(result, "stopTestRun", None)
+    if stop is None:
+        return
+
+    def stopTestRun() -> None:
+        for error in run_cleanups():
+            holder = unittest.suite._ErrorHolder("run-scope cleanup (testdata_kit)")  # type: ignore[attr-defined]
+            result.addError(holder, (type(error), error, error.__traceback__))
+        stop()
+
+    try:
+        result.stopTestRun = stopTestRun
+        result._testdata_run_hook = True
+    except AttributeError:  # a result with __slots__: the end of the process still runs the cleanups
+        pass
+
+
 def run_cleanups() -> list[BaseException]:
     """Run the pending run-scope cleanups, newest first, and return the errors they raised."""
     errors: list[BaseException] = []

@@ -6,7 +6,7 @@ import functools
 import unittest
 from collections.abc import Callable
 
-from testdata_kit import _scopes, _seeding, ledger
+from testdata_kit import _scopes, ledger
 from testdata_kit.errors import LeakError
 from testdata_kit.kinds import Factory, Registry, default_registry
 
@@ -69,9 +69,13 @@ class TestDataMixin:
 
     def run(self, result: Any = None) -> Any:
         _scopes.note_usage()
+        _scopes.hook_result(result)
         _scopes.push_test(self)  # type: ignore[arg-type]
         try:
-            # The wrapper adds the seed that reproduces this test's fake values to its failure report.
+            # The wrapper adds the seed that reproduces this test's fake values to its failure report. Imported
+            # here, at the first test, to keep ``import testdata_kit`` light.
+            from testdata_kit import _seeding
+
             return super().run(_seeding.reporting_result(result, self))  # type: ignore[misc, arg-type]
         finally:
             _scopes.pop_test(self)  # type: ignore[arg-type]

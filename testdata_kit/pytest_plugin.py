@@ -34,8 +34,12 @@ def pytest_runtest_teardown(item: Any, nextitem: Any) -> Generator[None, None, N
 
 def pytest_sessionfinish(session: Any) -> None:
     unittest.case.doModuleCleanups()
+    failed = False
     for error in _scopes.run_cleanups():
         print(f"testdata_kit: run-scope cleanup failed: {error}")
+        failed = True
+    if failed and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     books = ledger.current()
     books.close()
     _scopes.mark_finished()
