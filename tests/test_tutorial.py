@@ -41,6 +41,16 @@ class TutorialTests(unittest.TestCase):
         self.assertEqual(code, 1, out)
         self.assertIn("404 != 200", out)
 
+    def test_lint_flags_the_legacy_test_and_nothing_in_the_refactored_one(self) -> None:
+        code, out = self.run_example("-m", "testdata_kit", "lint", "docs/examples")
+        self.assertEqual(code, 1, out)
+        flagged = [line.split(": ")[1].split()[0] for line in out.splitlines() if line.startswith("docs/examples/")]
+        self.assertEqual(flagged, ["TDK001", "TDK002"])
+        self.assertNotIn("refactored_test.py", out)
+        page = (ROOT / "docs" / "tutorial.rst").read_text(encoding="utf-8")
+        for line in out.splitlines():
+            self.assertIn(line, page, "the tutorial shows the lint output as it is")
+
     def test_the_refactored_test_passes_twice_and_leaves_nothing(self) -> None:
         for _ in range(2):
             code, out = self.run_example("-m", "unittest", "docs/examples/refactored_test.py")

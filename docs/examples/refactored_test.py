@@ -21,10 +21,11 @@ def user(name="Test User"):
 
 class ProfileTests(DataTestCase):
     def test_rename_user(self):
-        alice = user(name="Alice")
-        response = requests.patch(f"{API}/users/{alice['id']}", json={"name": "Alice Renamed"}, timeout=5)
+        alice = user()
+        new_name = unique.name("Alice")
+        response = requests.patch(f"{API}/users/{alice['id']}", json={"name": new_name}, timeout=5)
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(response.json()["name"], "Alice Renamed")
+        self.assertEqual(response.json()["name"], new_name)
         self.assertEqual(response.json()["email"], alice["email"])
 
 
