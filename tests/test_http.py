@@ -449,8 +449,19 @@ class TenantTests(DemoApiTestCase):
         result, books = run_cases(Inner)
         self.assertEqual(problems(result), [])
         self.assertEqual(len(set(tenant_ids)), 1)
-        self.assertEqual(books.by_kind["tenants"], [1, 1, 0, 0])
+        self.assertEqual(books.by_kind["tenant"], [1, 1, 0, 0])  # counted in the singular, like ``user``
+        self.assertNotIn("tenants", books.by_kind)
         self.assertEqual(server.counts()["tenants"], 0)
+
+    def test_the_kind_tenants_are_counted_as_can_be_chosen(self) -> None:
+        class Inner(DataTestCase):
+            def test_it(inner) -> None:
+                self.api.tenant(kind="org")
+
+        result, books = run_cases(Inner)
+        self.assertEqual(problems(result), [])
+        self.assertEqual(list(books.by_kind), ["org"])
+        self.assertEqual(books.by_kind["org"], [1, 1, 0, 0])
 
     def test_an_unknown_way_of_scoping_is_refused(self) -> None:
         with self.assertRaises(ValueError) as caught:

@@ -25,6 +25,7 @@ def tenant_client(
     header: str = "X-Tenant-ID",
     path: str = "/tenants/{id}",
     collection: str = "tenants",
+    kind: str = "tenant",
     fields: Mapping[str, Any] | None = None,
 ) -> ApiClient:
     """Create a tenant at the end of whose *scope* it is deleted, and return a new client scoped to it.
@@ -40,6 +41,7 @@ def tenant_client(
     :param header: the header naming the tenant, for ``via="header"``.
     :param path: the URL prefix of a tenant, with ``{id}``, for ``via="path"``.
     :param collection: where tenants are created.
+    :param kind: the kind the tenants are counted as in the leak accounting, next to ``user``, ``order``...
     :param fields: the tenant's JSON body; default ``{"name": unique.tenant()}``.
     :returns: an :class:`~testdata_kit.http.ApiClient` whose ``tenant_id`` and ``tenant_item`` describe the tenant.
     """
@@ -47,8 +49,8 @@ def tenant_client(
         raise ValueError(f"via={via!r} is not a way to scope a client; choose one of: {', '.join(map(repr, VIAS))}")
     if via == "path" and "{id}" not in path:
         raise ValueError(f"path={path!r} must contain '{{id}}' where the tenant id goes, e.g. '/tenants/{{id}}'")
-    scope, holder = _scopes.resolve(scope, owner, collection)
-    tenants = api.collection(collection)
+    scope, holder = _scopes.resolve(scope, owner, kind)
+    tenants = api.collection(collection, kind=kind)
     item = tenants.create(dict(fields) if fields is not None else {"name": unique.tenant()}, scope=scope, owner=holder)
     ident = tenants.ident(item)
     if via == "header":
@@ -57,5 +59,5 @@ def tenant_client(
         client = api.derive(base_url=api.url_for(path.format(id=ident)))
     client.tenant_id = ident
     client.tenant_item = item
-    _scopes.register(client.close, scope, holder, collection)
+    _scopes.register(client.close, scope, holder, kind)
     return client
