@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import io
 import os
 import sys
 import time
+import types
 import unittest
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m testdata_kit demo",
         description="Start the demo shop API on a free loopback port, run the bundled example suite twice, and "
         "report tests passed, resources created/deleted/leaked by kind, and the row counts before and after. "
-        "Exits 1 on any failure, leak or changed row count.",
+        "Exits 1 on any failure, leak or changed row count, and 2 on bad options such as a --suite that does "
+        "not exist.",
     )
     parser.add_argument("--runs", type=int, default=2, metavar="N", help="times to run the suite (default: 2)")
     parser.add_argument("--latency", type=float, default=0, metavar="MS", help="slow every API request by MS ms")
@@ -50,10 +54,60 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help="seed of the injected failures")
     parser.add_argument(
         "--suite", default=DEFAULT_SUITE, metavar="NAME",
-        help=f"dotted name of the suite to run; it reads the API URL from ${URL_ENV} (default: %(default)s)",
+        help="test module, TestCase class or test method to run instead, as a dotted name like 'python -m unittest' "
+        f"takes; it finds the API through ${URL_ENV} (default: %(default)s)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show unittest's output of every run")
     return parser
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _times(count: int) -> str:
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
+
+
+def _missing(name: str) -> str | None:
+    """Return why *name* names no module, class or test that unittest could load, or None when it may."""
+    parts = name.split(".")
+    if not all(part.isidentifier() for part in parts):
+        return "that is not a dotted name"
+    found = 0
+    for index in range(1, len(parts) + 1):
+        try:
+            spec = importlib.util.find_spec(".".join(parts[:index]))
+        except Exception:  # a package that fails to import: the run will show its traceback as a failed test
+            return None
+        if spec is None:
+            break
+        found = index
+        if spec.submodule_search_locations is None:
+            break  # a plain module: finding a submodule would import it, and the rest are names inside it anyway
+    if found == 0:
+        return f"there is no module named {parts[0]!r}"
+    if found == len(parts):
+        return None  # a module: it is imported only once the API runs, so it may read $SHOP_API_URL at import
+    module_name = ".".join(parts[:found])
+    try:
+        target: Any = importlib.import_module(module_name)
+    except Exception:
+        return None
+    for index in range(found, len(parts)):
+        if not hasattr(target, parts[index]):
+            if hasattr(target, "__path__"):  # a package: the name most likely meant a module in it
+                return f"there is no module named {'.'.join(parts[: index + 1])!r}"
+            return f"{'.'.join(parts[:index])!r} has no {parts[index]!r}"
+        target = getattr(target, parts[index])
+    # What unittest's loader accepts. It also calls any other callable, hoping for a suite: left to the run.
+    loadable = isinstance(target, (types.ModuleType, unittest.TestSuite)) or (
+        issubclass(target, unittest.TestCase) if isinstance(target, type) else callable(target)
+    )
+    if not loadable:
+        what = "class" if isinstance(target, type) else type(target).__name__
+        return f"{name!r} is a {what}, not a test module, TestCase class or test method"
+    return None
 
 
 def _run_suite(name: str, verbose: bool) -> RunOutcome:
@@ -69,7 +123,7 @@ def _run_suite(name: str, verbose: bool) -> RunOutcome:
     return RunOutcome(
         result.testsRun, problems, len(result.skipped), seconds, buffer.getvalue(),
         {kind: list(counts) for kind, counts in books.by_kind.items()},
-        [f"{leak.text} in {leak.test_id}: {leak.reason}" for leak in books.leaks],
+        [f"{leak.text} in {leak.test_id}\n    {leak.reason}" for leak in books.leaks],
     )
 
 
@@ -80,13 +134,16 @@ def _kind_table(runs: list[RunOutcome]) -> list[str]:
             into = totals.setdefault(kind, [0, 0, 0, 0])
             for index, value in enumerate(counts):
                 into[index] += value
+    # Kept resources (TESTDATA_KEEP=failed) are rare; their column appears only when created != deleted + leaked
+    # would otherwise leave the reader wondering where the rest went.
+    columns = [("created", 0), ("deleted", 1)] + ([("kept", 2)] if any(c[2] for c in totals.values()) else [])
+    columns.append(("leaked", 3))
     width = max([len(kind) for kind in totals] + [5])
-    lines = [f"  {'kind'.ljust(width)}  created  deleted  leaked"]
-    for kind in sorted(totals):
-        created, deleted, _kept, leaked = totals[kind]
-        lines.append(f"  {kind.ljust(width)}  {created:7d}  {deleted:7d}  {leaked:6d}")
-    created, deleted, leaked = (sum(c[i] for c in totals.values()) for i in (0, 1, 3))
-    lines.append(f"  {'total'.ljust(width)}  {created:7d}  {deleted:7d}  {leaked:6d}")
+    lines = ["  " + "kind".ljust(width) + "".join(f"  {title}" for title, _ in columns)]
+    rows = [(kind, totals[kind]) for kind in sorted(totals)]
+    rows.append(("total", [sum(counts[i] for counts in totals.values()) for i in range(4)]))
+    for kind, counts in rows:
+        lines.append("  " + kind.ljust(width) + "".join(f"  {counts[i]:{len(title)}d}" for title, i in columns))
     return lines
 
 
@@ -94,34 +151,42 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {count}" for name, count in counts.items())
 
 
-def report(url: str, runs: list[RunOutcome], before: dict[str, int], after: dict[str, int], out: TextIO) -> int:
+def _intro(url: str, suite: str, runs: int, out: TextIO) -> None:
+    print(f"Demo shop API: {url} (in this process, empty in-memory database, stopped at the end)", file=out)
+    print(f"Suite: {suite}, run {_times(runs)}", file=out, flush=True)
+
+
+def report(runs: list[RunOutcome], before: dict[str, int], after: dict[str, int], out: TextIO) -> int:
     """Print the readable report of the runs and return the exit status: 0 when all is clean, else 1."""
-    failed = False
-    print(f"Demo shop API at {url}", file=out)
     for number, run in enumerate(runs, 1):
         skipped = f", {run.skipped} skipped" if run.skipped else ""
         if run.problems:
-            failed = True
             verdict = f"{len(run.problems)} FAILED{skipped}"
+        elif run.tests:
+            verdict = f"{'passed' if run.tests == 1 else 'all passed'}{skipped}"
         else:
-            verdict = f"all passed{skipped}"
-        print(f"Run {number}: {run.tests} tests, {verdict} ({run.seconds:.2f} s)", file=out)
+            verdict = "none ran"
+        print(f"Run {number}: {_plural(run.tests, 'test')}, {verdict} ({run.seconds:.2f} s)", file=out)
         for problem in run.problems:
             print(f"  failed: {problem}", file=out)
-    print("Resources, both runs together:" if len(runs) == 2 else "Resources, all runs together:", file=out)
+    together = {1: "", 2: ", both runs together"}.get(len(runs), f", all {len(runs)} runs together")
+    print(f"Test data by kind{together}:", file=out)
     print("\n".join(_kind_table(runs)), file=out)
     leaks = [leak for run in runs for leak in run.leaks]
     for leak in leaks:
         print(f"  leaked: {leak}", file=out)
     equal = before == after
-    print(f"Rows before: {_counts(before)}", file=out)
-    print(f"Rows after:  {_counts(after)}  ({'equal' if equal else 'DIFFERENT'})", file=out)
+    print(f"Database rows before: {_counts(before)}", file=out)
+    print(f"Database rows after:  {_counts(after)}  ({'unchanged' if equal else 'CHANGED'})", file=out)
+    failed = len({problem for run in runs for problem in run.problems})
     if failed or leaks or not equal:
-        reasons = [text for text, bad in (("tests failed", failed), (f"{len(leaks)} leaked", leaks),
-                                          ("row counts changed", not equal)) if bad]
+        reasons = [text for text, bad in ((f"{_plural(failed, 'test')} failed", failed),
+                                          (f"{_plural(len(leaks), 'resource')} leaked", leaks),
+                                          ("the row counts changed", not equal)) if bad]
         print(f"Result: FAILED: {', '.join(reasons)}.", file=out)
         return 1
-    print(f"Result: OK: {len(runs)} runs passed, nothing leaked, the database is as it was.", file=out)
+    passed = {1: "the run passed", 2: "both runs passed"}.get(len(runs), f"all {len(runs)} runs passed")
+    print(f"Result: OK: {passed}, nothing leaked, the database is as it was.", file=out)
     return 0
 
 
@@ -131,6 +196,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error(f"--runs {args.runs!r} must be 1 or more")
+    problem = _missing(args.suite)
+    if problem is not None:
+        parser.error(
+            f"--suite {args.suite!r} cannot be run: {problem}. Give the dotted name of a test module, TestCase "
+            f"class or test method importable from here, as 'python -m unittest' takes it "
+            f"(default: {DEFAULT_SUITE})"
+        )
     options: dict[str, Any] = {"latency_ms": args.latency, "fail_rate": args.fail_rate, "seed": args.seed}
     if args.fail_rate:
         options["fail_methods"] = "DELETE"
@@ -140,22 +212,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
     previous = os.environ.get(URL_ENV)
     with server:
+        _intro(server.url, args.suite, args.runs, sys.stdout)
         os.environ[URL_ENV] = server.url
         try:
             before = server.counts()
             runs = []
-            for _ in range(args.runs):
+            for number in range(1, args.runs + 1):
                 runs.append(_run_suite(args.suite, args.verbose))
                 if args.verbose or runs[-1].problems:
-                    sys.stdout.write(runs[-1].output)
+                    sys.stdout.write(f"--- Run {number}, unittest's output:\n{runs[-1].output}---\n")
             after = server.counts()
         finally:
             if previous is None:
                 os.environ.pop(URL_ENV, None)
             else:
                 os.environ[URL_ENV] = previous
-        return report(server.url, runs, before, after, sys.stdout)
-
+        return report(runs, before, after, sys.stdout)
 
 if __name__ == "__main__":
     raise SystemExit(main())
