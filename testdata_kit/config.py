@@ -23,12 +23,14 @@ from testdata_kit.errors import TestDataError
 __all__ = [
     "ALLOWED_HOSTS_ENV",
     "DEFAULT_FILES",
+    "DURATION_FORMS",
     "SECTION",
     "Config",
     "ConfigError",
     "allowed_hosts",
     "is_loopback",
     "load",
+    "parse_duration",
 ]
 
 SECTION = "testdata_kit"
@@ -36,6 +38,8 @@ SECTION = "testdata_kit"
 DEFAULT_FILES = ("setup.cfg", "tox.ini")
 #: Comma-separated hosts added to the ``allowed-hosts`` key, for CI jobs that cannot edit setup.cfg.
 ALLOWED_HOSTS_ENV = "TESTDATA_ALLOWED_HOSTS"
+#: The forms a duration may take, as error messages name them.
+DURATION_FORMS = "a duration such as 24h, 90m, 30s, 2d, 1h30m or plain seconds"
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms])", re.IGNORECASE)
 _DURATION_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
@@ -228,10 +232,10 @@ class Config:
         raw = self._raw(key)
         if raw is None:
             return default
-        seconds = _parse_duration(raw)
-        if seconds is None:
-            raise self._error(key, raw, "a duration such as 24h, 90m, 30s, 2d, 1h30m or plain seconds")
-        return timedelta(seconds=seconds)
+        try:
+            return parse_duration(raw)
+        except ValueError:
+            raise self._error(key, raw, DURATION_FORMS) from None
 
     def get_mapping(self, key: str) -> dict[str, tuple[str, ...]]:
         """Return a child -> parents relation, one ``child = parent`` or ``child -> p1, p2`` per line.
@@ -295,17 +299,29 @@ def _find_cycle(relation: Mapping[str, list[str]]) -> list[str]:
     return []
 
 
-def _parse_duration(raw: str) -> float | None:
-    text = raw.strip()
+def parse_duration(text: str) -> timedelta:
+    """Return *text* as a duration (``2d``, ``24h``, ``90m``, ``30s``, ``1h30m`` or plain seconds).
+
+    Command-line options use it directly, so that their errors can name the option rather than a key.
+
+    :param text: the value as written; surrounding whitespace is ignored.
+    :raises ValueError: for anything else, including negative and NaN durations.
+    """
+    stripped = text.strip()
     try:
-        seconds = float(text)
+        seconds = float(stripped)
     except ValueError:
-        compact = text.replace(" ", "")
+        compact = stripped.replace(" ", "")
         parts = _DURATION_PART.findall(compact)
         if not parts or "".join(n + u for n, u in parts).lower() != compact.lower():
-            return None
+            raise ValueError(f"{text!r} is not valid; expected {DURATION_FORMS}") from None
         seconds = sum(float(n) * _DURATION_UNITS[u.lower()] for n, u in parts)
-    return seconds if seconds >= 0 and seconds == seconds else None
+    try:
+        if seconds >= 0:  # False for NaN too
+            return timedelta(seconds=seconds)
+    except OverflowError:  # inf, or beyond timedelta's 999999999 days
+        pass
+    raise ValueError(f"{text!r} is not valid; expected {DURATION_FORMS}")
 
 
 def load(path: str | os.PathLike[str] | None = None, *, known: Collection[str] | None = None) -> Config:

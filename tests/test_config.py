@@ -137,6 +137,21 @@ class GetterTests(unittest.TestCase):
             self.assertIn("setup.cfg", str(error))
             self.assertIn("24h", str(error))
 
+    def test_infinite_and_huge_durations_are_config_errors(self) -> None:
+        for text in ("inf", "nan", "1e20", "99999999999d"):
+            with self.subTest(text=text), self.assertRaises(ConfigError) as caught:
+                self.cfg(ttl=text).get_duration("ttl")
+            self.assertEqual(caught.exception.value, text)
+
+    def test_parse_duration_serves_options_without_a_key(self) -> None:
+        self.assertEqual(config.parse_duration(" 1h30m "), timedelta(minutes=90))
+        self.assertEqual(config.parse_duration("3600"), timedelta(hours=1))
+        with self.assertRaises(ValueError) as caught:
+            config.parse_duration("3x")
+        self.assertEqual(
+            str(caught.exception), "'3x' is not valid; expected a duration such as 24h, 90m, 30s, 2d, 1h30m or plain "
+            "seconds")
+
     def test_bad_int_is_a_value_error_and_a_testdata_error(self) -> None:
         with self.assertRaises(ValueError) as caught:
             self.cfg(retries="three").get_int("retries")
