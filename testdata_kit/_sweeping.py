@@ -11,11 +11,20 @@ from urllib.parse import urljoin, urlsplit
 
 from testdata_kit import unique
 from testdata_kit.config import ConfigError
+from testdata_kit.errors import TestDataError
 
-__all__ = ["Collection", "Counts", "Session", "order_children_first", "sweep_environment"]
+__all__ = ["ApiError", "Collection", "Counts", "Session", "order_children_first", "sweep_environment"]
 
 _MAX_PAGES = 100_000
 _GONE = (404, 410)
+
+
+class ApiError(TestDataError, RuntimeError):
+    """A listing the API could not serve: no connection, no answer in time, an error status or no JSON."""
+
+    def __init__(self, message: str, url: str) -> None:
+        self.url = url
+        super().__init__(message)
 
 
 @dataclass
@@ -99,11 +108,26 @@ class Session:
         return urljoin(self.base_url + "/", path.lstrip("/"))
 
     def get_json(self, url: str, params: dict[str, str] | None = None) -> Any:
-        response = self._session.get(url, params=params, timeout=self.timeout)
+        """Return the JSON body of ``GET url``; raise :class:`ApiError` when there is none to be had."""
+        try:
+            response = self._session.get(url, params=params, timeout=self.timeout)
+        except self._requests.RequestException as error:
+            shown = _shown(url)
+            timed_out = isinstance(error, self._requests.Timeout)
+            reason = f"no answer within {self.timeout:g} s" if timed_out else _reason(error)
+            raise ApiError(
+                f"cannot reach the API: GET {shown} failed: {reason}. Check that the server is running and "
+                f"reachable from here, and that --url (or sweep-url) is right.", shown) from None
         with response:
             if response.status_code != 200:
-                raise RuntimeError(f"GET {_path(response.url)} answered {response.status_code}: {_error(response)}")
-            return response.json()
+                raise ApiError(f"GET {_path(response.url)} answered {response.status_code}: {_error(response)}",
+                               _shown(url))
+            try:
+                return response.json()
+            except ValueError:
+                raise ApiError(f"GET {_path(response.url)} answered 200 without a JSON body: "
+                               f"{response.text[:120]!r}; is --url (or sweep-url) the API's base URL?",
+                               _shown(url)) from None
 
     def delete(self, method: str, url: str) -> str | None:
         """Send *method* to *url*; return ``None`` when the row is gone, else the reason it failed."""
@@ -120,6 +144,23 @@ class Session:
 def _path(url: str) -> str:
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _shown(url: str) -> str:
+    # Without user:password and query: either may hold a credential, and the host is what the reader must check.
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+
+
+def _reason(error: BaseException) -> str:
+    # requests wraps urllib3 wraps the socket error; the innermost OSError says what went wrong in plain words.
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.strerror:
+            return str(seen.strerror)
+        inner = getattr(seen, "reason", None)
+        seen = inner if isinstance(inner, BaseException) else (seen.__cause__ or seen.__context__)
+    return type(error).__name__
 
 
 def _error(response: Any) -> str:

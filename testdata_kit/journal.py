@@ -32,19 +32,22 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from testdata_kit import _run, ledger
 from testdata_kit.resources import JOURNAL_ENV
+
+if TYPE_CHECKING:
+    from testdata_kit.config import Config
 
 __all__ = [
     "FSYNC_ENV",
     "Entry",
     "Journal",
     "JournalFile",
+    "configured_directory",
     "is_alive",
     "read",
     "scan",
@@ -203,23 +206,40 @@ class Journal:
 def start(books: ledger.Ledger | None = None, directory: str | os.PathLike[str] | None = None) -> Journal:
     """Attach a journal to *books* (default: the current ledger), configured from the environment or setup.cfg.
 
-    :param directory: where to write; default ``$TESTDATA_JOURNAL``, then ``journal-dir`` from the config.
+    :param directory: where to write; default :func:`configured_directory`, else ``.testdata-journal``.
     """
     books = books or ledger.current()
     fsync_text = os.environ.get(FSYNC_ENV)
-    if directory is None:
-        directory = os.environ.get(JOURNAL_ENV) or None
-    if directory is None or fsync_text is None:
+    loaded: Config | None = None
+    if fsync_text is None:
         from testdata_kit import config
 
         loaded = config.load()
-        directory = directory or loaded.get_str("journal-dir") or ".testdata-journal"
-        fsync = loaded.get_bool("journal-fsync", False) if fsync_text is None else _truthy(fsync_text)
+        fsync = loaded.get_bool("journal-fsync", False)
     else:
         fsync = _truthy(fsync_text)
+    if directory is None:
+        directory = configured_directory(loaded) or ".testdata-journal"
     journal = Journal(directory, fsync=fsync)
     books.observers.append(journal)
     return journal
+
+
+def configured_directory(loaded: Config | None = None) -> str | None:
+    """Return the journal directory in force: ``$TESTDATA_JOURNAL``, else ``journal-dir``, else ``None``.
+
+    Runs write and ``sweep`` reads where this says; two rules would send the sweeper where no run wrote.
+
+    :param loaded: the section to read ``journal-dir`` from; default: the current directory's, read only if needed.
+    """
+    from_env = os.environ.get(JOURNAL_ENV)
+    if from_env:
+        return from_env
+    if loaded is None:
+        from testdata_kit import config
+
+        loaded = config.load()
+    return loaded.get_str("journal-dir") or None
 
 
 def _truthy(text: str) -> bool:
@@ -400,10 +420,3 @@ def append_release(path: str | os.PathLike[str], number: int, outcome: str = "sw
         os.write(fd, (_encode({"op": "release", "n": number, "outcome": outcome}) + "\n").encode())
     finally:
         os.close(fd)
-
-
-def iter_pending(journals: list[JournalFile]) -> Iterator[tuple[JournalFile, Entry]]:
-    """Yield every pending entry of the given journals, each journal's newest first."""
-    for journal in journals:
-        for entry in journal.pending():
-            yield journal, entry

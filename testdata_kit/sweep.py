@@ -25,6 +25,7 @@ from testdata_kit import journal as _journal
 from testdata_kit import unique
 from testdata_kit._sweeping import Collection, Counts, Session, order_children_first, sweep_environment
 from testdata_kit.errors import AlreadyGone, TestDataError
+from testdata_kit.resources import JOURNAL_ENV
 
 __all__ = ["COLLECTION_KEYS", "SweepConfig", "SweepRefused", "load_config", "main"]
 
@@ -36,7 +37,7 @@ COLLECTION_KEYS = (
 
 
 class SweepRefused(TestDataError, ValueError):
-    """A sweep that would be unsafe to run: an empty or short prefix, or a host outside the allowed list."""
+    """A sweep that would be unsafe to run: a prefix :mod:`testdata_kit.unique` refuses, or a host not allowed."""
 
     def __init__(self, message: str, value: object) -> None:
         self.value = value
@@ -49,6 +50,8 @@ class SweepConfig:
 
     url: str | None = None
     prefix: str = unique.DEFAULT_PREFIX
+    #: Where :attr:`prefix` came from, named when it is refused: ``--prefix``, ``TESTDATA_PREFIX`` or the key.
+    prefix_source: str = "marker-prefix"
     ttl: _dt.timedelta = DEFAULT_TTL
     journal_dir: str | None = None
     token_env: str = TOKEN_ENV
@@ -63,11 +66,17 @@ def load_config(path: str | None = None) -> SweepConfig:
     :param path: a setup.cfg-style file; default: setup.cfg or tox.ini in the current directory.
     """
     loaded = _config.load(path)
+    # Not checked here but in check_safe, which sees --prefix too; unique.current_prefix() would raise for a bad
+    # $TESTDATA_PREFIX before --prefix could replace it, and without naming the fix.
+    prefix, source = loaded.get_str("marker-prefix"), f"marker-prefix in {loaded.path}"
+    if not prefix:
+        prefix, source = os.environ.get(unique.PREFIX_ENV) or unique.DEFAULT_PREFIX, unique.PREFIX_ENV
     result = SweepConfig(
         url=loaded.get_str("sweep-url") or None,
-        prefix=loaded.get_str("marker-prefix") or unique.current_prefix(),
+        prefix=prefix,
+        prefix_source=source,
         ttl=loaded.get_duration("ttl", DEFAULT_TTL),
-        journal_dir=loaded.get_str("journal-dir") or os.environ.get("TESTDATA_JOURNAL") or None,
+        journal_dir=_journal.configured_directory(loaded),
         token_env=loaded.get_str("sweep-token-env", TOKEN_ENV),
         allowed_hosts=_config.allowed_hosts(loaded),
         source=loaded.path,
@@ -101,12 +110,18 @@ def load_config(path: str | None = None) -> SweepConfig:
 
 def check_safe(settings: SweepConfig, url: str | None) -> None:
     """Raise :class:`SweepRefused` for an unsafe prefix, or for a *url* whose host is not allowed."""
-    prefix = settings.prefix
-    if len(prefix) < unique.MIN_PREFIX_LENGTH or not prefix[:1].isalpha():
-        raise SweepRefused(
-            f"Refusing to sweep with marker prefix {prefix!r}: it needs at least {unique.MIN_PREFIX_LENGTH} "
-            f"characters and a leading letter, or it could match real data. Set marker-prefix in [testdata_kit] "
-            f"or pass --prefix (the default is {unique.DEFAULT_PREFIX!r}).", prefix)
+    source = settings.prefix_source
+    try:
+        # The very check that unique applies to the prefix runs are made with, so the two cannot drift apart.
+        unique._check_prefix(settings.prefix, source)
+    except ValueError as error:
+        if source == "--prefix":
+            fix = "Pass another --prefix."
+        elif source == unique.PREFIX_ENV:
+            fix = f"Correct or unset ${source}, or pass --prefix."
+        else:
+            fix = f"Correct {source}, or pass --prefix."
+        raise SweepRefused(f"Refusing to sweep. {error} {fix}", settings.prefix) from None
     if url is None:
         return
     host = urlsplit(url).hostname or ""
@@ -145,8 +160,8 @@ def _print_summary(counts: dict[str, Counts], delete: bool, label: str) -> None:
 def _run_environment(settings: SweepConfig, url: str, delete: bool) -> int:
     live = _journal.live_runs(_journal.scan(settings.journal_dir)) if settings.journal_dir else set()
     if not settings.journal_dir:
-        print("sweep: no journal-dir configured, so live runs cannot be recognised; relying on the TTL alone",
-              file=sys.stderr)
+        print(f"sweep: no journal directory (${JOURNAL_ENV} or journal-dir), so live runs cannot be "
+              f"recognised; relying on the TTL alone", file=sys.stderr)
     ttl = settings.ttl
 
     def select(marker: unique.Marker, age: _dt.timedelta) -> str:
@@ -191,8 +206,8 @@ def _replay(entry: _journal.Entry, settings: SweepConfig, session: Session | Non
 
 def _run_journal(settings: SweepConfig, url: str | None, delete: bool) -> int:
     if not settings.journal_dir:
-        print("sweep: no journal directory: pass --journal DIR or set journal-dir in [testdata_kit]",
-              file=sys.stderr)
+        print(f"sweep: no journal directory: pass --journal DIR, or set ${JOURNAL_ENV} or journal-dir in "
+              f"[testdata_kit]", file=sys.stderr)
         return 2
     files = _journal.scan(settings.journal_dir)
     counts: dict[str, Counts] = {}
@@ -273,26 +288,34 @@ def _sweep_dead(
         os.remove(journal.path)
 
 
+def _ttl(text: str) -> _dt.timedelta:
+    try:
+        return _config.parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``python -m testdata_kit sweep`` and return its exit status (1 if any deletion failed)."""
+    """Run ``python -m testdata_kit sweep``; return 0, 1 when a deletion failed, or 2 when it could not start."""
     parser = argparse.ArgumentParser(
         prog="python -m testdata_kit sweep",
         description="Delete leftover test data. A dry run unless --yes: it lists what it would delete.",
     )
     parser.add_argument("--yes", action="store_true", help="really delete (default: dry run)")
     parser.add_argument("--journal", nargs="?", const="", metavar="DIR",
-                        help="replay the journals of dead runs in DIR (default: journal-dir or $TESTDATA_JOURNAL)")
+                        help="replay the journals of dead runs in DIR (default: $TESTDATA_JOURNAL, else journal-dir)")
     parser.add_argument("--url", help="base URL of the API (default: sweep-url from the config)")
     parser.add_argument("--config", metavar="FILE", help="setup.cfg-style file (default: ./setup.cfg or ./tox.ini)")
-    parser.add_argument("--ttl", help="minimum age of a row to delete, e.g. 24h, 90m (default: ttl, or 24h)")
+    parser.add_argument("--ttl", type=_ttl,
+                        help="minimum age of a row to delete: 24h, 90m, 2d, 1h30m or seconds (default: ttl, or 24h)")
     parser.add_argument("--prefix", help="marker prefix (default: marker-prefix, $TESTDATA_PREFIX or 'test-')")
     args = parser.parse_args(argv)
     try:
         settings = load_config(args.config)
         if args.prefix is not None:
-            settings.prefix = args.prefix
+            settings.prefix, settings.prefix_source = args.prefix, "--prefix"
         if args.ttl is not None:
-            settings.ttl = _config.Config({"ttl": args.ttl}, section="--ttl").get_duration("ttl", DEFAULT_TTL)
+            settings.ttl = args.ttl
         if args.journal:
             settings.journal_dir = args.journal
         url = args.url or settings.url

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import pathlib
+import socket
 import tempfile
 import unittest
+from unittest import mock
 
 from testdata_kit import FactoryProtocolError, Registry, creates, journal, sweep
+from testdata_kit._sweeping import ApiError, Session
 from testdata_kit.config import ConfigError
+
+RULES = ("it needs at least 3 characters, a leading letter, and only letters, digits, '_', '.' or '-', so that a "
+         "sweeper can never match real data by accident. The default is 'test-'.")
 
 
 class SweepMessageTests(unittest.TestCase):
@@ -35,9 +44,58 @@ class SweepMessageTests(unittest.TestCase):
             sweep.check_safe(sweep.SweepConfig(prefix=""), None)
         self.assertEqual(
             str(caught.exception),
-            "Refusing to sweep with marker prefix '': it needs at least 3 characters and a leading letter, or it "
-            "could match real data. Set marker-prefix in [testdata_kit] or pass --prefix (the default is 'test-').",
+            f"Refusing to sweep. Marker prefix '' from marker-prefix is unsafe: {RULES} Correct marker-prefix, or "
+            f"pass --prefix.",
         )
+        self.assertEqual(caught.exception.value, "")
+
+    def test_prefix_from_each_source(self):
+        path = self.config("[testdata_kit]\nmarker-prefix = qa*\n")
+        with self.assertRaises(sweep.SweepRefused) as caught:
+            sweep.check_safe(sweep.load_config(path), None)
+        self.assertEqual(
+            str(caught.exception),
+            f"Refusing to sweep. Marker prefix 'qa*' from marker-prefix in {path} is unsafe: {RULES} Correct "
+            f"marker-prefix in {path}, or pass --prefix.",
+        )
+        with mock.patch.dict(os.environ, {"TESTDATA_PREFIX": "ab"}), self.assertRaises(sweep.SweepRefused) as caught:
+            sweep.check_safe(sweep.load_config(self.config("[testdata_kit]\n")), None)
+        self.assertEqual(
+            str(caught.exception),
+            f"Refusing to sweep. Marker prefix 'ab' from TESTDATA_PREFIX is unsafe: {RULES} Correct or unset "
+            f"$TESTDATA_PREFIX, or pass --prefix.",
+        )
+        with self.assertRaises(sweep.SweepRefused) as caught:
+            sweep.check_safe(sweep.SweepConfig(prefix="t", prefix_source="--prefix"), None)
+        self.assertEqual(
+            str(caught.exception),
+            f"Refusing to sweep. Marker prefix 't' from --prefix is unsafe: {RULES} Pass another --prefix.",
+        )
+
+    def test_bad_ttl_option(self):
+        err = io.StringIO()
+        with self.assertRaises(SystemExit), contextlib.redirect_stderr(err):
+            sweep.main(["--ttl", "3x", "--config", self.config("[testdata_kit]\n")])
+        self.assertEqual(
+            err.getvalue().splitlines()[-1],
+            "python -m testdata_kit sweep: error: argument --ttl: '3x' is not valid; expected a duration such as "
+            "24h, 90m, 30s, 2d, 1h30m or plain seconds",
+        )
+
+    def test_unreachable_api(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        session = Session(f"http://127.0.0.1:{port}", {})
+        self.addCleanup(session.close)
+        with self.assertRaises(ApiError) as caught:
+            session.get_json(f"http://user:secret@127.0.0.1:{port}/users?api_key=secret")
+        self.assertEqual(
+            str(caught.exception),
+            f"cannot reach the API: GET http://127.0.0.1:{port}/users failed: Connection refused. Check that the "
+            f"server is running and reachable from here, and that --url (or sweep-url) is right.",
+        )
+        self.assertEqual(caught.exception.url, f"http://127.0.0.1:{port}/users")
 
     def test_bad_ttl_names_the_key(self):
         path = self.config("[testdata_kit]\nttl = soon\n")

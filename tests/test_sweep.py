@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import http.server
 import io
 import os
 import pathlib
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 from unittest import mock
 
 import requests
 
-from testdata_kit import _run, demo, journal, sweep, unique
+from testdata_kit import _run, demo, journal, ledger, sweep, unique
+from testdata_kit._sweeping import ApiError, Session
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SUITE = ROOT / "tests" / "journal_suite"
@@ -130,8 +134,52 @@ class EnvironmentSweepTests(unittest.TestCase):
         self.assertIn("host 'prod.example.com' is not loopback and not in allowed-hosts", err)
         status, _, err = self.sweep("--prefix", "t", "--yes")
         self.assertEqual(status, 2)
-        self.assertIn("marker prefix 't'", err)
+        self.assertIn("Marker prefix 't' from --prefix is unsafe", err)
         self.assertEqual(self.server.deletions(), [])
+
+    def test_the_marker_prefix_follows_the_rules_of_unique(self):
+        """A prefix the runs cannot make is one the sweeper refuses, whichever source it comes from."""
+        self.addCleanup(unique.configure)
+        plain = self.config.read_text()
+        for prefix in ("qa*", "qa test", "ab", "1qa-", "qa-", "Q.a_1-"):
+            try:
+                unique.configure(prefix=prefix)
+            except ValueError:
+                usable = False
+            else:
+                usable = True
+            with_key = plain.replace("[testdata_kit]\n", f"[testdata_kit]\nmarker-prefix = {prefix}\n", 1)
+            for args, env, text in ((("--prefix", prefix), {}, plain), ((), {"TESTDATA_PREFIX": prefix}, plain),
+                                    ((), {}, with_key)):
+                self.config.write_text(text)
+                with self.subTest(prefix=prefix, args=args, env=env), mock.patch.dict(os.environ, env):
+                    status, _, err = self.sweep(*args)
+                    self.assertEqual(status == 2, not usable, err)
+                    self.assertEqual(f"Marker prefix {prefix!r} from" in err, not usable, err)
+        self.assertEqual(self.server.deletions(), [])
+
+    def test_a_bad_prefix_in_the_environment_is_a_clear_error_unless_replaced(self):
+        with mock.patch.dict(os.environ, {"TESTDATA_PREFIX": "ab"}):
+            status, out, err = self.sweep("--yes")
+            self.assertEqual((status, out), (2, ""))
+            self.assertIn("Marker prefix 'ab' from TESTDATA_PREFIX is unsafe", err)
+            self.assertNotIn("Traceback", err)
+            status, _, err = self.sweep("--prefix", "test-")
+            self.assertEqual(status, 0, err)
+
+    def test_a_bad_ttl_option_is_a_command_line_error(self):
+        with self.assertRaises(SystemExit) as caught, contextlib.redirect_stderr(io.StringIO()) as err:
+            sweep.main(["--ttl", "3x", "--config", str(self.config)])
+        self.assertEqual(caught.exception.code, 2)
+        self.assertIn("error: argument --ttl: '3x' is not valid", err.getvalue())
+        self.assertNotIn("<no file>", err.getvalue())
+
+    def test_the_ttl_option_replaces_the_key(self):
+        self.post("users", {"email": unique.email(), "name": "Young"}, backdate=False)
+        for ttl, found in (("1h", 0), ("0", 1)):
+            with self.subTest(ttl=ttl):
+                _, out, _ = self.sweep("--ttl", ttl)
+                self.assertRegex(out, rf"users +{found} ")
 
     def test_allowed_hosts_from_the_environment_let_a_named_host_through(self):
         settings = sweep.load_config(str(self.config))
@@ -140,6 +188,106 @@ class EnvironmentSweepTests(unittest.TestCase):
         sweep.check_safe(settings, "https://staging.example.com/api")
         with self.assertRaises(sweep.SweepRefused):
             sweep.check_safe(settings, "https://staging.example.com.evil.test/api")
+
+
+class UnreachableApiTests(unittest.TestCase):
+    """An API that cannot be listed stops the sweep with a message naming the URL, never with a traceback."""
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.config = pathlib.Path(tmp.name, "sweep.cfg")
+        self.config.write_text("[testdata_kit]\n[testdata_kit:collections.users]\nmarker-fields = email\n")
+
+    def free_port(self) -> int:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+
+    def test_connection_refused(self):
+        url = f"http://127.0.0.1:{self.free_port()}"
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            status = sweep.main(["--url", url, "--config", str(self.config)])
+        self.assertEqual(status, 2)
+        self.assertIn(f"sweep: cannot reach the API: GET {url}/users failed: Connection refused.", err.getvalue())
+        self.assertNotIn("Traceback", err.getvalue())
+
+    def test_in_a_subprocess_there_is_no_traceback_either(self):
+        url = f"http://127.0.0.1:{self.free_port()}"
+        done = subprocess.run([sys.executable, "-m", "testdata_kit", "sweep", "--url", url, "--config",
+                               str(self.config)], capture_output=True, text=True, timeout=60)
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertIn(f"GET {url}/users failed", done.stderr)
+        self.assertNotIn("Traceback", done.stderr)
+
+    def test_no_answer_in_time(self):
+        with socket.socket() as silent:  # listens, so the connection is made, but never answers
+            silent.bind(("127.0.0.1", 0))
+            silent.listen()
+            url = f"http://127.0.0.1:{silent.getsockname()[1]}/users"
+            session = Session(url, {}, timeout=0.2)
+            self.addCleanup(session.close)
+            with self.assertRaises(ApiError) as caught:
+                session.get_json(url)
+        self.assertIn(f"GET {url} failed: no answer within 0.2 s.", str(caught.exception))
+
+    def test_an_answer_that_is_not_json(self):
+        class Page(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b"<html>welcome</html>"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+        thread = threading.Thread(target=server.serve_forever)
+        thread.start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(thread.join)
+        self.addCleanup(server.shutdown)
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            status = sweep.main(["--url", f"http://127.0.0.1:{server.server_port}", "--config", str(self.config)])
+        self.assertEqual(status, 2)
+        self.assertIn("sweep: GET /users answered 200 without a JSON body: '<html>welcome</html>'", err.getvalue())
+
+
+class JournalDirectoryTests(unittest.TestCase):
+    """Runs and ``sweep`` agree on the journal directory: ``$TESTDATA_JOURNAL``, else ``journal-dir``."""
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.tmp = pathlib.Path(tmp.name)
+        self.from_env, self.from_key = self.tmp / "env-journal", self.tmp / "key-journal"
+        (self.tmp / "setup.cfg").write_text(f"[testdata_kit]\njournal-dir = {self.from_key}\n")
+        self.addCleanup(os.chdir, os.getcwd())
+        os.chdir(self.tmp)
+
+    def sweep_journal(self, *args: str) -> str:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            self.assertEqual(sweep.main(["--journal", *args]), 0)
+        return out.getvalue()
+
+    def test_the_environment_comes_first_for_both(self):
+        with mock.patch.dict(os.environ, {"TESTDATA_JOURNAL": str(self.from_env)}):
+            run = journal.start(ledger.Ledger())
+            run.on_intent(1, "user", "test", None)
+            run.close()  # a finished run with an entry left: sweep --journal reports it
+            self.assertEqual(run.path.parent, self.from_env)
+            self.assertEqual(sweep.load_config().journal_dir, str(self.from_env))
+            self.assertIn(f"not replayable: user id unknown (<test>) in {run.path.name}", self.sweep_journal())
+            self.assertNotIn("not replayable", self.sweep_journal(str(self.from_key)), "--journal DIR wins")
+        with mock.patch.dict(os.environ):
+            os.environ.pop("TESTDATA_JOURNAL", None)
+            self.assertEqual(sweep.load_config().journal_dir, str(self.from_key))
+            self.assertEqual(journal.configured_directory(), str(self.from_key))
 
 
 class JournalSweepTests(unittest.TestCase):
