@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 import unittest
 from collections.abc import Callable
@@ -10,8 +11,8 @@ from collections.abc import Callable
 from testdata_kit import _interrupts, ledger
 from testdata_kit.errors import NoScopeError
 
-# typing costs milliseconds at import and is needed only by the type checker (which treats this
-# name as True).
+# Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
+# unittest itself does not pay; type checkers treat this constant as True.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -30,6 +31,21 @@ _run_finished = False
 # the call returns, so that a row is never created (or deleted) without the process knowing it.
 _in_flight = 0
 _deferred_signal: int | None = None
+
+
+def _forget_after_fork() -> None:
+    # The child of a fork inherits these stacks; left as they are, its exit would run the parent's run-scope
+    # cleanups and delete data the parent still uses.
+    global _finish_installed, _run_finished, _in_flight, _deferred_signal
+    _tests.clear()
+    _classes.clear()
+    _run_cleanups.clear()
+    _finish_installed = _run_finished = False
+    _in_flight = 0
+    _deferred_signal = None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def current_test() -> unittest.TestCase | None:

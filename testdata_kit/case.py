@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import unittest
 from collections.abc import Callable
 
@@ -10,8 +11,8 @@ from testdata_kit import _scopes, ledger
 from testdata_kit.errors import LeakError
 from testdata_kit.kinds import Factory, Registry, default_registry
 
-# typing costs milliseconds at import and is needed only by the type checker (which treats this
-# name as True).
+# Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
+# unittest itself does not pay; type checkers treat this constant as True.
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
@@ -186,8 +187,7 @@ def _wrap_method(method: Callable[..., Any], specs: list[tuple[str, Callable[[An
         finally:
             _scopes.pop_test(test)
 
-    code = getattr(method, "__code__", None)
-    if code is not None and code.co_flags & 0x80:  # CO_COROUTINE; inspect is too costly to import here
+    if inspect.iscoroutinefunction(method):
 
         @functools.wraps(method)
         async def async_wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-# typing costs milliseconds at import and is needed only by the type checker (which treats this
-# name as True).
+# Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
+# unittest itself does not pay; type checkers treat this constant as True.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -32,12 +32,14 @@ class TestDataError(Exception):
 class UnknownKindError(TestDataError, LookupError):
     """A kind name that no ``@creates`` declared."""
 
-    def __init__(self, kind: str, known: list[str]) -> None:
+    def __init__(self, kind: str, known: list[str], needed_by: str | None = None) -> None:
         self.kind = kind
         self.known = known
+        self.needed_by = needed_by
         choices = ", ".join(repr(k) for k in known) if known else "none yet"
+        where = f" (in needs= of {needed_by!r})" if needed_by else ""
         super().__init__(
-            f"Unknown kind {kind!r}. Known kinds: {choices}. Declare it with @creates({kind!r}) "
+            f"Unknown kind {kind!r}{where}. Known kinds: {choices}. Declare it with @creates({kind!r}) "
             f"and import that module before the test runs."
         )
 

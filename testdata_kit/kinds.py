@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterable, Iterator
 
 from testdata_kit import _scopes, ledger, resources
 from testdata_kit.errors import DuplicateKindError, FactoryProtocolError, UnknownKindError
 
-# typing costs milliseconds at import and is needed only by the type checker (which treats this
-# name as True).
+# Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
+# unittest itself does not pay; type checkers treat this constant as True.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["Factory", "Registry", "create", "creates", "default_registry"]
-
-
-def _is_generator_function(func: Any) -> bool:
-    # inspect.isgeneratorfunction without importing inspect, which would double ``import testdata_kit``'s time.
-    func = getattr(func, "__func__", func)
-    while isinstance(func, functools.partial):
-        func = func.func
-    code = getattr(func, "__code__", None)
-    return code is not None and bool(code.co_flags & 0x20)  # CO_GENERATOR
 
 
 class Registry:
@@ -84,7 +76,7 @@ class Factory:
         self.delete = delete
         self.gone = gone
         self.registry = registry
-        self.is_generator = _is_generator_function(func)
+        self.is_generator = inspect.isgeneratorfunction(func)
         self._needs_checked = not needs
         functools.update_wrapper(self, func)
 
@@ -96,7 +88,7 @@ class Factory:
     def check_needs(self) -> None:
         for need in self.needs:
             if need not in self.registry:
-                raise UnknownKindError(need, self.registry.kinds()) from None
+                raise UnknownKindError(need, self.registry.kinds(), needed_by=self.kind) from None
         self._needs_checked = True
 
     def make(self, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[], object]]:
@@ -128,6 +120,16 @@ class Factory:
     def create_in(self, scope: str | None, owner: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         # Resolve the scope first: a resource nobody could delete must not be created at all.
         scope, holder = _scopes.resolve(scope, owner, self.kind)
+        return self.create_resource(scope, holder, args, kwargs).value
+
+    def create_resource(
+        self, scope: str, holder: Any, args: tuple[Any, ...], kwargs: dict[str, Any], register: bool = True
+    ) -> resources.Resource:
+        """Create, journal and record one resource in a scope that :func:`~testdata_kit._scopes.resolve` gave.
+
+        :param register: register its deletion at the end of the scope; a scenario, which orders the
+            deletions of its links itself, passes ``False`` and releases the resource when its turn comes.
+        """
         if not resources._journal_checked:
             resources._check_journal()
         books = ledger.current()
@@ -135,8 +137,7 @@ class Factory:
         try:
             if not books.observers:
                 value, delete = self.make(*args, **kwargs)
-                resources._track(self.kind, value, delete, scope, holder, self.gone)
-                return value
+                return resources._track(self.kind, value, delete, scope, holder, self.gone, register=register)
             intent = books.intend(next(resources._intents), self.kind, scope, holder)
             try:
                 value, delete = self.make(*args, **kwargs)
@@ -148,8 +149,7 @@ class Factory:
             recovery = None
             if self.recover is not None:
                 recovery = {"call": self.recover, "id": resources._ident(value)}
-            resources._track(self.kind, value, delete, scope, holder, self.gone, recovery, intent)
-            return value
+            return resources._track(self.kind, value, delete, scope, holder, self.gone, recovery, intent, register)
         finally:
             _scopes.leave_call()
 
@@ -207,7 +207,7 @@ def creates(
                 f"@creates({kind!r}) must decorate a function or generator, got {func!r} "
                 f"(of type {type(func).__name__})."
             )
-        is_generator = _is_generator_function(func)
+        is_generator = inspect.isgeneratorfunction(func)
         if is_generator and delete is not None:
             raise FactoryProtocolError(
                 f"@creates({kind!r}) got both a generator and delete=. A generator deletes after its yield; "

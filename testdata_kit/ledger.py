@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-# typing costs milliseconds at import and is needed only by the type checker (which treats this
-# name as True).
+# Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
+# unittest itself does not pay; type checkers treat this constant as True.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, TextIO
@@ -44,8 +45,8 @@ class Ledger:
     """Counts of created, deleted, kept and leaked resources for one process.
 
     Live resources are held until they are released, so that anything still alive at the end of the run
-    is reported as leaked too. This is **not** thread-safe for concurrent creation; concurrent *deletion*
-    (scenario teardown) only touches counters under the GIL.
+    is reported as leaked too. Recording is guarded by a lock, because scenarios delete from several threads;
+    observers are called under that lock, from whichever thread recorded the event.
     """
 
     def __init__(self) -> None:
@@ -58,6 +59,7 @@ class Ledger:
         #: Objects with ``on_intent(number, kind, scope, owner)``, ``on_abandon(number)``,
         #: ``on_create(resource)``, ``on_release(resource, outcome)`` and ``close()`` (the journal is one).
         self.observers: list[Any] = []
+        self._lock = _thread.allocate_lock()
 
     def _kind(self, kind: str) -> list[int]:
         counts = self.by_kind.get(kind)
@@ -78,14 +80,10 @@ class Ledger:
 
     def add(self, resource: Any) -> None:
         """Record a freshly created resource."""
-        # This and mark_deleted run once per resource: the lookups are inlined on purpose.
-        self.created += 1
-        counts = self.by_kind.get(resource.kind)
-        if counts is None:
-            counts = self._kind(resource.kind)
-        counts[0] += 1
-        self.live[id(resource)] = resource
-        if self.observers:
+        with self._lock:
+            self.created += 1
+            self._kind(resource.kind)[0] += 1
+            self.live[id(resource)] = resource
             for observer in self.observers:
                 observer.on_create(resource)
 
@@ -95,23 +93,24 @@ class Ledger:
             observer.on_release(resource, outcome)
 
     def mark_deleted(self, resource: Any) -> None:
-        self.deleted += 1
-        # A resource may be released by another ledger than the one that saw it created (ledger.isolated()).
-        (self.by_kind.get(resource.kind) or self._kind(resource.kind))[1] += 1
-        self.live.pop(id(resource), None)
-        if self.observers:
-            for observer in self.observers:
-                observer.on_release(resource, "deleted")
+        with self._lock:
+            self.deleted += 1
+            self._kind(resource.kind)[1] += 1
+            self._settle(resource, "deleted")
 
     def mark_kept(self, resource: Any) -> None:
-        self.kept.append(repr(resource))
-        self._kind(resource.kind)[2] += 1
-        self._settle(resource, "kept")
+        text = repr(resource)
+        with self._lock:
+            self.kept.append(text)
+            self._kind(resource.kind)[2] += 1
+            self._settle(resource, "kept")
 
     def mark_leaked(self, resource: Any, reason: str) -> None:
-        self.leaks.append(Leak(resource.kind, resource.test_id, repr(resource), reason))
-        self._kind(resource.kind)[3] += 1
-        self._settle(resource, "leaked")
+        leak = Leak(resource.kind, resource.test_id, repr(resource), reason)
+        with self._lock:
+            self.leaks.append(leak)
+            self._kind(resource.kind)[3] += 1
+            self._settle(resource, "leaked")
 
     def still_live(self) -> list[Any]:
         """Resources created and not yet released, oldest first."""
@@ -155,11 +154,15 @@ class Ledger:
             },
         }
 
-    def write_report(self, stream: TextIO | None = None) -> None:
-        """Print the report (when anything was tracked) and append it to ``$TESTDATA_REPORT`` if set."""
+    def write_report(self, stream: TextIO | None = None, *, echo: bool = True) -> None:
+        """Print the report (when anything was tracked) and append it to ``$TESTDATA_REPORT`` if set.
+
+        :param echo: print it; the pytest plugin passes ``False`` because it prints its own summary.
+        """
         if not self.created and not self.leaks:
             return
-        print("\n".join(self.report_lines()), file=stream or sys.stderr, flush=True)
+        if echo:
+            print("\n".join(self.report_lines()), file=stream or sys.stderr, flush=True)
         path = os.environ.get(REPORT_ENV)
         if path:
             import json
@@ -169,6 +172,16 @@ class Ledger:
 
 
 _current = Ledger()
+
+
+def _fresh_after_fork() -> None:
+    # A forked child owns none of its parent's resources: inheriting the books would make it report, and its
+    # scopes delete, what the parent created. (Its lock may also have been held by another thread.)
+    global _current
+    _current = Ledger()
+
+
+os.register_at_fork(after_in_child=_fresh_after_fork)
 
 
 def current() -> Ledger:

@@ -33,8 +33,12 @@ def pytest_runtest_teardown(item: Any, nextitem: Any) -> Generator[None, None, N
 
 
 def pytest_sessionfinish(session: Any) -> None:
-    unittest.case.doModuleCleanups()
     failed = False
+    try:
+        unittest.case.doModuleCleanups()
+    except Exception as module_error:  # an error here must not cost the run scope and the summary
+        print(f"testdata_kit: module cleanup failed: {module_error}")
+        failed = True
     for error in _scopes.run_cleanups():
         print(f"testdata_kit: run-scope cleanup failed: {error}")
         failed = True
@@ -48,6 +52,8 @@ def pytest_sessionfinish(session: Any) -> None:
         workeroutput["testdata_kit"] = books.as_dict()
     else:
         _add(books.as_dict())
+    # Tools that read $TESTDATA_REPORT get each process's account under pytest too (the summary prints below).
+    books.write_report(echo=False)
     if _totals and _totals["leaked"] and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

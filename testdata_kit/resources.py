@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable
 from testdata_kit import _scopes, ledger
 from testdata_kit.errors import AlreadyGone, CleanupError
 
-# typing costs milliseconds at import and is needed only by the type checker (which treats this
-# name as True).
+# Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
+# unittest itself does not pay; type checkers treat this constant as True.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -89,8 +89,13 @@ class Resource:
     def alive(self) -> bool:
         return self.state == _LIVE
 
-    def release(self) -> None:
-        """Delete the resource once; a failure is recorded as a leak and raised as :class:`CleanupError`."""
+    def release(self, *, defer_interrupts: bool = True) -> None:
+        """Delete the resource once; a failure is recorded as a leak and raised as :class:`CleanupError`.
+
+        :param defer_interrupts: hold a SIGINT or SIGTERM that arrives during the delete until the outcome is on
+            record. Threads of a concurrent teardown pass ``False``: signals reach only the main thread, which
+            is waiting for them and takes the interrupt itself.
+        """
         if self.state != _LIVE:
             return
         books = ledger.current()
@@ -99,7 +104,8 @@ class Resource:
             books.mark_kept(self)
             print(f"testdata_kit: kept {self!r} of failed test {self.test_id}", file=sys.stderr)
             return
-        _scopes.enter_call()
+        if defer_interrupts:
+            _scopes.enter_call()
         try:
             try:
                 self._delete()
@@ -118,7 +124,8 @@ class Resource:
             books.mark_deleted(self)
         finally:
             # An interrupt that arrived during the delete is raised here, once the deletion is on record.
-            _scopes.leave_call()
+            if defer_interrupts:
+                _scopes.leave_call()
 
 
 def _short(value: Any) -> str:
@@ -140,6 +147,15 @@ def _keep(owner: Any) -> bool:
 def _ident(value: Any) -> Any:
     ident = value.get("id") if isinstance(value, dict) else getattr(value, "id", None)
     return ident if isinstance(ident, (str, int)) else None
+
+
+def _recheck_journal_after_fork() -> None:
+    # A forked child is a process of its own: it journals under its own pid, from its first creation on.
+    global _journal_checked
+    _journal_checked = False
+
+
+os.register_at_fork(after_in_child=_recheck_journal_after_fork)
 
 
 def _books() -> ledger.Ledger:
@@ -173,11 +189,13 @@ def _configured(key: str) -> bool:
 def _track(
     kind: str, value: Any, delete: Callable[[], object], scope: str, holder: Any,
     gone: tuple[type[BaseException], ...] = (), recovery: dict[str, Any] | None = None, intent: int | None = None,
+    register: bool = True,
 ) -> Resource:
     resource = Resource(kind, value, delete, holder, gone, scope, recovery)
     resource.intent = intent
     _books().add(resource)
-    _scopes.add(resource.release, scope, holder)
+    if register:
+        _scopes.add(resource.release, scope, holder)
     return resource
 
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from testdata_kit import _scopes, ledger
+from testdata_kit import _scopes
 from testdata_kit.errors import TestDataError
 from testdata_kit.kinds import Factory, Registry, default_registry
 from testdata_kit.resources import Resource
@@ -111,7 +111,7 @@ class _Graph:
                 running: dict[Future[None], _Node] = {}
                 while ready or running:
                     for node in ready:
-                        running[pool.submit(_release, node, errors)] = node
+                        running[pool.submit(_release, node, errors, False)] = node
                     ready = []
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in done:
@@ -122,9 +122,11 @@ class _Graph:
             raise ScenarioTeardownError(errors)
 
 
-def _release(node: _Node, errors: list[BaseException]) -> None:
+def _release(node: _Node, errors: list[BaseException], defer_interrupts: bool = True) -> None:
+    # Pool threads do not defer interrupts: a signal reaches the main thread, which stops handing out
+    # deletions, waits for those already running, and lets the interrupt unwind the test.
     try:
-        node.resource.release()
+        node.resource.release(defer_interrupts=defer_interrupts)
     except Exception as error:  # the ledger records the leak; the parents still get their turn
         errors.append(error)
 
@@ -234,9 +236,10 @@ class Scenario:
                     kwargs[name] = held
         graph = self._graph
         parents = [graph.by_value[id(v)] for v in (*args, *kwargs.values()) if id(v) in graph.by_value]
-        value, delete = factory.make(*args, **kwargs)
-        resource = Resource(factory.kind, value, delete, graph.holder, factory.gone, graph.scope)
-        ledger.current().add(resource)
+        # Through the factory, so that the journal and interrupt handling see scenario links like any other
+        # creation; the scenario, not the scope, decides when each one is deleted.
+        resource = factory.create_resource(graph.scope, graph.holder, args, kwargs, register=False)
+        value = resource.value
         graph.add(resource, list({id(p): p for p in parents}.values()))
         name = as_ or factory.kind
         self._held[name] = value

@@ -59,7 +59,8 @@ class MessageTests(unittest.TestCase):
     def test_needs_an_unknown_kind(self):
         kinds = Registry()
         creates("order", needs=("prodcut",), registry=kinds)(lambda product: (yield 1))
-        with self.assertRaisesRegex(UnknownKindError, r"^Unknown kind 'prodcut'\. Known kinds: 'order'\."):
+        expected = r"^Unknown kind 'prodcut' \(in needs= of 'order'\)\. Known kinds: 'order'\."
+        with self.assertRaisesRegex(UnknownKindError, expected):
             kinds.check()
 
     def test_create_outside_any_test(self):

@@ -7,7 +7,7 @@ import time
 import unittest
 from typing import Any, ClassVar
 
-from testdata_kit import DataTestCase, Registry, creates, demo
+from testdata_kit import DataTestCase, Registry, creates, demo, ledger
 from testdata_kit.http import ApiClient
 from testdata_kit.scenario import Scenario
 from tests._support import problems, run_cases
@@ -205,6 +205,41 @@ class ThreadingTests(unittest.TestCase):
         self.assertEqual(tried, ["child", "parent"])
         self.assertEqual(books.leaked, 2)
         self.assertIn("2 deletions of the scenario failed", problems(result)[0])
+
+    def test_links_are_journaled_like_any_other_creation(self) -> None:
+        kinds = Registry()
+        events: list[tuple[str, str]] = []
+
+        class Recorder:
+            def on_intent(self, number: int, kind: str, scope: str, owner: Any) -> None:
+                events.append(("intent", kind))
+
+            def on_abandon(self, number: int) -> None:
+                events.append(("abandon", ""))
+
+            def on_create(self, resource: Any) -> None:
+                events.append(("create", resource.kind))
+
+            def on_release(self, resource: Any, outcome: str) -> None:
+                events.append((outcome, resource.kind))
+
+        creates("parent", registry=kinds, delete=lambda value: None)(lambda: {"id": 1})
+        creates("child", needs=("parent",), registry=kinds, delete=lambda value: None)(lambda parent: {"id": 2})
+
+        class Inner(DataTestCase):
+            registry = kinds
+
+            def test_it(self) -> None:
+                ledger.current().observers.append(Recorder())
+                self.scenario(workers=2).child()
+
+        result, _ = run_cases(Inner)
+        self.assertEqual(problems(result), [])
+        self.assertEqual(
+            events,
+            [("intent", "parent"), ("create", "parent"), ("intent", "child"), ("create", "child"),
+             ("deleted", "child"), ("deleted", "parent")],
+        )
 
     def test_workers_must_be_positive(self) -> None:
         with self.assertRaises(ValueError):

@@ -45,6 +45,44 @@ SUITE = textwrap.dedent(
 )
 
 
+FORK = textwrap.dedent(
+    """
+    import os
+    import sys
+
+    from testdata_kit import _scopes, create, creates
+
+
+    @creates("tenant")
+    def tenant():
+        yield {"id": 1}
+        print(f"deleted by {os.getpid()}", flush=True)
+
+
+    create("tenant", scope="run")
+    _scopes.note_usage()
+    pid = os.fork()
+    if pid == 0:
+        sys.exit(0)  # the child's exit runs the atexit hooks it inherited
+    os.waitpid(pid, 0)
+    print(f"parent {os.getpid()}", flush=True)
+    """
+)
+
+
+@unittest.skipUnless(hasattr(__import__("os"), "fork"), "needs fork")
+class ForkTests(unittest.TestCase):
+    def test_a_forked_child_never_deletes_or_reports_its_parents_data(self):
+        env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+        process = subprocess.run(
+            [sys.executable, "-c", FORK], env=env, capture_output=True, text=True, timeout=60, check=True
+        )
+        parent = process.stdout.split("parent ")[1].split()[0]
+        self.assertEqual(process.stdout.count("deleted by"), 1, process.stdout)
+        self.assertIn(f"deleted by {parent}", process.stdout)
+        self.assertEqual(process.stderr.count("testdata_kit: created 1, deleted 1, leaked 0"), 1, process.stderr)
+
+
 class RunScopeTests(unittest.TestCase):
     def run_suite(self, fail_code: str, *command: str) -> subprocess.CompletedProcess[str]:
         with tempfile.TemporaryDirectory() as tmp:
