@@ -113,7 +113,7 @@ def check_safe(settings: SweepConfig, url: str | None) -> None:
     source = settings.prefix_source
     try:
         # The very check that unique applies to the prefix runs are made with, so the two cannot drift apart.
-        unique._check_prefix(settings.prefix, source)
+        unique.check_prefix(settings.prefix, source)
     except ValueError as error:
         if source == "--prefix":
             fix = "Pass another --prefix."

@@ -38,6 +38,7 @@ __all__ = [
     "DEFAULT_PREFIX",
     "RESERVED_DOMAINS",
     "Marker",
+    "check_prefix",
     "configure",
     "current_prefix",
     "email",
@@ -78,7 +79,7 @@ def configure(*, prefix: str | None = None) -> None:
     :param prefix: at least three characters, starting with a letter; ``None`` restores the default.
     """
     global _prefix
-    _prefix = None if prefix is None else _check_prefix(prefix, "configure(prefix=...)")
+    _prefix = None if prefix is None else check_prefix(prefix, "configure(prefix=...)")
 
 
 def current_prefix() -> str:
@@ -86,10 +87,15 @@ def current_prefix() -> str:
     if _prefix is not None:
         return _prefix
     from_env = os.environ.get(PREFIX_ENV)
-    return _check_prefix(from_env, PREFIX_ENV) if from_env else DEFAULT_PREFIX
+    return check_prefix(from_env, PREFIX_ENV) if from_env else DEFAULT_PREFIX
 
 
-def _check_prefix(value: str, source: str) -> str:
+def check_prefix(value: str, source: str) -> str:
+    """Return *value* if it is a safe marker prefix, else raise ``ValueError`` naming it and *source*.
+
+    Every tool that accepts a prefix (``configure``, ``$TESTDATA_PREFIX``, the sweeper's options and config)
+    checks it here, so the rule cannot drift between them.
+    """
     if len(value) < MIN_PREFIX_LENGTH or not _PREFIX_RE.match(value):
         raise ValueError(
             f"Marker prefix {value!r} from {source} is unsafe: it needs at least {MIN_PREFIX_LENGTH} characters, "
