@@ -20,8 +20,9 @@ record per line, each written by a single ``write`` call as soon as it happens:
 The heartbeat is the file's modification time: every record touches it, and a daemon thread touches it every
 ``heartbeat`` seconds. A run is alive while its file is fresh and, on the same host, its pid exists. With
 ``TESTDATA_JOURNAL_FSYNC=1`` (or ``journal-fsync = true``) each record is also fsync'ed, which survives a power
-loss and costs a disk flush per record. Recovery URLs lose any user:password part and secret-looking query
-parameters, and nothing else of a request (no headers, no bodies) is ever written.
+loss and costs a disk flush per record. In recovery URLs a password in the user part and secret-looking query
+parameters are masked as ``***`` (the sweeper replays them without those), and nothing else of a request (no
+headers, no bodies) is ever written.
 """
 
 from __future__ import annotations
@@ -58,7 +59,6 @@ FSYNC_ENV = "TESTDATA_JOURNAL_FSYNC"
 #: Seconds between heartbeats; a lease is stale after :data:`STALE_AFTER` heartbeats without a touch.
 HEARTBEAT = 10.0
 STALE_AFTER = 3
-_SECRET = re.compile(r"(token|key|secret|pass|auth|sig|session|credential)", re.IGNORECASE)
 _RECOVERY_KEYS = ("method", "url", "call", "id")
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -72,7 +72,11 @@ def _test_name(owner: Any, scope: str) -> str:
 
 
 def clean_recovery(recovery: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Return the replayable part of *recovery*: method, url (without credentials or secret parameters), call, id.
+    """Return the replayable part of *recovery*: method, url (credentials masked as ``***``), call, id.
+
+    The URL goes through :func:`testdata_kit._redact.url`, the same vocabulary of secret names as the HTTP
+    client's messages; the fragment is dropped, since no server ever sees it. Headers and bodies are never kept.
+
 
     :param recovery: what the integration passed to ``track(..., recovery=...)``.
     """
@@ -81,12 +85,9 @@ def clean_recovery(recovery: dict[str, Any] | None) -> dict[str, Any] | None:
     kept = {key: recovery[key] for key in _RECOVERY_KEYS if key in recovery}
     url = kept.get("url")
     if isinstance(url, str):
-        from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+        from testdata_kit import _redact  # urllib.parse only when something is journaled
 
-        parts = urlsplit(url)
-        netloc = parts.netloc.rpartition("@")[2]
-        query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _SECRET.search(k)])
-        kept["url"] = urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+        kept["url"] = _redact.url(url.partition("#")[0])
     return kept
 
 

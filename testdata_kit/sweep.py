@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from testdata_kit import _redact, unique
 from testdata_kit import config as _config
 from testdata_kit import journal as _journal
-from testdata_kit import unique
 from testdata_kit._sweeping import Collection, Counts, Session, order_children_first, sweep_environment
 from testdata_kit.errors import AlreadyGone, TestDataError
 from testdata_kit.resources import JOURNAL_ENV
@@ -189,7 +189,8 @@ def _replay(entry: _journal.Entry, settings: SweepConfig, session: Session | Non
             return str(refusal)
         if session is None:
             return "no HTTP session"
-        return session.delete(str(recovery.get("method") or "DELETE").upper(), url)
+        # The journal masks credentials as ***; sending the placeholder would replace our own Authorization.
+        return session.delete(str(recovery.get("method") or "DELETE").upper(), _redact.unmasked(url))
     target = str(recovery.get("call"))
     module_name, _, qualname = target.partition(":")
     try:

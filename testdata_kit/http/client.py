@@ -11,8 +11,8 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from testdata_kit import _redact
 from testdata_kit import config as _config
-from testdata_kit.http import _redact
 from testdata_kit.http._retry import IDEMPOTENT, RETRY_STATUSES, BoundedRetry
 from testdata_kit.http.errors import ApiError, HostNotAllowedError, ServerDownError
 

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from testdata_kit import _scopes, ledger
-from testdata_kit.http import _redact
+from testdata_kit import _redact, _scopes, ledger
 from testdata_kit.http.errors import ApiError, DeleteFailedError, MissingIdError, ServerDownError
 from testdata_kit.resources import GONE, intend, track
 
