@@ -37,7 +37,10 @@ COLLECTION_KEYS = (
 
 
 class SweepRefused(TestDataError, ValueError):
-    """A sweep that would be unsafe to run: a prefix :mod:`testdata_kit.unique` refuses, or a host not allowed."""
+    """A sweep that would be unsafe to run: a prefix :mod:`testdata_kit.unique` refuses.
+
+    A host that is not allowed raises :class:`~testdata_kit.config.HostNotAllowedError`, as everywhere else.
+    """
 
     def __init__(self, message: str, value: object) -> None:
         self.value = value
@@ -109,7 +112,13 @@ def load_config(path: str | None = None) -> SweepConfig:
 
 
 def check_safe(settings: SweepConfig, url: str | None) -> None:
-    """Raise :class:`SweepRefused` for an unsafe prefix, or for a *url* whose host is not allowed."""
+    """Raise :class:`SweepRefused` for an unsafe prefix, or :class:`~testdata_kit.config.HostNotAllowedError`.
+
+    The host decision is :func:`testdata_kit.config.check_host`'s, the same as the HTTP client's and ``reset``'s.
+
+    :param settings: the loaded sweep settings (prefix, its source, allowed hosts).
+    :param url: the API or recovery URL about to be called; ``None`` checks the prefix alone.
+    """
     source = settings.prefix_source
     try:
         # The very check that unique applies to the prefix runs are made with, so the two cannot drift apart.
@@ -124,13 +133,8 @@ def check_safe(settings: SweepConfig, url: str | None) -> None:
         raise SweepRefused(f"Refusing to sweep. {error} {fix}", settings.prefix) from None
     if url is None:
         return
-    host = urlsplit(url).hostname or ""
-    if not (_config.is_loopback(host) or host.lower() in settings.allowed_hosts):
-        allowed = ", ".join(sorted(settings.allowed_hosts)) or "none besides loopback"
-        raise SweepRefused(
-            f"Refusing to sweep {url!r}: host {host!r} is not loopback and not in allowed-hosts ({allowed}). "
-            f"If that environment holds only test data, add it to allowed-hosts in [testdata_kit] or to "
-            f"${_config.ALLOWED_HOSTS_ENV}.", host)
+    _config.check_host(urlsplit(url).hostname or "", allowed=settings.allowed_hosts, action="sweep",
+                       url=_redact.url(url), where=settings.source)
 
 
 def _headers(settings: SweepConfig) -> dict[str, str]:
@@ -185,7 +189,7 @@ def _replay(entry: _journal.Entry, settings: SweepConfig, session: Session | Non
         url = str(recovery["url"])
         try:
             check_safe(settings, url)
-        except SweepRefused as refusal:
+        except (SweepRefused, _config.HostNotAllowedError) as refusal:
             return str(refusal)
         if session is None:
             return "no HTTP session"

@@ -18,7 +18,7 @@ from testdata_kit.db import (
     UnknownSnapshotError,
 )
 from testdata_kit.db.reference import ReferenceDataMutatedError
-from testdata_kit.db.reset import HostNotAllowedError, main
+from testdata_kit.db.reset import HostNotAllowedError, check_host, main
 from testdata_kit.db.sqlite import SQLiteBackend
 
 
@@ -98,12 +98,14 @@ class OtherMessages(unittest.TestCase):
         )
 
     def test_host_not_allowed(self) -> None:
-        error = HostNotAllowedError("db.prod.example.com", frozenset({"qa-db"}))
+        with self.assertRaises(HostNotAllowedError) as caught:
+            check_host(["/var/run/postgresql", "", "db.prod.example.com"], frozenset({"qa-db"}))
         self.assertEqual(
-            str(error),
-            "Refusing to reset a database on host 'db.prod.example.com': it is not loopback and not an allowed "
-            "host (allowed: qa-db). If it really is a test database, add it to TESTDATA_ALLOWED_HOSTS or to "
-            "allowed-hosts in the [testdata_kit] section of setup.cfg.",
+            str(caught.exception),
+            "Refusing to reset a database on host 'db.prod.example.com': it is neither loopback nor an allowed "
+            "host (allowed: qa-db), and test data tools create and delete data wherever they point. If "
+            "'db.prod.example.com' holds only test data, add it to the TESTDATA_ALLOWED_HOSTS environment variable "
+            "(comma-separated) or to allowed-hosts in the [testdata_kit] section of setup.cfg.",
         )
 
 
@@ -147,9 +149,11 @@ class ResetCommandMessages(unittest.TestCase):
         self.assertEqual((code, out), (1, ""))
         self.assertEqual(
             err,
-            "reset: error: Refusing to reset a database on host 'db.prod.example.com': it is not loopback and "
-            "not an allowed host (allowed: ci-db.internal, qa-db). If it really is a test database, add it to "
-            "TESTDATA_ALLOWED_HOSTS or to allowed-hosts in the [testdata_kit] section of setup.cfg.\n",
+            "reset: error: Refusing to reset a database on host 'db.prod.example.com': it is neither loopback nor "
+            "an allowed host (allowed: ci-db.internal, qa-db), and test data tools create and delete data "
+            "wherever they point. If 'db.prod.example.com' holds only test data, add it to the "
+            "TESTDATA_ALLOWED_HOSTS environment variable (comma-separated) or to allowed-hosts in the "
+            f"[testdata_kit] section of {cfg}.\n",
         )
 
     def test_missing_sqlite_file(self) -> None:

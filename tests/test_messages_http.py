@@ -29,10 +29,10 @@ class MessageTests(unittest.TestCase):
             ApiClient("https://api.shop.example:8443/v1")
         self.assertEqual(
             str(caught.exception),
-            "Refusing to send requests to 'api.shop.example' (https://api.shop.example:8443/v1): it is not a "
-            "loopback address, and test data tools create and delete data wherever they point. If "
-            "'api.shop.example' is a test environment, add it to the TESTDATA_ALLOWED_HOSTS environment variable "
-            "(comma-separated) or to allowed-hosts in the [testdata_kit] section of setup.cfg.",
+            "Refusing to send requests to 'api.shop.example' (https://api.shop.example:8443/v1): it is neither "
+            "loopback nor an allowed host (no other host is allowed), and test data tools create and delete data "
+            "wherever they point. If 'api.shop.example' holds only test data, add it to the TESTDATA_ALLOWED_HOSTS "
+            "environment variable (comma-separated) or to allowed-hosts in the [testdata_kit] section of setup.cfg.",
         )
 
     def test_missing_id(self) -> None:

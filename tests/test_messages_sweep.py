@@ -13,7 +13,7 @@ from unittest import mock
 
 from testdata_kit import FactoryProtocolError, Registry, creates, journal, sweep
 from testdata_kit._sweeping import ApiError, Session
-from testdata_kit.config import ConfigError
+from testdata_kit.config import ConfigError, HostNotAllowedError
 
 RULES = ("it needs at least 3 characters, a leading letter, and only letters, digits, '_', '.' or '-', so that a "
          "sweeper can never match real data by accident. The default is 'test-'.")
@@ -29,15 +29,16 @@ class SweepMessageTests(unittest.TestCase):
 
     def test_host_outside_the_allowed_list(self):
         settings = sweep.SweepConfig(allowed_hosts=frozenset({"staging.example.com"}))
-        with self.assertRaises(sweep.SweepRefused) as caught:
-            sweep.check_safe(settings, "https://prod.example.com/api")
+        with self.assertRaises(HostNotAllowedError) as caught:
+            sweep.check_safe(settings, "https://prod.example.com/api?api_key=s3cr3t")
         self.assertEqual(
             str(caught.exception),
-            "Refusing to sweep 'https://prod.example.com/api': host 'prod.example.com' is not loopback and not in "
-            "allowed-hosts (staging.example.com). If that environment holds only test data, add it to "
-            "allowed-hosts in [testdata_kit] or to $TESTDATA_ALLOWED_HOSTS.",
+            "Refusing to sweep 'prod.example.com' (https://prod.example.com/api?api_key=***): it is neither loopback "
+            "nor an allowed host (allowed: staging.example.com), and test data tools create and delete data wherever "
+            "they point. If 'prod.example.com' holds only test data, add it to the TESTDATA_ALLOWED_HOSTS "
+            "environment variable (comma-separated) or to allowed-hosts in the [testdata_kit] section of setup.cfg.",
         )
-        self.assertEqual(caught.exception.value, "prod.example.com")
+        self.assertEqual(caught.exception.host, "prod.example.com")
 
     def test_empty_prefix(self):
         with self.assertRaises(sweep.SweepRefused) as caught:

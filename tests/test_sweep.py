@@ -22,6 +22,7 @@ import requests
 
 from testdata_kit import _run, demo, journal, ledger, sweep, unique
 from testdata_kit._sweeping import ApiError, Session
+from testdata_kit.config import HostNotAllowedError
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SUITE = ROOT / "tests" / "journal_suite"
@@ -131,7 +132,9 @@ class EnvironmentSweepTests(unittest.TestCase):
     def test_refuses_a_host_outside_the_allowed_list_and_a_short_prefix(self):
         status, _, err = self.sweep("--url", "http://prod.example.com", "--yes")
         self.assertEqual(status, 2)
-        self.assertIn("host 'prod.example.com' is not loopback and not in allowed-hosts", err)
+        self.assertIn("Refusing to sweep 'prod.example.com' (http://prod.example.com): it is neither loopback nor "
+                      "an allowed host", err)
+        self.assertIn(f"to allowed-hosts in the [testdata_kit] section of {self.config}.", err)
         status, _, err = self.sweep("--prefix", "t", "--yes")
         self.assertEqual(status, 2)
         self.assertIn("Marker prefix 't' from --prefix is unsafe", err)
@@ -186,7 +189,7 @@ class EnvironmentSweepTests(unittest.TestCase):
         with mock.patch.dict(os.environ, {"TESTDATA_ALLOWED_HOSTS": "staging.example.com"}):
             settings = sweep.load_config(str(self.config))
         sweep.check_safe(settings, "https://staging.example.com/api")
-        with self.assertRaises(sweep.SweepRefused):
+        with self.assertRaises(HostNotAllowedError):
             sweep.check_safe(settings, "https://staging.example.com.evil.test/api")
 
 

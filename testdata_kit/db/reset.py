@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from testdata_kit import config
+from testdata_kit.config import HostNotAllowedError
 from testdata_kit.db._snapshot import Backend, check_name
 from testdata_kit.errors import TestDataError
 
@@ -30,33 +31,23 @@ examples:
 """
 
 
-class HostNotAllowedError(TestDataError, PermissionError):
-    """The database host is neither loopback nor in the allowed hosts."""
+def check_host(
+    hosts: Sequence[str], allowed: Iterable[str] | None = None, *, where: str | os.PathLike[str] | None = None
+) -> None:
+    """Raise :class:`~testdata_kit.config.HostNotAllowedError` for the first host that is neither loopback nor allowed.
 
-    def __init__(self, host: str, allowed: frozenset[str]) -> None:
-        self.host = host
-        self.allowed = allowed
-        listed = ", ".join(sorted(allowed)) if allowed else "none"
-        super().__init__(
-            f"Refusing to reset a database on host {host!r}: it is not loopback and not an allowed host "
-            f"(allowed: {listed}). If it really is a test database, add it to {config.ALLOWED_HOSTS_ENV} or to "
-            f"allowed-hosts in the [{config.SECTION}] section of setup.cfg."
-        )
-
-
-def check_host(hosts: Sequence[str], allowed: frozenset[str]) -> None:
-    """Raise :class:`HostNotAllowedError` for the first host that is neither loopback nor allowed.
-
-    An empty host or a path (a Unix socket) is local and always passes.
+    An empty host or a path (a Unix socket) is local and always passes; every other host gets the decision of
+    :func:`testdata_kit.config.check_host`, the same as the HTTP client's and the sweeper's.
 
     :param hosts: the hosts of the target connection.
-    :param allowed: lower-case host names from :func:`testdata_kit.config.allowed_hosts`.
+    :param allowed: the allowed hosts, e.g. from :func:`testdata_kit.config.allowed_hosts`; ``None`` reads
+        ``allowed-hosts`` from setup.cfg or tox.ini and ``$TESTDATA_ALLOWED_HOSTS``.
+    :param where: the config file named in the error.
     """
     for host in hosts:
-        if not host or host.startswith("/") or config.is_loopback(host):
+        if not host or host.startswith("/"):
             continue
-        if host.strip().lower().rstrip(".") not in allowed:
-            raise HostNotAllowedError(host, allowed)
+        config.check_host(host, allowed=allowed, action="reset a database on host", where=where)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -98,7 +89,8 @@ def _open(args: argparse.Namespace) -> Backend:
         return SQLiteBackend(args.sqlite, timeout=args.timeout)
     from testdata_kit.db import postgres
 
-    check_host(postgres.dsn_hosts(args.dsn), config.allowed_hosts(config.load(args.config)))
+    loaded = config.load(args.config)
+    check_host(postgres.dsn_hosts(args.dsn), config.allowed_hosts(loaded), where=loaded.path)
     if args.strategy == "truncate":
         return postgres.TruncateBackend(args.dsn, timeout=args.timeout)
     return postgres.TemplateBackend(args.dsn, timeout=args.timeout)

@@ -80,8 +80,9 @@ class ApiClient(requests.Session):
         #: Set on clients made by :meth:`tenant`: the tenant's id and its created item.
         self.tenant_id: Any = None
         self.tenant_item: dict[str, Any] | None = None
-        self._extra_hosts = frozenset(host.lower() for host in allowed_hosts)
-        self._allowed = _config.allowed_hosts(config if config is not None else _config.load()) | self._extra_hosts
+        self._config = config if config is not None else _config.load()
+        self._extra_hosts = frozenset(allowed_hosts)
+        self._allowed = _config.allowed_hosts(self._config) | self._extra_hosts
         try:
             self.check_host(self.base_url)
         except HostNotAllowedError:
@@ -116,11 +117,14 @@ class ApiClient(requests.Session):
         return urljoin(self.base_url + "/", path.lstrip("/"))
 
     def check_host(self, address: str) -> None:
-        """Raise :class:`HostNotAllowedError` unless *address*'s host is loopback or allowed."""
-        host = (urlsplit(address).hostname or "").lower()
-        if _config.is_loopback(host) or host.rstrip(".") in self._allowed:
-            return
-        raise HostNotAllowedError(host, _redact.url(address), _config.ALLOWED_HOSTS_ENV, "allowed-hosts")
+        """Raise :class:`HostNotAllowedError` unless *address*'s host is loopback or allowed.
+
+        The decision is :func:`testdata_kit.config.check_host`'s, the same for the sweeper and ``reset``.
+        """
+        _config.check_host(
+            urlsplit(address).hostname or "", allowed=self._allowed, action="send requests to",
+            url=_redact.url(address), where=self._config.path,
+        )
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         """Send a request like ``requests.Session.request``; *url* may be relative to the base URL."""
@@ -179,7 +183,7 @@ class ApiClient(requests.Session):
         child = ApiClient(
             base_url or self.base_url, timeout=self.timeout, headers={**own, **(headers or {})},
             retries=self.retries, retry_seconds=self.retry_seconds, backoff=self.backoff,
-            allowed_hosts=self._allowed | self._extra_hosts,
+            allowed_hosts=self._allowed | self._extra_hosts, config=self._config,
         )
         child.auth = self.auth
         child.hooks = {event: list(functions) for event, functions in self.hooks.items()}

@@ -1,31 +1,17 @@
-"""Errors of the HTTP integration: refused hosts, failed calls, unreadable answers and failed deletions."""
+"""Errors of the HTTP integration: failed calls, unreadable answers and failed deletions (and the host guard's)."""
 
 from __future__ import annotations
 
 import requests
 
+from testdata_kit.config import HostNotAllowedError
 from testdata_kit.errors import TestDataError
 
 __all__ = ["ApiError", "DeleteFailedError", "HostNotAllowedError", "HttpError", "MissingIdError", "ServerDownError"]
 
 
 class HttpError(TestDataError):
-    """Root of the errors raised by :mod:`testdata_kit.http`."""
-
-
-class HostNotAllowedError(HttpError, ValueError):
-    """A request to a host that is neither loopback nor listed in the allowed hosts."""
-
-    def __init__(self, host: str, address: str, setting: str, config_key: str) -> None:
-        self.host = host
-        self.url = address
-        self.setting = setting
-        super().__init__(
-            f"Refusing to send requests to {host!r} ({address}): it is not a loopback address, and test data "
-            f"tools create and delete data wherever they point. If {host!r} is a test environment, add it to "
-            f"the {setting} environment variable (comma-separated) or to {config_key} in the [testdata_kit] "
-            f"section of setup.cfg."
-        )
+    """Root of the errors of HTTP calls; a refused host raises the shared :class:`HostNotAllowedError` instead."""
 
 
 class ServerDownError(HttpError, requests.ConnectionError):
