@@ -10,6 +10,7 @@ one is coupled to something, and the first mode it fails in names the likely cau
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -162,17 +163,20 @@ def _run_mode(mode: str, label: str, copies: int, extra: list[str], discovery: D
     report_path = tmp / f"{mode}.ledger"
     environ[ledger.REPORT_ENV] = str(report_path)
     started = time.perf_counter()
-    runs = []
-    for copy in range(copies):
-        stem = tmp / f"{mode}-{copy}"
-        command = [*_RUNNER, "-q", *extra, "--json", f"{stem}.json", "--progress-file", f"{stem}.progress",
-                   *discovery.as_args()]
-        log = open(f"{stem}.log", "w+", encoding="utf-8")  # noqa: SIM115 - closed below, after the wait
-        runs.append((stem, log, subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environ)))
-    total = sum(earlier[0].counts.values()) * copies if earlier else 0
-    _wait([process for _, _, process in runs], [Path(f"{stem}.progress") for stem, _, _ in runs], label, total)
-    result = ModeResult(mode, label, time.perf_counter() - started)
-    try:
+    with contextlib.ExitStack() as stack:
+        runs: list[tuple[Path, TextIO, subprocess.Popen[Any]]] = []
+        # Registered before anything starts: if a later Popen fails, or Ctrl-C arrives during the wait, the copies
+        # already running are killed and reaped (no zombie, no orphan writing on) and every log is closed.
+        stack.callback(_stop, runs)
+        for copy in range(copies):
+            stem = tmp / f"{mode}-{copy}"
+            command = [*_RUNNER, "-q", *extra, "--json", f"{stem}.json", "--progress-file", f"{stem}.progress",
+                       *discovery.as_args()]
+            log: TextIO = stack.enter_context(open(f"{stem}.log", "w+", encoding="utf-8"))
+            runs.append((stem, log, subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environ)))
+        total = sum(earlier[0].counts.values()) * copies if earlier else 0
+        _wait([process for _, _, process in runs], [Path(f"{stem}.progress") for stem, _, _ in runs], label, total)
+        result = ModeResult(mode, label, time.perf_counter() - started)
         for stem, log, process in runs:
             log.seek(0)
             output = log.read()
@@ -189,12 +193,16 @@ def _run_mode(mode: str, label: str, copies: int, extra: list[str], discovery: D
                 if entry["outcome"] in ("failure", "error", "unexpected_success", "not_run"):
                     lines = entry["detail"].strip().splitlines() or [entry["outcome"]]
                     result.failed.setdefault(entry["id"], lines[-1])
-    finally:
-        for _, log, _ in runs:
-            log.close()
     if report_path.exists():
         result.leaks = ledger.read_reports(report_path)["leaked"]
     return result
+
+
+def _stop(runs: Sequence[tuple[Path, TextIO, subprocess.Popen[Any]]]) -> None:
+    for _, _, process in runs:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
 
 
 def _wait(processes: Sequence[subprocess.Popen[Any]], progress: Sequence[Path], label: str, total: int) -> None:

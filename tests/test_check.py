@@ -23,6 +23,7 @@ import requests
 
 from testdata_kit import check, demo
 from testdata_kit import lint as tdk_lint
+from testdata_kit._suite import Discovery
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -149,6 +150,48 @@ class RefactoredSuiteTests(CheckTestCase):
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             self.assertEqual(tdk_lint.main([str(REFACTORED)]), 0, out.getvalue())
+
+
+class StoppedModeTests(unittest.TestCase):
+    """A mode that stops half-way (a copy cannot start, or Ctrl-C in the wait) leaves no process and no open log."""
+
+    def run_mode(self, fail_on_copy: int, wait: Any = None) -> None:
+        real_popen = subprocess.Popen
+        self.started: list[tuple[subprocess.Popen[Any], Any]] = []
+
+        def popen(command: Any, **kwargs: Any) -> subprocess.Popen[Any]:
+            if len(self.started) == fail_on_copy:
+                raise FileNotFoundError(2, "No such file or directory", command[0])
+            # A copy that would outlive the mode unless it is killed.
+            process = real_popen([sys.executable, "-c", "import time; time.sleep(60)"], **kwargs)
+            self.addCleanup(lambda: process.poll() is None and (process.kill(), process.wait()))
+            self.started.append((process, kwargs["stdout"]))
+            return process
+
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        with mock.patch.object(check.subprocess, "Popen", popen), \
+                mock.patch.object(check, "_wait", wait or check._wait):
+            check._run_mode("parallel", "parallel", 2, [], Discovery(start=tmp.name), "1", pathlib.Path(tmp.name), [])
+
+    def assert_all_stopped(self, count: int) -> None:
+        self.assertEqual(len(self.started), count)
+        for process, log in self.started:
+            self.assertIsNotNone(process.returncode, "a copy is still running (or was never reaped)")
+            self.assertTrue(log.closed, "its log file is still open")
+
+    def test_a_copy_that_cannot_start_kills_and_reaps_the_copy_already_running(self):
+        with self.assertRaises(FileNotFoundError):
+            self.run_mode(fail_on_copy=1)
+        self.assert_all_stopped(1)
+
+    def test_an_interrupt_during_the_wait_kills_and_reaps_every_copy(self):
+        def interrupted(*args: Any) -> None:
+            raise KeyboardInterrupt
+
+        with self.assertRaises(KeyboardInterrupt):
+            self.run_mode(fail_on_copy=-1, wait=interrupted)
+        self.assert_all_stopped(2)
 
 
 if __name__ == "__main__":
