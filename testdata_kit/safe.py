@@ -20,6 +20,7 @@ import ipaddress
 import random
 import string
 
+from testdata_kit import unique
 from testdata_kit.errors import TestDataError
 
 __all__ = [
@@ -46,8 +47,9 @@ __all__ = [
     "phone",
 ]
 
-RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
-RESERVED_TLDS = (".test", ".example", ".invalid", ".localhost")
+# One list of reserved names for unique and fake emails alike (RFC 2606 / RFC 6761).
+RESERVED_DOMAINS = unique.RESERVED_DOMAINS
+RESERVED_TLDS = unique.RESERVED_TLDS
 
 #: Test card numbers by brand, as the payment processors publish them; none can ever be charged.
 TEST_PANS: dict[str, tuple[str, ...]] = {
