@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from testdata_kit import _redact, unique
+from testdata_kit import _redact, guard, unique
 from testdata_kit import config as _config
 from testdata_kit import journal as _journal
 from testdata_kit._sweeping import Collection, Counts, Session, order_children_first, sweep_environment
@@ -39,7 +39,7 @@ COLLECTION_KEYS = (
 class SweepRefused(TestDataError, ValueError):
     """A sweep that would be unsafe to run: a prefix :mod:`testdata_kit.unique` refuses.
 
-    A host that is not allowed raises :class:`~testdata_kit.config.HostNotAllowedError`, as everywhere else.
+    A host that is not allowed raises :class:`~testdata_kit.guard.HostNotAllowedError`, as everywhere else.
     """
 
     def __init__(self, message: str, value: object) -> None:
@@ -81,7 +81,7 @@ def load_config(path: str | None = None) -> SweepConfig:
         ttl=loaded.get_duration("ttl", DEFAULT_TTL),
         journal_dir=_journal.configured_directory(loaded),
         token_env=loaded.get_str("sweep-token-env", TOKEN_ENV),
-        allowed_hosts=_config.allowed_hosts(loaded),
+        allowed_hosts=guard.allowed_hosts(loaded),
         source=loaded.path,
     )
     for section in loaded.section_names("collections."):
@@ -112,9 +112,9 @@ def load_config(path: str | None = None) -> SweepConfig:
 
 
 def check_safe(settings: SweepConfig, url: str | None) -> None:
-    """Raise :class:`SweepRefused` for an unsafe prefix, or :class:`~testdata_kit.config.HostNotAllowedError`.
+    """Raise :class:`SweepRefused` for an unsafe prefix, or :class:`~testdata_kit.guard.HostNotAllowedError`.
 
-    The host decision is :func:`testdata_kit.config.check_host`'s, the same as the HTTP client's and ``reset``'s.
+    The host decision is :func:`testdata_kit.guard.check_host`'s, the same as the HTTP client's and ``reset``'s.
 
     :param settings: the loaded sweep settings (prefix, its source, allowed hosts).
     :param url: the API or recovery URL about to be called; ``None`` checks the prefix alone.
@@ -133,7 +133,7 @@ def check_safe(settings: SweepConfig, url: str | None) -> None:
         raise SweepRefused(f"Refusing to sweep. {error} {fix}", settings.prefix) from None
     if url is None:
         return
-    _config.check_host(urlsplit(url).hostname or "", allowed=settings.allowed_hosts, action="sweep",
+    guard.check_host(urlsplit(url).hostname or "", allowed=settings.allowed_hosts, action="sweep",
                        url=_redact.url(url), where=settings.source)
 
 
@@ -189,7 +189,7 @@ def _replay(entry: _journal.Entry, settings: SweepConfig, session: Session | Non
         url = str(recovery["url"])
         try:
             check_safe(settings, url)
-        except (SweepRefused, _config.HostNotAllowedError) as refusal:
+        except (SweepRefused, guard.HostNotAllowedError) as refusal:
             return str(refusal)
         if session is None:
             return "no HTTP session"

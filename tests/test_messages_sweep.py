@@ -13,7 +13,8 @@ from unittest import mock
 
 from testdata_kit import FactoryProtocolError, Registry, creates, journal, sweep
 from testdata_kit._sweeping import ApiError, Session
-from testdata_kit.config import ConfigError, HostNotAllowedError
+from testdata_kit.config import ConfigError
+from testdata_kit.guard import HostNotAllowedError
 
 RULES = ("it needs at least 3 characters, a leading letter, and only letters, digits, '_', '.' or '-', so that a "
          "sweeper can never match real data by accident. The default is 'test-'.")

@@ -22,7 +22,7 @@ import requests
 
 from testdata_kit import _run, demo, journal, ledger, sweep, unique
 from testdata_kit._sweeping import ApiError, Session
-from testdata_kit.config import HostNotAllowedError
+from testdata_kit.guard import HostNotAllowedError
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SUITE = ROOT / "tests" / "journal_suite"

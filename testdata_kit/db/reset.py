@@ -8,10 +8,10 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from testdata_kit import config
-from testdata_kit.config import HostNotAllowedError
+from testdata_kit import config, guard
 from testdata_kit.db._snapshot import Backend, check_name
 from testdata_kit.errors import TestDataError
+from testdata_kit.guard import HostNotAllowedError
 
 __all__ = ["HostNotAllowedError", "check_host", "main"]
 
@@ -34,20 +34,20 @@ examples:
 def check_host(
     hosts: Sequence[str], allowed: Iterable[str] | None = None, *, where: str | os.PathLike[str] | None = None
 ) -> None:
-    """Raise :class:`~testdata_kit.config.HostNotAllowedError` for the first host that is neither loopback nor allowed.
+    """Raise :class:`~testdata_kit.guard.HostNotAllowedError` for the first host that is neither loopback nor allowed.
 
     An empty host or a path (a Unix socket) is local and always passes; every other host gets the decision of
-    :func:`testdata_kit.config.check_host`, the same as the HTTP client's and the sweeper's.
+    :func:`testdata_kit.guard.check_host`, the same as the HTTP client's and the sweeper's.
 
     :param hosts: the hosts of the target connection.
-    :param allowed: the allowed hosts, e.g. from :func:`testdata_kit.config.allowed_hosts`; ``None`` reads
+    :param allowed: the allowed hosts, e.g. from :func:`testdata_kit.guard.allowed_hosts`; ``None`` reads
         ``allowed-hosts`` from setup.cfg or tox.ini and ``$TESTDATA_ALLOWED_HOSTS``.
     :param where: the config file named in the error.
     """
     for host in hosts:
         if not host or host.startswith("/"):
             continue
-        config.check_host(host, allowed=allowed, action="reset a database on host", where=where)
+        guard.check_host(host, allowed=allowed, action="reset a database on host", where=where)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -90,7 +90,7 @@ def _open(args: argparse.Namespace) -> Backend:
     from testdata_kit.db import postgres
 
     loaded = config.load(args.config)
-    check_host(postgres.dsn_hosts(args.dsn), config.allowed_hosts(loaded), where=loaded.path)
+    check_host(postgres.dsn_hosts(args.dsn), guard.allowed_hosts(loaded), where=loaded.path)
     if args.strategy == "truncate":
         return postgres.TruncateBackend(args.dsn, timeout=args.timeout)
     return postgres.TemplateBackend(args.dsn, timeout=args.timeout)

@@ -11,11 +11,11 @@ from collections.abc import Iterable, Sequence
 from types import FrameType, TracebackType
 from typing import Any
 
-from testdata_kit.config import is_loopback
 from testdata_kit.demo._handler import DemoHttpServer, Settings
 from testdata_kit.demo._schema import COLLECTIONS
 from testdata_kit.demo._store import Store
 from testdata_kit.errors import TestDataError
+from testdata_kit.guard import is_loopback
 
 __all__ = ["DEFAULT_HOST", "METHODS", "DemoServer", "RemoteHostError", "main", "running"]
 

@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from testdata_kit import _redact
+from testdata_kit import _redact, guard
 from testdata_kit import config as _config
 from testdata_kit.http._retry import IDEMPOTENT, RETRY_STATUSES, BoundedRetry
 from testdata_kit.http.errors import ApiError, HostNotAllowedError, ServerDownError
@@ -82,7 +82,7 @@ class ApiClient(requests.Session):
         self.tenant_item: dict[str, Any] | None = None
         self._config = config if config is not None else _config.load()
         self._extra_hosts = frozenset(allowed_hosts)
-        self._allowed = _config.allowed_hosts(self._config) | self._extra_hosts
+        self._allowed = guard.allowed_hosts(self._config) | self._extra_hosts
         try:
             self.check_host(self.base_url)
         except HostNotAllowedError:
@@ -119,9 +119,9 @@ class ApiClient(requests.Session):
     def check_host(self, address: str) -> None:
         """Raise :class:`HostNotAllowedError` unless *address*'s host is loopback or allowed.
 
-        The decision is :func:`testdata_kit.config.check_host`'s, the same for the sweeper and ``reset``.
+        The decision is :func:`testdata_kit.guard.check_host`'s, the same for the sweeper and ``reset``.
         """
-        _config.check_host(
+        guard.check_host(
             urlsplit(address).hostname or "", allowed=self._allowed, action="send requests to",
             url=_redact.url(address), where=self._config.path,
         )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import requests
 
-from testdata_kit.config import HostNotAllowedError
 from testdata_kit.errors import TestDataError
+from testdata_kit.guard import HostNotAllowedError
 
 __all__ = ["ApiError", "DeleteFailedError", "HostNotAllowedError", "HttpError", "MissingIdError", "ServerDownError"]
 
