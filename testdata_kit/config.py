@@ -13,10 +13,10 @@ import configparser
 import difflib
 import os
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
 from testdata_kit.errors import TestDataError
 
@@ -160,6 +160,17 @@ class Config:
             return list(default)
         return [item.strip() for item in re.split(r"[\n,]", raw) if item.strip()]
 
+    def _typed(self, key: str, default: Any, parse: Callable[[str], Any], expected: str) -> Any:
+        # One shape for every typed getter: absent gives the default, a value that does not parse is an error
+        # naming the file, the key, the value and the expected form.
+        raw = self._raw(key)
+        if raw is None:
+            return default
+        try:
+            return parse(raw)
+        except (ValueError, KeyError):
+            raise self._error(key, raw, expected) from None
+
     @overload
     def get_int(self, key: str) -> int | None: ...
     @overload
@@ -170,13 +181,7 @@ class Config:
         :param key: hyphenated key name.
         :param default: returned when the key is missing.
         """
-        raw = self._raw(key)
-        if raw is None:
-            return default
-        try:
-            return int(raw.replace("_", ""))
-        except ValueError:
-            raise self._error(key, raw, "a whole number such as 3") from None
+        return self._typed(key, default, lambda raw: int(raw.replace("_", "")), "a whole number such as 3")
 
     @overload
     def get_float(self, key: str) -> float | None: ...
@@ -188,13 +193,7 @@ class Config:
         :param key: hyphenated key name.
         :param default: returned when the key is missing.
         """
-        raw = self._raw(key)
-        if raw is None:
-            return default
-        try:
-            return float(raw)
-        except ValueError:
-            raise self._error(key, raw, "a number such as 0.5") from None
+        return self._typed(key, default, float, "a number such as 0.5")
 
     @overload
     def get_bool(self, key: str) -> bool | None: ...
@@ -206,13 +205,7 @@ class Config:
         :param key: hyphenated key name.
         :param default: returned when the key is missing.
         """
-        raw = self._raw(key)
-        if raw is None:
-            return default
-        try:
-            return _BOOLEANS[raw.lower()]
-        except KeyError:
-            raise self._error(key, raw, "true or false (also yes/no, on/off, 1/0)") from None
+        return self._typed(key, default, lambda raw: _BOOLEANS[raw.lower()], "true or false (also yes/no, on/off, 1/0)")
 
     @overload
     def get_duration(self, key: str) -> timedelta | None: ...
@@ -224,13 +217,7 @@ class Config:
         :param key: hyphenated key name, e.g. ``ttl``.
         :param default: returned when the key is missing.
         """
-        raw = self._raw(key)
-        if raw is None:
-            return default
-        try:
-            return parse_duration(raw)
-        except ValueError:
-            raise self._error(key, raw, DURATION_FORMS) from None
+        return self._typed(key, default, parse_duration, DURATION_FORMS)
 
     def get_mapping(self, key: str) -> dict[str, tuple[str, ...]]:
         """Return a child -> parents relation, one ``child = parent`` or ``child -> p1, p2`` per line.
