@@ -56,4 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     module = importlib.import_module(COMMANDS[name][0])
-    return int(module.main(rest))
+    try:
+        return int(module.main(rest))
+    except SystemExit as exit_:
+        # Some commands let argparse's exit out (--help, a usage error); main() returns a status either way.
+        code = exit_.code
+        return code if isinstance(code, int) else (0 if code is None else 1)

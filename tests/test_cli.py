@@ -31,6 +31,15 @@ class CliTests(unittest.TestCase):
         self.assertIn("unknown command 'sweap'. Choose one of: ", err.getvalue())
         self.assertIn("lint", err.getvalue())
 
+    def test_every_command_returns_a_status_for_help_and_for_a_bad_option(self):
+        for name in COMMANDS:
+            with self.subTest(command=name), contextlib.redirect_stdout(io.StringIO()) as out, \
+                    contextlib.redirect_stderr(io.StringIO()) as err:
+                self.assertEqual(main([name, "--help"]), 0)
+                self.assertIn("usage:", out.getvalue())
+                self.assertEqual(main([name, "--no-such-option"]), 2)
+                self.assertIn("error:", err.getvalue())
+
     def test_every_command_module_has_a_main(self):
         import importlib
 
