@@ -71,9 +71,14 @@ def load_config(path: str | None = None) -> SweepConfig:
     loaded = _config.load(path)
     # Not checked here but in check_safe, which sees --prefix too; unique.current_prefix() would raise for a bad
     # $TESTDATA_PREFIX before --prefix could replace it, and without naming the fix.
-    prefix, source = loaded.get_str("marker-prefix"), f"marker-prefix in {loaded.path}"
-    if not prefix:
-        prefix, source = os.environ.get(unique.PREFIX_ENV) or unique.DEFAULT_PREFIX, unique.PREFIX_ENV
+    # The order runs use (unique.current_prefix): the environment, then the key, then the default.
+    from_env, from_key = os.environ.get(unique.PREFIX_ENV), loaded.get_str("marker-prefix")
+    if from_env:
+        prefix, source = from_env, unique.PREFIX_ENV
+    elif from_key is not None:
+        prefix, source = from_key, f"marker-prefix in {loaded.path}"
+    else:
+        prefix, source = unique.DEFAULT_PREFIX, "the default"
     result = SweepConfig(
         url=loaded.get_str("sweep-url") or None,
         prefix=prefix,

@@ -62,6 +62,8 @@ RESERVED_TLDS = (".test", ".example", ".invalid", ".localhost")
 
 _PREFIX_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _prefix: str | None = None
+# The marker-prefix key, read from setup.cfg or tox.ini at the first value made: (value or None,).
+_config_prefix: tuple[str | None] | None = None
 _counter = itertools.count()
 
 
@@ -82,12 +84,39 @@ def configure(*, prefix: str | None = None) -> None:
     _prefix = None if prefix is None else check_prefix(prefix, "configure(prefix=...)")
 
 
+def _configured_prefix() -> str | None:
+    global _config_prefix
+    if _config_prefix is None:
+        _config_prefix = (_read_configured_prefix(),)
+    return _config_prefix[0]
+
+
+def _read_configured_prefix() -> str | None:
+    # A byte search first: most projects never set the key, and they should not pay for configparser.
+    for name in ("setup.cfg", "tox.ini"):
+        try:
+            with open(name, "rb") as handle:
+                if b"marker-prefix" not in handle.read():
+                    continue
+        except OSError:
+            continue
+        from testdata_kit import config
+
+        loaded = config.load()
+        value = loaded.get_str("marker-prefix", "")
+        return check_prefix(value, f"marker-prefix in {loaded.path}") if value else None
+    return None
+
+
 def current_prefix() -> str:
-    """Return the marker prefix in force: :func:`configure`, then ``TESTDATA_PREFIX``, then ``test-``."""
+    """Return the marker prefix in force: :func:`configure`, ``$TESTDATA_PREFIX``, the ``marker-prefix`` key of
+    the ``[testdata_kit]`` section (read once), then ``test-``; the sweeper looks for the same one."""
     if _prefix is not None:
         return _prefix
     from_env = os.environ.get(PREFIX_ENV)
-    return check_prefix(from_env, PREFIX_ENV) if from_env else DEFAULT_PREFIX
+    if from_env:
+        return check_prefix(from_env, PREFIX_ENV)
+    return _configured_prefix() or DEFAULT_PREFIX
 
 
 def check_prefix(value: str, source: str) -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import os
+import pathlib
 import random
 import subprocess
 import sys
+import tempfile
 import unittest
 import warnings
 from unittest import mock
@@ -113,6 +116,17 @@ class MarkerTests(unittest.TestCase):
     def test_prefix_from_the_environment(self):
         with mock.patch.dict(os.environ, {"TESTDATA_PREFIX": "e2e-"}):
             self.assertTrue(unique.token().startswith("e2e-"))
+
+    def test_the_marker_prefix_key_is_read_after_the_environment(self):
+        code = "from testdata_kit import unique; print(unique.token())"
+        with tempfile.TemporaryDirectory() as tmp:
+            pathlib.Path(tmp, "setup.cfg").write_text("[metadata]\nname = x\n[testdata_kit]\nmarker-prefix = qa-\n")
+            env = {key: value for key, value in os.environ.items() if key != "TESTDATA_PREFIX"}
+            env["PYTHONPATH"] = str(pathlib.Path(__file__).resolve().parent.parent)
+            run = functools.partial(subprocess.run, [sys.executable, "-c", code], cwd=tmp, capture_output=True,
+                                    text=True, check=True)
+            self.assertTrue(run(env=env).stdout.startswith("qa-"))
+            self.assertTrue(run(env={**env, "TESTDATA_PREFIX": "e2e-"}).stdout.startswith("e2e-"))
 
     def test_unsafe_prefixes_are_refused(self):
         for bad in ("", "t", "-x-", "a b"):
