@@ -10,6 +10,7 @@ in one transaction.
 from __future__ import annotations
 
 import graphlib
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -194,7 +195,9 @@ class TemplateBackend(Backend):
             # A refusal is reported below, with every session that stayed: more useful than the first one.
             with suppress(pg_errors.InsufficientPrivilege):
                 self._admin.execute("SELECT pg_terminate_backend(%s, %s)", (pid, int(self.timeout * 1000)))
-        left = self._admin.execute(query, (database, own)).fetchall()
+        deadline = time.monotonic() + self.timeout  # a just-closed client's backend is listed until it exits
+        while (left := self._admin.execute(query, (database, own)).fetchall()) and time.monotonic() < deadline:
+            time.sleep(0.05)
         if left:
             holders = ", ".join(f"pid {pid} (user {user!r}, application {app!r})" for pid, user, app in left)
             raise DatabaseInUseError(
