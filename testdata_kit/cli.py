@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("testdata_kit.demo.job", "run the example suite twice against a fresh demo API and report leaks"),
     "serve-demo": ("testdata_kit.demo.server", "run the demo shop API until interrupted"),
     "lint": ("testdata_kit.lint", "find test-data mistakes: hard-coded ids, shared emails, real personal data"),
+    "factories": ("testdata_kit.factory_check", "build every declared factory and trait, and report those that fail"),
     "run": ("testdata_kit.runner", "run a unittest suite in parallel worker processes, or one CI shard of it"),
     "check": ("testdata_kit.check", "run a suite once, again, shuffled, beside itself and split; report coupling"),
     "sweep": ("testdata_kit.sweep", "delete leftover test data: journals of dead runs, or stale marked rows"),
