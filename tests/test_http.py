@@ -9,7 +9,7 @@ import threading
 import time
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from unittest import mock
 
 import requests
@@ -25,8 +25,29 @@ from testdata_kit.http import (
 )
 from tests._support import problems, run_cases
 
+_Server = TypeVar("_Server", bound="_LoopbackServer")
 
-class CannedServer:
+
+class _LoopbackServer:
+    """A threaded HTTP server on a free loopback port, started and stopped by ``with``."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.http.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
+        self.thread = threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.05})
+
+    def __enter__(self: _Server) -> _Server:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.http.shutdown()
+        self.thread.join()
+        self.http.server_close()
+
+
+class CannedServer(_LoopbackServer):
     """A loopback server answering every request with one fixed status, headers and body."""
 
     def __init__(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
@@ -47,22 +68,11 @@ class CannedServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.http.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
-        self.thread = threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.05})
-
-    def __enter__(self) -> CannedServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.http.shutdown()
-        self.thread.join()
-        self.http.server_close()
+        super().__init__(Handler)
 
 
-class RefusingDeletes:
+
+class RefusingDeletes(_LoopbackServer):
     """A loopback server that creates items (``POST`` answers 201 with a new id) and answers every DELETE with 503.
 
     :param headers: extra headers of the 503 answers, e.g. ``{"Retry-After": "30"}``.
@@ -98,19 +108,8 @@ class RefusingDeletes:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.http.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
-        self.thread = threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.05})
+        super().__init__(Handler)
 
-    def __enter__(self) -> RefusingDeletes:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.http.shutdown()
-        self.thread.join()
-        self.http.server_close()
 
 
 def free_port() -> int:
