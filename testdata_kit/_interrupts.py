@@ -24,7 +24,7 @@ import sys
 import unittest
 from types import FrameType
 
-from testdata_kit import _scopes, ledger
+from testdata_kit import _env, _scopes, ledger
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
 # unittest itself does not pay; type checkers treat this constant as True.
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["INTERRUPTS_ENV", "Interrupted", "install", "received"]
 
-INTERRUPTS_ENV = "TESTDATA_INTERRUPTS"
+INTERRUPTS_ENV = _env.INTERRUPTS_ENV
 
 _signal: int | None = None
 _installed = False

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, overload
 
+from testdata_kit import _env
 from testdata_kit.errors import TestDataError
 
 __all__ = [
@@ -32,7 +33,7 @@ __all__ = [
 
 SECTION = "testdata_kit"
 #: Files searched, in order, in the current directory when :func:`load` gets no path.
-DEFAULT_FILES = ("setup.cfg", "tox.ini")
+DEFAULT_FILES = _env.CONFIG_FILES
 #: The forms a duration may take, as error messages name them.
 DURATION_FORMS = "a duration such as 24h, 90m, 30s, 2d, 1h30m or plain seconds"
 

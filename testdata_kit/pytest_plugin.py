@@ -77,12 +77,5 @@ def _add(part: dict[str, Any]) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not _totals or not (_totals["created"] or _totals["leaked"]):
         return
-    leaks = _totals["leaked"]
-    terminalreporter.write_line(
-        f"testdata_kit: created {_totals['created']}, deleted {_totals['deleted']}, leaked {len(leaks)}"
-        + (f", kept {len(_totals['kept'])}" if _totals["kept"] else "")
-    )
-    for leak in leaks:
-        terminalreporter.write_line(f"  leaked: {leak['resource']} in {leak['test']}: {leak['reason']}")
-    for text in _totals["kept"]:
-        terminalreporter.write_line(f"  kept (TESTDATA_KEEP=failed): {text}")
+    for line in ledger.totals_lines(_totals):
+        terminalreporter.write_line(line)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from testdata_kit import _scopes
+from testdata_kit import _env, _scopes
 from testdata_kit.errors import TestDataError
 from testdata_kit.kinds import Factory, Registry, default_registry
 from testdata_kit.resources import Resource
@@ -32,7 +32,7 @@ from testdata_kit.resources import Resource
 __all__ = ["DEFAULT_WORKERS", "WORKERS_ENV", "Scenario", "ScenarioTeardownError"]
 
 #: Threads deleting independent branches at once; ``1`` tears down serially.
-WORKERS_ENV = "TESTDATA_TEARDOWN_WORKERS"
+WORKERS_ENV = _env.TEARDOWN_WORKERS_ENV
 DEFAULT_WORKERS = 16
 
 

@@ -25,7 +25,7 @@ import os
 import re
 import time
 
-from testdata_kit import _run
+from testdata_kit import _env, _run
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
 # unittest itself does not pay; type checkers treat this constant as True.
@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 DEFAULT_PREFIX = "test-"
-PREFIX_ENV = "TESTDATA_PREFIX"
+PREFIX_ENV = _env.PREFIX_ENV
 MIN_PREFIX_LENGTH = 3
 
 #: Domains reserved for documentation and testing by RFC 2606 and RFC 6761; mail sent there reaches nobody.
@@ -92,20 +92,13 @@ def _configured_prefix() -> str | None:
 
 
 def _read_configured_prefix() -> str | None:
-    # A byte search first: most projects never set the key, and they should not pay for configparser.
-    for name in ("setup.cfg", "tox.ini"):
-        try:
-            with open(name, "rb") as handle:
-                if b"marker-prefix" not in handle.read():
-                    continue
-        except OSError:
-            continue
-        from testdata_kit import config
+    if not _env.mentions("marker-prefix"):
+        return None
+    from testdata_kit import config
 
-        loaded = config.load()
-        value = loaded.get_str("marker-prefix", "")
-        return check_prefix(value, f"marker-prefix in {loaded.path}") if value else None
-    return None
+    loaded = config.load()
+    value = loaded.get_str("marker-prefix", "")
+    return check_prefix(value, f"marker-prefix in {loaded.path}") if value else None
 
 
 def current_prefix() -> str:
