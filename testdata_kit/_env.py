@@ -7,6 +7,8 @@ reads it on every ``import testdata_kit``.
 
 from __future__ import annotations
 
+import os
+
 __all__ = [
     "ALLOWED_HOSTS_ENV",
     "INTERRUPTS_ENV",
@@ -19,6 +21,7 @@ __all__ = [
     "RUN_SEED_ENV",
     "TEARDOWN_WORKERS_ENV",
     "WORKER_ENV",
+    "journal_requested",
     "mentions",
 ]
 
@@ -65,3 +68,12 @@ def mentions(key: str) -> bool:
         except OSError:
             continue
     return False
+
+
+def journal_requested() -> bool:
+    """Return whether this process should journal: ``$TESTDATA_JOURNAL`` is set, or setup.cfg may set ``journal-dir``.
+
+    Exposed as :func:`testdata_kit.journal.enabled`; it lives here so that the core can ask it without importing
+    the journal (json, socket, threading) in the processes that never journal.
+    """
+    return bool(os.environ.get(JOURNAL_ENV)) or mentions("journal-dir")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import itertools
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -187,6 +188,16 @@ def totals_lines(totals: dict[str, Any]) -> list[str]:
     lines += [f"  leaked: {leak['resource']} in {leak['test']}: {leak['reason']}" for leak in leaks]
     lines += [f"  kept ({_env.KEEP_ENV}=failed): {text}" for text in kept]
     return lines
+
+
+# Numbers every creation in this process, so that a journal can tie "about to create" to "created" and
+# "released". One counter for all ledgers: a journal file outlives ledger.isolated() blocks.
+_numbers = itertools.count(1)
+
+
+def new_number() -> int:
+    """Return the next creation number of this process (1, 2, ...), as journal records name creations."""
+    return next(_numbers)
 
 
 _current = Ledger()
