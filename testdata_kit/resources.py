@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 
-from testdata_kit import _env, _scopes, ledger
+from testdata_kit import _env, _interrupts, _scopes, ledger
 from testdata_kit.errors import AlreadyGone, CleanupError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
@@ -107,7 +107,7 @@ class Resource:
             print(f"testdata_kit: kept {self!r} of failed test {self.test_id}", file=sys.stderr)
             return
         if defer_interrupts:
-            _scopes.enter_call()
+            _interrupts.enter_call()
         try:
             try:
                 self._delete()
@@ -127,7 +127,7 @@ class Resource:
         finally:
             # An interrupt that arrived during the delete is raised here, once the deletion is on record.
             if defer_interrupts:
-                _scopes.leave_call()
+                _interrupts.leave_call()
 
 
 def _short(value: Any) -> str:
@@ -224,7 +224,7 @@ def tracked(
     """
     scope, holder = _scopes.resolve(scope, owner, kind)
     books = _books()
-    _scopes.enter_call()
+    _interrupts.enter_call()
     try:
         intent = books.intend(ledger.new_number(), kind, scope, holder) if books.observers else None
         try:
@@ -238,7 +238,7 @@ def tracked(
         return _track(kind, value, delete, scope, holder, tuple(gone), recovery, intent, register)
     finally:
         # An interrupt that arrived while the resource was being made is raised here, once it is on record.
-        _scopes.leave_call()
+        _interrupts.leave_call()
 
 
 def track(
