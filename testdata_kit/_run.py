@@ -7,6 +7,7 @@ import os
 __all__ = ["RUN_ID_ENV", "RUN_SEED_ENV", "WORKER_ENV", "run_id", "run_seed", "worker_token"]
 
 from testdata_kit._env import RUN_ID_ENV, RUN_SEED_ENV, WORKER_ENV
+from testdata_kit.errors import InvalidValueError
 
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 _RUN_ID_LENGTH = 6
@@ -19,7 +20,7 @@ _worker: tuple[int, str] | None = None
 def base36(number: int) -> str:
     """Return *number* (>= 0) in lower-case base 36, the compact alphabet every token uses."""
     if number < 0:
-        raise ValueError(f"base36() needs a non-negative number, got {number!r}")
+        raise InvalidValueError(f"base36() needs a non-negative number, got {number!r}")
     digits = []
     while True:
         number, rest = divmod(number, 36)

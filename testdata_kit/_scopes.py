@@ -14,7 +14,7 @@ import unittest
 from collections.abc import Callable
 
 from testdata_kit import _interrupts, ledger
-from testdata_kit.errors import NoScopeError
+from testdata_kit.errors import InvalidValueError, NoScopeError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
 # unittest itself does not pay; type checkers treat this constant as True.
@@ -154,14 +154,14 @@ def resolve(scope: str | None, owner: Any, kind: str) -> tuple[str, Any]:
         if isinstance(cls, unittest.TestCase):
             cls = type(cls)
         if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
-            raise ValueError(
+            raise InvalidValueError(
                 f"scope='class' needs a TestCase class to own the cleanup, got {cls!r}. "
                 f"Call cls.create(...) in setUpClass, or pass owner=YourTestCase."
             )
         return scope, cls
     if scope in ("module", "run"):
         return scope, None
-    raise ValueError(f"Unknown scope {scope!r}. Choose one of: {', '.join(repr(s) for s in SCOPES)}.")
+    raise InvalidValueError(f"Unknown scope {scope!r}. Choose one of: {', '.join(repr(s) for s in SCOPES)}.")
 
 
 def register(cleanup: Callable[[], object], scope: str | None = None, owner: Any = None, kind: str = "cleanup") -> str:

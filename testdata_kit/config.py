@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from testdata_kit import _env
-from testdata_kit.errors import TestDataError
+from testdata_kit.errors import InvalidValueError, TestDataError
 
 __all__ = [
     "DEFAULT_FILES",
@@ -297,14 +297,14 @@ def parse_duration(text: str) -> timedelta:
         compact = stripped.replace(" ", "")
         parts = _DURATION_PART.findall(compact)
         if not parts or "".join(n + u for n, u in parts).lower() != compact.lower():
-            raise ValueError(f"{text!r} is not valid; expected {DURATION_FORMS}") from None
+            raise InvalidValueError(f"{text!r} is not valid; expected {DURATION_FORMS}") from None
         seconds = sum(float(n) * _DURATION_UNITS[u.lower()] for n, u in parts)
     try:
         if seconds >= 0:  # False for NaN too
             return timedelta(seconds=seconds)
     except OverflowError:  # inf, or beyond timedelta's 999999999 days
         pass
-    raise ValueError(f"{text!r} is not valid; expected {DURATION_FORMS}")
+    raise InvalidValueError(f"{text!r} is not valid; expected {DURATION_FORMS}")
 
 
 def load(path: str | os.PathLike[str] | None = None, *, known: Collection[str] | None = None) -> Config:

@@ -26,6 +26,7 @@ import re
 import time
 
 from testdata_kit import _env, _run
+from testdata_kit.errors import InvalidValueError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
 # unittest itself does not pay; type checkers treat this constant as True.
@@ -45,6 +46,7 @@ __all__ = [
     "filename",
     "id",
     "idempotency_key",
+    "is_reserved_domain",
     "is_test_value",
     "name",
     "parse",
@@ -119,7 +121,7 @@ def check_prefix(value: str, source: str) -> str:
     checks it here, so the rule cannot drift between them.
     """
     if len(value) < MIN_PREFIX_LENGTH or not _PREFIX_RE.match(value):
-        raise ValueError(
+        raise InvalidValueError(
             f"Marker prefix {value!r} from {source} is unsafe: it needs at least {MIN_PREFIX_LENGTH} characters, "
             f"a leading letter, and only letters, digits, '_', '.' or '-', so that a sweeper can never match "
             f"real data by accident. The default is {DEFAULT_PREFIX!r}."
@@ -148,15 +150,28 @@ def tenant() -> str:
     return f"tenant-{token()}"
 
 
+def is_reserved_domain(name: str) -> bool:
+    """Return whether the domain *name* is reserved for documentation and testing, so it reaches nobody.
+
+    The one rule for unique and safe values alike: ``example.com``, ``example.net``, ``example.org`` and every
+    name under them (RFC 6761 section 6.5 reserves "any names falling within those domains"), and every name
+    under ``.test``, ``.example``, ``.invalid`` or ``.localhost`` (RFC 2606). Case and a trailing dot are
+    ignored.
+    """
+    host = name.lower().rstrip(".")
+    return host.endswith(RESERVED_TLDS) or any(host == d or host.endswith("." + d) for d in RESERVED_DOMAINS)
+
+
 def email(domain: str = "example.com") -> str:
     """Return a unique email address on a reserved domain, which can never reach a real inbox.
 
-    :param domain: ``example.com``/``.net``/``.org`` or any name under ``.test``, ``.example``, ``.invalid``
-        or ``.localhost``.
+    :param domain: ``example.com``/``.net``/``.org`` or a name under them (``mail.example.com``), or any name
+        under ``.test``, ``.example``, ``.invalid`` or ``.localhost``; see :func:`is_reserved_domain`.
+    :raises InvalidValueError: (a ``ValueError``) for any other domain.
     """
     lowered = domain.lower()
-    if lowered not in RESERVED_DOMAINS and not lowered.endswith(RESERVED_TLDS):
-        raise ValueError(
+    if not is_reserved_domain(lowered):
+        raise InvalidValueError(
             f"Email domain {domain!r} is not reserved for testing, so mail could reach a real person. "
             f"Use one of {', '.join(RESERVED_DOMAINS)} or a name ending in {', '.join(RESERVED_TLDS)}."
         )

@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from testdata_kit.db._hooks import decorate_testcase, make_mixin
-from testdata_kit.errors import TestDataError
+from testdata_kit.errors import InvalidValueError, TestDataError
 
 __all__ = [
     "SCOPES",
@@ -158,7 +158,7 @@ class Snapshot:
 
     def __init__(self, backend: Backend, name: str = "baseline", *, scope: str = "test") -> None:
         if scope not in SCOPES:
-            raise ValueError(f"Unknown scope {scope!r}. Choose one of: {', '.join(map(repr, SCOPES))}.")
+            raise InvalidValueError(f"Unknown scope {scope!r}. Choose one of: {', '.join(map(repr, SCOPES))}.")
         self.backend = backend
         self.name = check_name(name)
         self.scope = scope

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from testdata_kit import _redact
+from testdata_kit.errors import MissingKeyError
 from testdata_kit.http.errors import ApiError, DeleteFailedError, MissingIdError, ServerDownError
 from testdata_kit.resources import GONE, tracked
 
@@ -53,7 +54,7 @@ class Collection:
         for part in self.id_field.split("."):
             value = value.get(part, _MISSING) if isinstance(value, Mapping) else _MISSING
         if value is _MISSING or value is None:
-            raise KeyError(f"{self.name} item has no {self.id_field!r}; keys present: {sorted(item)}")
+            raise MissingKeyError(f"{self.name} item has no {self.id_field!r}; keys present: {sorted(item)}")
         return value
 
     def post(self, body: Mapping[str, Any] | None = None, /, **fields: Any) -> dict[str, Any]:
@@ -100,9 +101,7 @@ class Collection:
 
     def get(self, item_or_id: Any) -> dict[str, Any]:
         """Return the current state of one item (a GET of its URL)."""
-        from testdata_kit.http.client import expect_json
-
-        return dict(expect_json(self.api.get(self.url(item_or_id))))
+        return dict(self.api.get_json(self.url(item_or_id)))
 
     def delete(self, item_or_id: Any) -> Any:
         """DELETE one item; return :data:`~testdata_kit.GONE` when it was already gone (404 or 410).
