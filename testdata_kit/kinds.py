@@ -67,8 +67,11 @@ class Factory:
     def __init__(
         self, kind: str, func: Callable[..., Any], *, needs: tuple[str, ...], delete: Callable[[Any], object] | None,
         gone: tuple[type[BaseException], ...], registry: Registry, recover: str | None = None,
+        refused: tuple[int | type[BaseException], ...] | None = None,
     ) -> None:
         self.kind = kind
+        #: Statuses and exception types of the deleter that mean "refused for now"; ``None``: the defaults.
+        self.refused = refused
         #: ``"module:function"`` that deletes this kind given the resource's id, for replay after a crash.
         self.recover = recover
         self.func = func
@@ -135,7 +138,7 @@ class Factory:
         # A failed factory most likely created nothing, so its intent is abandoned (tracked()'s default).
         return resources.tracked(
             self.kind, functools.partial(self.make, *args, **kwargs), scope=scope, owner=holder, gone=self.gone,
-            recovery=self._recovery, register=register,
+            recovery=self._recovery, register=register, refused=self.refused,
         )
 
     def _recovery(self, value: Any) -> dict[str, Any] | None:
@@ -164,6 +167,7 @@ def creates(
     kind: str, *, needs: Iterable[str] = (), delete: Callable[[Any], object] | None = None,
     gone: Iterable[type[BaseException]] = (), registry: Registry | None = None, replace: bool = False,
     recover: str | Callable[[Any], object] | None = None,
+    refused: Iterable[int | type[BaseException]] | None = None,
 ) -> Callable[[Callable[..., Any]], Factory]:
     """Declare how a kind of resource is created and deleted.
 
@@ -179,6 +183,11 @@ def creates(
     :param recover: a module-level function (or its ``"module:qualname"``) that deletes one resource of this
         kind given its id; the journal records it so that ``python -m testdata_kit sweep --journal`` can
         delete what a crashed run left behind.
+    :param refused: what the deleter raises when the store refuses the deletion *for now* (a row still
+        referenced by another): exception types, and statuses matched against the exception's ``status``
+        attribute (these replace the configured ``refused-statuses``). Such a deletion is retried after the rest
+        of the scope, pass after pass, and once more at the end of the run, before it counts as a leak.
+        :class:`~testdata_kit.RetryLater`, a 5xx ``status`` and a ``status`` of ``None`` always mean "retry".
     """
     if not isinstance(kind, str) or not kind:
         raise FactoryProtocolError(
@@ -187,6 +196,7 @@ def creates(
         )
     needs = tuple(needs)
     gone = tuple(gone)
+    refusals = None if refused is None else _refusals(kind, refused)
     recover_path = None if recover is None else _importable(kind, recover)
 
     def decorate(func: Callable[..., Any]) -> Factory:
@@ -210,12 +220,24 @@ def creates(
             raise FactoryProtocolError(f"delete= of @creates({kind!r}) must be callable, got {delete!r}.")
         factory = Factory(
             kind, func, needs=needs, delete=delete, gone=gone, registry=registry or default_registry,
-            recover=recover_path,
+            recover=recover_path, refused=refusals,
         )
         factory.registry.add(factory, replace=replace)
         return factory
 
     return decorate
+
+
+def _refusals(kind: str, refused: Iterable[Any]) -> tuple[int | type[BaseException], ...]:
+    items = tuple(refused)
+    for item in items:
+        is_status = isinstance(item, int) and not isinstance(item, bool) and 100 <= item <= 599
+        if not is_status and not (isinstance(item, type) and issubclass(item, BaseException)):
+            raise FactoryProtocolError(
+                f"refused= of @creates({kind!r}) takes HTTP statuses and exception classes, got {item!r}; "
+                f"e.g. refused=(409, StillReferenced)."
+            )
+    return items
 
 
 def _importable(kind: str, recover: str | Callable[[Any], object]) -> str:

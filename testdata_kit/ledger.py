@@ -59,6 +59,9 @@ class Ledger:
         self.leaks: list[Leak] = []
         self.live: dict[int, Any] = {}
         self.by_kind: dict[str, list[int]] = {}
+        #: Resources whose deletion was refused and that the retry passes of their scope did not delete yet:
+        #: still live, they get one last attempt at the end of the run (:func:`testdata_kit._scopes.run_cleanups`).
+        self.refused: list[Any] = []
         #: Objects with ``on_intent(number, kind, scope, owner)``, ``on_abandon(number)``,
         #: ``on_create(resource)``, ``on_release(resource, outcome)`` and ``close()`` (the journal is one).
         self.observers: list[Any] = []
