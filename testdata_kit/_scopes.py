@@ -294,7 +294,6 @@ def final_attempt() -> list[BaseException]:
     """
     books = ledger.current()
     waiting, books.refused = books.refused, []
-    _refused.clear()
     left, errors = retry_passes(waiting)
     for resource in left:
         failure = resource.give_up()
