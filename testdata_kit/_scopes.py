@@ -23,7 +23,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["SCOPES", "current_class", "current_test", "defer", "final_attempt", "finish_run", "register", "retry_passes"]
+__all__ = [
+    "SCOPES", "current_class", "current_test", "defer", "final_attempt", "finish_run", "register", "retry_passes",
+]
 
 #: The scopes a resource or cleanup can belong to, innermost first.
 SCOPES = ("test", "class", "module", "run")

@@ -79,7 +79,7 @@ def _attempt(node: Node, errors: list[BaseException], refused: list[Node], defer
     # Pool threads do not defer interrupts: a signal reaches the main thread, which stops handing out
     # deletions, waits for those already running, and lets the interrupt unwind the test.
     try:
-        if not node.resource.attempt(defer_interrupts=defer_interrupts):
+        if not node.resource.release(defer_interrupts=defer_interrupts, retry_in_scope=False):
             refused.append(node)
     except Exception as error:  # the ledger records the leak; the parents still get their turn
         errors.append(error)

@@ -107,36 +107,33 @@ class Resource:
         """Not settled yet: never released, or its deletion was refused and waits for another attempt."""
         return self.state <= _REFUSED
 
-    def release(self, *, defer_interrupts: bool = True) -> None:
-        """Delete the resource; a refusal waits for the retry passes, any other failure is a leak.
-
-        A refused deletion (see :meth:`attempt`) is tried again after the rest of the resource's scope, pass
-        after pass, and once more at the end of the run (:func:`testdata_kit._scopes.defer`).
-
-        :param defer_interrupts: hold a SIGINT or SIGTERM that arrives during the delete until the outcome is on
-            record. Threads of a concurrent teardown pass ``False``: signals reach only the main thread, which
-            is waiting for them and takes the interrupt itself.
-        :raises CleanupError: the deleter failed for a reason that is not a refusal; the resource is leaked.
-        """
-        if not self.attempt(defer_interrupts=defer_interrupts):
-            _scopes.defer(self)
-
-    def attempt(self, *, defer_interrupts: bool = True) -> bool:
-        """Call the deleter once, unless the resource is settled; return ``False`` when the deletion was refused.
+    def release(self, *, defer_interrupts: bool = True, retry_in_scope: bool = True) -> bool:
+        """Delete the resource unless it is settled; return ``False`` when the deletion was refused for now.
 
         A deletion is refused when the deleter raises :class:`~testdata_kit.RetryLater` or an exception this
         resource's ``refused=`` names, or an exception with a ``status`` attribute (as HTTP errors have) that is
         in the refused statuses (``refused=`` ints, else ``refused-statuses`` in setup.cfg, else
         :data:`REFUSED_STATUSES`), a 5xx, or ``None`` (no answer within the client's retry budget). The resource
-        then stays alive, with the exception in :attr:`refusal`.
+        then stays alive, with the exception in :attr:`refusal`, and is tried again after the rest of its scope,
+        pass after pass, and once more at the end of the run (:func:`testdata_kit._scopes.defer`). Any other
+        exception makes it a leak at once.
 
+        :param defer_interrupts: hold a SIGINT or SIGTERM that arrives during the delete until the outcome is on
+            record. Threads of a concurrent teardown pass ``False``: signals reach only the main thread, which
+            is waiting for them and takes the interrupt itself.
+        :param retry_in_scope: queue a refused deletion for the retry pass of its scope; ``False`` for a caller
+            that retries it itself (:meth:`attempt`).
         :returns: ``True`` when the resource is settled (deleted, already gone, or kept).
-        :raises CleanupError: the deleter failed for another reason; the resource is recorded as leaked.
+        :raises CleanupError: the deleter failed for a reason that is not a refusal; the resource is leaked.
         """
-        if self.state > _REFUSED:
+        state = self.state
+        if state > _REFUSED:
             return True
         books = ledger.current()
-        if self.state == _LIVE and _keep(self.owner):
+        owner = self.owner
+        # Most owners are tests that passed (``_testdata_failed`` is False): they need no look at the environment.
+        if state == _LIVE and owner is not None and getattr(owner, "_testdata_failed", None) is not False \
+                and _keep(owner):
             self.state = _KEPT
             books.mark_kept(self)
             print(f"testdata_kit: kept {self!r} of failed test {self.test_id}", file=sys.stderr)
@@ -152,6 +149,8 @@ class Resource:
                 if retry_later(error, self.refused):
                     self.state = _REFUSED
                     self.refusal = error
+                    if retry_in_scope:
+                        _scopes.defer(self)
                     return False
                 self.state = _LEAKED
                 books.mark_leaked(self, f"{type(error).__name__}: {error}")
@@ -162,13 +161,18 @@ class Resource:
                 books.mark_leaked(self, "interrupted while deleting")
                 raise
             self.state = _DELETED
-            self.refusal = None
+            if state:
+                self.refusal = None
             books.mark_deleted(self)
             return True
         finally:
             # An interrupt that arrived during the delete is raised here, once the deletion is on record.
             if defer_interrupts:
                 _interrupts.leave_call()
+
+    def attempt(self, *, defer_interrupts: bool = True) -> bool:
+        """Same as :meth:`release`, except that a refused deletion is left for the caller to retry."""
+        return self.release(defer_interrupts=defer_interrupts, retry_in_scope=False)
 
     def give_up(self) -> CleanupError | None:
         """Record a resource whose deletion is still refused as leaked; return the error naming the refusal.
@@ -328,7 +332,9 @@ def tracked(
     :raises NoScopeError: no scope was given and no test or class is running.
     """
     scope, holder = _scopes.resolve(scope, owner, kind)
-    books = _books()
+    if not _journal_checked:
+        _check_journal()
+    books = ledger.current()
     _interrupts.enter_call()
     try:
         intent = books.intend(ledger.new_number(), kind, scope, holder) if books.observers else None
@@ -338,10 +344,21 @@ def tracked(
             if intent is not None and created_nothing(error):
                 books.abandon(intent)
             raise
-        if callable(recovery):
+        if recovery is not None and callable(recovery):
             recovery = recovery(value)
-        return _track(kind, value, delete, scope, holder, tuple(gone), recovery, intent, register,
-                      None if refused is None else tuple(refused))
+        # _track() written out: this is the path of every creation, and each call costs.
+        resource = Resource(
+            kind, value, delete, holder, gone if type(gone) is tuple else tuple(gone), scope,
+            recovery, refused if refused is None or type(refused) is tuple else tuple(refused),  # type: ignore[arg-type]
+        )
+        resource.intent = intent
+        books.add(resource)
+        if register:
+            if scope == "test":
+                holder.addCleanup(resource.release)
+            else:
+                _scopes.add(resource.release, scope, holder)
+        return resource
     finally:
         # An interrupt that arrived while the resource was being made is raised here, once it is on record.
         _interrupts.leave_call()

@@ -270,9 +270,10 @@ class RetryRoundTests(unittest.TestCase):
 
                 class Inner(DataTestCase):
                     registry = kinds
+                    options = {} if workers is None else {"workers": workers}
 
                     def test_it(self) -> None:
-                        s = self.scenario() if workers is None else self.scenario(workers=workers)
+                        s = self.scenario(**self.options)
                         s.user().profile()
                         s.user["profile_id"] = s.profile["id"]
 

@@ -178,7 +178,7 @@ class RetryPassTests(unittest.TestCase):
                 self.addCleanup(order.append, "user's cleanup registered last")
                 self.addCleanup(lambda: order.append(f"profile there: {bool(store.profiles)}"))
 
-        result, books, _ = self.run_with_final_attempt(Inner)
+        result, _, _ = self.run_with_final_attempt(Inner)
         self.assertTrue(result.wasSuccessful(), problems(result))
         self.assertEqual(order, ["profile there: True", "user's cleanup registered last",
                                  "user's cleanup registered first"])
