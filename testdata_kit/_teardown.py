@@ -5,9 +5,10 @@ counter of the children still to delete; a deletion decrements its parents' coun
 counter reaches zero is ready. So every node is handled once and every link once: the cost is linear in the
 size of the graph, whatever its shape.
 
-Concurrent teardown starts on the calling thread and brings threads in only when two deletions in a row took
+Concurrent teardown starts on the calling thread, and starts its threads at the first deletion that takes
 longer than :data:`SLOW` seconds: deletions that only touch memory never pay for threads (under the GIL they
-would only slow down), and deletions that wait on a server are spread over the workers as soon as that shows.
+would only slow down). The kinds found slow are remembered for the rest of the process, so the teardowns
+that follow spread their deletions over the threads from the start.
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ from typing import Any
 
 __all__ = ["SLOW", "Node", "run"]
 
-#: A deletion slower than this, in seconds, twice in a row, moves a concurrent teardown onto its threads.
+#: A deletion running longer than this, in seconds, starts the threads of a concurrent teardown.
 SLOW = 0.00025
+# Kinds whose deletions proved slow in this process: their teardowns start the threads at once.
+_slow_kinds: set[str] = set()
+# How many of the first ready nodes are looked at for a kind known to be slow.
+_LOOK_AHEAD = 64
 
 
 class Node:
@@ -101,28 +106,31 @@ def _serial(ready: list[Node], token: object, errors: list[BaseException], refus
 def _concurrent(
     ready: list[Node], count: int, token: object, workers: int, errors: list[BaseException], refused: list[Node],
 ) -> None:
-    left = count
-    slow = 0
-    clock = time.perf_counter
-    while ready:
-        node = ready.pop()
-        started = clock()
-        _attempt(node, errors, refused)
-        slow = slow + 1 if clock() - started > SLOW else 0
-        left -= 1
-        for parent in node.parents:
-            if parent.round is token:
-                parent.waiting -= 1
-                if not parent.waiting:
+    _Pool(ready, count, token, errors, refused).run(min(workers, count))
+
+
+def _free(node: Node, token: object, ready: list[Node]) -> Node | None:
+    """Count *node* done for its parents; queue the parents now ready, except the first, which is returned."""
+    following = None
+    for parent in node.parents:
+        if parent.round is token:
+            parent.waiting -= 1
+            if not parent.waiting:
+                if following is None:
+                    following = parent
+                else:
                     ready.append(parent)
-        if slow >= 2 and left > 1:
-            break
-    if left:
-        _Pool(ready, left, token, errors, refused).run(min(workers, left))
+    return following
 
 
 class _Pool:
-    """Threads that take ready nodes, delete them, and free their parents, until every node is done."""
+    """Threads that take ready nodes, delete them, and free their parents, until every node is done.
+
+    The calling thread deletes first, by itself, which is all the GIL allows for deletions that only touch
+    memory, and costs no thread. At the first deletion that runs longer than :data:`SLOW` (a server), the
+    threads start and take over; the kind is remembered, so that later teardowns with a kind known to be slow
+    start their threads at once (until one of its deletions is fast again).
+    """
 
     def __init__(
         self, ready: list[Node], left: int, token: object, errors: list[BaseException], refused: list[Node],
@@ -135,24 +143,46 @@ class _Pool:
         self.stop = False
         self.cond = threading.Condition(threading.Lock())
         self.done = threading.Event()
+        self.threads: list[threading.Thread] = []
 
-    def run(self, threads: int) -> None:
-        started = [threading.Thread(target=self.work, name=f"teardown-{number}", daemon=True)
-                   for number in range(threads)]
-        for thread in started:
-            thread.start()
+    def run(self, workers: int) -> None:
+        first = self.ready[-_LOOK_AHEAD:]
+        if not (_slow_kinds and any(node.resource.kind in _slow_kinds for node in first)) and self.inline():
+            return
         try:
+            for number in range(min(workers, self.left)):
+                thread = threading.Thread(target=self.work, name=f"teardown-{number}", daemon=True)
+                self.threads.append(thread)
+                thread.start()
             self.done.wait()
         finally:
             # Also after an interrupt: no new deletion starts; those running finish and are recorded.
             with self.cond:
                 self.stop = True
                 self.cond.notify_all()
-            for thread in started:
+            for thread in self.threads:
                 thread.join()
 
+    def inline(self) -> bool:
+        """Delete on the calling thread while deletions are fast; return ``False`` when one proved slow."""
+        ready, token, clock = self.ready, self.token, time.perf_counter
+        while ready:
+            node = ready.pop()
+            started = clock()
+            _attempt(node, self.errors, self.refused)
+            slow = clock() - started > SLOW
+            self.left -= 1
+            following = _free(node, token, ready)
+            if following is not None:
+                ready.append(following)
+            if slow:
+                _slow_kinds.add(node.resource.kind)
+                if self.left:
+                    return False
+        return True
+
     def work(self) -> None:
-        cond, token = self.cond, self.token
+        cond, token, clock = self.cond, self.token, time.perf_counter
         node: Node | None = None
         while True:
             if node is not None and self.stop:
@@ -164,20 +194,18 @@ class _Pool:
                     if self.stop or not self.ready:
                         return
                     node = self.ready.pop()
+            started = clock()
             _attempt(node, self.errors, self.refused, False)
-            following: Node | None = None
+            if clock() - started <= SLOW:
+                # Found slow once by a hiccup (a garbage collection, a busy machine): inline next time.
+                _slow_kinds.discard(node.resource.kind)
             with cond:
                 self.left -= 1
-                for parent in node.parents:
-                    if parent.round is token:
-                        parent.waiting -= 1
-                        if not parent.waiting:
-                            # The first freed parent stays on this thread: a chain needs no hand-over.
-                            if following is None:
-                                following = parent
-                            else:
-                                self.ready.append(parent)
-                                cond.notify()
+                before = len(self.ready)
+                # The first freed parent stays on this thread: a chain needs no hand-over.
+                following = _free(node, token, self.ready)
+                if len(self.ready) > before:
+                    cond.notify(len(self.ready) - before)
                 if not self.left:
                     self.done.set()
                     cond.notify_all()
