@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Callable, Mapping
-from typing import Any, Union
+from typing import Any
 from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 __all__ = ["DEFAULT_ITEM", "ItemTemplate", "fill", "id_from_location", "placeholders", "read_field"]
 
 #: The item address most REST APIs use; ``"{path}?id=eq.{id}"`` is the query-filter style.
 DEFAULT_ITEM = "{path}/{id}"
-ItemTemplate = Union[str, Callable[[dict[str, Any]], str]]
+ItemTemplate = str | Callable[[dict[str, Any]], str]
 
 _MISSING = object()
 # PostgREST-style operators in a filter value: "eq.7" means "equals 7".
