@@ -44,6 +44,7 @@ class Settings:
     location_query: bool = False
     empty_delete_204: bool = False
     fail_first_seconds: float = 0.0
+    fail_after: bool = False
 
 
 @dataclass
@@ -235,6 +236,13 @@ class DemoHandler(BaseHTTPRequestHandler):
             if settings.latency_ms:
                 time.sleep(settings.latency_ms / 1000)  # outside the store's lock, so requests overlap
             if self.server.should_fail(self.command):
+                if settings.fail_after:
+                    # Like a proxy that times out after the backend committed: the change is made, the answer lost.
+                    with contextlib.suppress(Exception):
+                        dispatch(self.server.store, self.command, self.path, raw, self.headers.get(_TENANT_HEADER),
+                                 settings)
+                    self._send(Response(503, {"error": "Injected failure after the request was handled; retry"}))
+                    return
                 message = "Injected failure; nothing was changed, retry"
                 self._send(Response(503, {"error": message}))
                 return

@@ -72,6 +72,8 @@ class DemoServer:
     :param empty_delete_204: answer 204 to a DELETE that matched nothing, instead of 404.
     :param fail_first_seconds: answer 503 to every request (of *fail_methods*) for this many seconds after the
         server starts, as an API that is restarting does.
+    :param fail_after: make injected failures happen after the request was handled: the row is deleted (or
+        created), and the answer is still a 503, as when a proxy times out after the backend committed.
     """
 
     def __init__(
@@ -91,6 +93,7 @@ class DemoServer:
         location_query: bool = False,
         empty_delete_204: bool = False,
         fail_first_seconds: float = 0.0,
+        fail_after: bool = False,
     ) -> None:
         if not allow_remote and not is_loopback(host):
             raise RemoteHostError(host)
@@ -109,7 +112,7 @@ class DemoServer:
         self.db = db
         self.settings = Settings(
             float(latency_ms), float(fail_rate), _methods(fail_methods), seed, verbose, addressing,
-            array_bodies, location_query, empty_delete_204, float(fail_first_seconds),
+            array_bodies, location_query, empty_delete_204, float(fail_first_seconds), fail_after,
         )
         self._http: DemoHttpServer | None = None
         self._store: Store | None = None
@@ -257,6 +260,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="answer 204 to a DELETE that matched nothing, instead of 404")
     odd.add_argument("--fail-first", type=float, default=0.0, metavar="SECONDS",
                      help="answer 503 to every request (of --fail-methods) for SECONDS after starting")
+    odd.add_argument("--fail-after", action="store_true",
+                     help="injected failures happen after the request was handled: the change is made, the "
+                     "answer is 503")
     return parser
 
 
@@ -284,6 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             location_query=args.location_query,
             empty_delete_204=args.empty_delete_204,
             fail_first_seconds=args.fail_first,
+            fail_after=args.fail_after,
         )
     except ValueError as error:
         parser.print_usage(sys.stderr)

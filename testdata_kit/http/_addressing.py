@@ -55,9 +55,10 @@ def fill(template: str, sources: list[tuple[str, Mapping[str, Any]]], fixed: Map
             except KeyError:
                 continue
         else:
-            looked = ", ".join(label for label, _ in sources) or "nothing"
+            labels = [label for label, _ in sources]
+            looked = " or ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
             raise KeyError(
-                f"the {what} {template!r} needs {{{name}}}, and neither {looked} has a field {name!r}; "
+                f"the {what} {template!r} needs {{{name}}}, and none of {looked} has a field {name!r}; "
                 f"pass it with create(..., path_params={{{name!r}: ...}})"
             )
     return template.format(**values)
