@@ -160,7 +160,12 @@ class Collection:
                 raise
             # Accepted but unreadable: the row may exist. Track what is known, so the account reports it.
             shown = _redact.url(response.url)
-            problem = getattr(error, "problem", None) or str(error)
+            if isinstance(error, MissingIdError):
+                keys = ", ".join(map(repr, error.present)) or "none"
+                problem = (f"its answer has no field {error.field!r} (keys present: {keys}) and no Location "
+                           f"header naming the id")
+            else:
+                problem = f"it {error.problem}"
             unknown = UnknownIdError(self.name, shown, response.status_code)
             track(self.kind, {"id": None, **sent}, functools.partial(_raise, unknown), scope=scope,
                   owner=holder, intent=intent)
