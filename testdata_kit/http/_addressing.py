@@ -25,10 +25,16 @@ def placeholders(template: str) -> list[str]:
 
 
 def read_field(item: Any, field: str) -> Any:
-    """Return *item*'s value at *field* (``"data.id"`` reads a nested one), or raise ``KeyError``."""
+    """Return *item*'s value at *field*, or raise ``KeyError``.
+
+    ``"data.id"`` reads a nested field, and ``"rows.0.id"`` the first element of a list.
+    """
     value: Any = item
     for part in field.split("."):
-        value = value.get(part, _MISSING) if isinstance(value, Mapping) else _MISSING
+        if isinstance(value, list) and part.isdigit():
+            value = value[int(part)] if int(part) < len(value) else _MISSING
+        else:
+            value = value.get(part, _MISSING) if isinstance(value, Mapping) else _MISSING
     if value is _MISSING or value is None:
         raise KeyError(field)
     return value

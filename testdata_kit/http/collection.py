@@ -58,7 +58,8 @@ class Collection:
     def __init__(self, api: ApiClient, name: str, *, path: str | None = None, id_field: str = "id",
                  kind: str | None = None, item: ItemTemplate | None = None,
                  headers: Mapping[str, str] | None = None, params: Mapping[str, Any] | None = None,
-                 verify: str = "auto") -> None:
+                 verify: str = "auto", delete_at: ItemTemplate | None = None,
+                 delete_method: str = "DELETE") -> None:
         self.api = api
         self.name = name
         self.path = "/" + (path if path is not None else name).strip("/")
@@ -68,6 +69,9 @@ class Collection:
         self.headers = dict(headers or {})
         self.params = dict(params or {})
         self.verify = _verify_mode(verify, api)
+        #: Where and how an item is deleted, when not ``DELETE`` at its address (Datasette: ``POST .../-/delete``).
+        self.delete_at = delete_at
+        self.delete_method = delete_method.upper()
         # Set by the first create whose item was found at its address; a GET 404 proves "gone" only then.
         self._confirmed = False
         # Set once an empty 2xx DELETE was shown to delete; later ones are trusted under "auto".
@@ -92,6 +96,13 @@ class Collection:
         item = dict(item_or_id) if isinstance(item_or_id, Mapping) else {}
         ident = self.ident(item) if isinstance(item_or_id, Mapping) else item_or_id
         return self._address(item, {}, path_params or {}, ident)
+
+    def _removal(self, item_or_id: Any, path_params: Mapping[str, Any] | None, address: str) -> str:
+        if self.delete_at is None:
+            return address
+        item = dict(item_or_id) if isinstance(item_or_id, Mapping) else {}
+        ident = self.ident(item) if isinstance(item_or_id, Mapping) else item_or_id
+        return self._address(item, {}, path_params or {}, ident, self.delete_at)
 
     def ident(self, item: Mapping[str, Any]) -> Any:
         """Return the id of *item*, read from the configured id field (``"data.id"`` reads a nested one)."""
@@ -173,12 +184,14 @@ class Collection:
                                         _redact.body_excerpt(response.content), problem) from error
         address = self._address(item, sent, extra, ident)
         sent_headers, sent_params = self._headers(headers), self._params(params)
-        recovery: dict[str, Any] = {"method": "DELETE", "url": _redact.url(_with_query(address, sent_params))}
+        removal = address if self.delete_at is None else self._address(item, sent, extra, ident, self.delete_at)
+        recovery: dict[str, Any] = {"method": self.delete_method,
+                                    "url": _redact.url(_with_query(removal, sent_params))}
         tenant_headers = {k: v for k, v in {**self.api.headers, **sent_headers}.items()
                           if k.lower().startswith("x-tenant")}
         if tenant_headers:
             recovery["headers"] = _redact.headers(tenant_headers)
-        track(self.kind, item, functools.partial(self._delete_at, address, sent_headers, sent_params, ident),
+        track(self.kind, item, functools.partial(self._delete_at, address, sent_headers, sent_params, ident, removal),
               scope=scope, owner=holder, recovery=recovery, intent=intent)
         self._confirm(address, ident, sent_headers, sent_params)
         return item
@@ -206,8 +219,9 @@ class Collection:
             or cannot show it is gone.
         """
         ident = self.ident(item_or_id) if isinstance(item_or_id, Mapping) else item_or_id
-        return self._delete_at(self.url(item_or_id, path_params=path_params), self._headers(headers),
-                               self._params(params), ident)
+        address = self.url(item_or_id, path_params=path_params)
+        return self._delete_at(address, self._headers(headers), self._params(params), ident,
+                               self._removal(item_or_id, path_params, address))
 
     def exists(self, item_or_id: Any, *, headers: Mapping[str, str] | None = None,
                params: Mapping[str, Any] | None = None, path_params: Mapping[str, Any] | None = None) -> bool | None:
@@ -239,19 +253,20 @@ class Collection:
         return self.api.post(where, json=sent, headers=self._headers(headers), params=self._params(params))
 
     def _address(self, item: dict[str, Any], sent: Mapping[str, Any], path_params: Mapping[str, Any],
-                 ident: Any) -> str:
-        """Return the absolute URL of the item, from the template or the callable."""
-        if callable(self.item):
+                 ident: Any, template: ItemTemplate | None = None) -> str:
+        """Return the absolute URL of the item (or of *template*), from the template or the callable."""
+        template = self.item if template is None else template
+        if callable(template):
             given = dict(item)
             if "." not in self.id_field:
                 given.setdefault(self.id_field, ident)
-            return self.api.url_for(str(self.item(given)))
+            return self.api.url_for(str(template(given)))
         sources = [("the created item", item), ("the body sent", sent), ("path_params", path_params)]
         what = f"item address of collection {self.name!r}"
         fixed = {"id": quote(str(ident), safe="")}
-        if "path" in placeholders(self.item):
+        if "path" in placeholders(template):
             fixed["path"] = fill(self.path, sources, {}, f"path of collection {self.name!r}")
-        return self.api.url_for(fill(self.item, sources, fixed, what))
+        return self.api.url_for(fill(template, sources, fixed, what))
 
     def _probe(self, address: str, ident: Any, headers: Mapping[str, str], params: Mapping[str, Any],
                trusted: bool | None = None) -> tuple[str, str]:
@@ -296,16 +311,23 @@ class Collection:
             raise AddressError(self.name, self.template, _redact.url(address), check)
         # 405, 5xx, an unreachable server: the address is unproven, and a later create tries again.
 
-    def _delete_at(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any) -> Any:
+    def _delete_at(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any,
+                   removal: str | None = None) -> Any:
+        """Delete the item at *address* (or by *delete_method* at *removal*), verified; return GONE or None."""
         try:
-            return self._delete_once(address, headers, params, ident)
+            return self._delete_once(address, headers, params, ident, removal or address)
         except _AlreadyGone:
             return GONE
 
-    def _delete_once(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any) -> Any:
-        shown = _redact.url(_with_query(address, params))
+    def _delete_once(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any,
+                     removal: str) -> Any:
+        shown = _redact.url(_with_query(removal, params))
+        method = self.delete_method
         try:
-            response = self.api.delete(address, headers=headers, params=params)
+            if method == "DELETE":
+                response = self.api.delete(removal, headers=headers, params=params)
+            else:
+                response = self.api.request(method, removal, headers=headers, params=params)
         except ServerDownError as error:
             budget = f"retried for up to {self.api.retry_seconds:g} s"
             failure = DeleteFailedError("DELETE", shown, None, f"cannot reach the server ({error.reason})", budget)
