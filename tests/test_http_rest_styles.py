@@ -226,7 +226,7 @@ class LostAnswerTests(unittest.TestCase):
         self.assertEqual((rows, books.deleted, books.leaked), (0, 3, 0))
 
     def test_a_delete_refused_while_the_server_starts_is_retried_until_it_answers(self) -> None:
-        with demo.running(fail_first_seconds=0.5, fail_methods="DELETE") as server, \
+        with demo.running(fail_first_seconds=1.0, fail_methods="DELETE") as server, \
                 ApiClient(server.url, retry_seconds=5) as api:
             users = api.collection("users")
             result, books = run_test(lambda test: users.create(email="s@example.com", name="S"))
