@@ -130,6 +130,24 @@ class ArrayAnswerTests(unittest.TestCase):
         self.assertEqual(len(result.errors), 1, problems(result))
 
 
+    def test_an_answer_without_an_id_is_a_leak_too(self) -> None:
+        with CannedServer(201, b'{"name": "A"}') as canned, ApiClient(canned.url) as api:
+            users = api.collection("users")
+
+            def body(test: Any) -> None:
+                with test.assertRaises(UnreadableCreateError) as caught:
+                    users.create(name="A")
+                test.assertIn("its answer has no field 'id' (keys present: 'name')", str(caught.exception))
+
+            _, books = run_test(body)
+        self.assertEqual((books.created, books.leaked), (1, 1))
+
+    def test_an_unreadable_body_with_a_location_still_gives_the_id(self) -> None:
+        headers = {"Content-Type": "text/html", "Location": "/users?id=eq.7"}
+        with CannedServer(201, b"<html>created</html>", headers) as canned, ApiClient(canned.url) as api:
+            self.assertEqual(api.collection("users").post(name="A"), {"id": 7})
+
+
 class LocationQueryTests(unittest.TestCase):
     """Case 3: Location: /users?id=eq.7 names id 7, not 'users'."""
 

@@ -109,8 +109,8 @@ class MessageTests(unittest.TestCase):
         self.assertEqual(
             str(caught.exception),
             f"Collection 'users' created an item, but GET {url}/users/1 answered 404: its items are not at "
-            f"'{{path}}/{{id}}', so the item could not be deleted after the test (it is tracked, and reported if it "
-            f"stays). {self._FIX}. Items that cannot be read back at all need verify='never' (unsafe).",
+            f"'{{path}}/{{id}}', so nothing could delete the item there (post() does not track it: delete it "
+            f"yourself). {self._FIX}. Items that cannot be read back at all need verify='never' (unsafe).",
         )
 
     def test_delete_unproven_when_the_item_is_still_there(self) -> None:

@@ -128,7 +128,7 @@ class Collection:
         response = self._post(sent, headers, params, path_params or {})
         item, ident = self._created(response)
         address = self._address(item, sent, path_params or {}, ident)
-        self._confirm(address, ident, self._headers(headers), self._params(params))
+        self._confirm(address, ident, self._headers(headers), self._params(params), tracked=False)
         return item
 
     def create(self, body: Mapping[str, Any] | None = None, /, *, scope: str | None = None, owner: Any = None,
@@ -299,7 +299,8 @@ class Collection:
             return _WRONG, f"GET {shown} answered {status} with another item"
         return _THERE, f"GET {shown} answered {status} with the item"
 
-    def _confirm(self, address: str, ident: Any, headers: Mapping[str, str], params: Mapping[str, Any]) -> None:
+    def _confirm(self, address: str, ident: Any, headers: Mapping[str, str], params: Mapping[str, Any],
+                 tracked: bool = True) -> None:
         if self._confirmed or self.verify == "never":
             return
         # The item was created a moment ago, so an empty answer here means a wrong address, not "deleted".
@@ -308,7 +309,7 @@ class Collection:
             self._confirmed = True
             return
         if state in (_GONE, _WRONG):
-            raise AddressError(self.name, self.template, _redact.url(address), check)
+            raise AddressError(self.name, self.template, _redact.url(address), check, tracked)
         # 405, 5xx, an unreachable server: the address is unproven, and a later create tries again.
 
     def _delete_at(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any,
@@ -374,23 +375,23 @@ class Collection:
             raise ApiError("POST", address, response.status_code, excerpt,
                            f"answered {response.status_code} {response.reason} to a create in {self.name!r}")
         item: Any = {}
+        unreadable = None  # why the body cannot be the item; the Location header may still name the id
         if response.content.strip():
             try:
                 item = response.json()
             except ValueError:
                 type_ = response.headers.get("Content-Type", "no Content-Type")
-                raise ApiError("POST", address, response.status_code, excerpt,
-                               f"answered with a body that is not JSON ({type_})") from None
+                unreadable, item = f"answered with a body that is not JSON ({type_})", {}
         if isinstance(item, list) and len(item) == 1 and isinstance(item[0], dict):
             item = item[0]  # PostgREST and others answer a create with the created rows
         if not isinstance(item, dict):
             shape = f"a list of {len(item)}" if isinstance(item, list) else f"a {type(item).__name__}"
-            raise ApiError("POST", address, response.status_code, excerpt,
-                           f"answered with JSON that is not one object ({shape})")
-        try:
-            return item, self.ident(item)
-        except KeyError:
-            pass
+            unreadable, item = f"answered with JSON that is not one object ({shape})", {}
+        if unreadable is None:
+            try:
+                return item, self.ident(item)
+            except KeyError:
+                pass
         location = response.headers.get("Location")
         ident = id_from_location(location, response.url, self.id_field) if location else None
         if ident:
@@ -398,6 +399,8 @@ class Collection:
             if "." not in self.id_field:
                 item.setdefault(self.id_field, value)
             return item, value
+        if unreadable is not None:
+            raise ApiError("POST", address, response.status_code, excerpt, unreadable)
         raise MissingIdError(self.name, self.id_field, sorted(item), address, response.status_code)
 
 
