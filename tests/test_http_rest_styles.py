@@ -6,13 +6,16 @@ leaked) must match the rows the server still holds, read from the server's own d
 
 from __future__ import annotations
 
+import os
 import unittest
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
 import requests
 
 from testdata_kit import DataTestCase, demo, ledger
+from testdata_kit.config import Config
 from testdata_kit.http import AddressError, ApiClient, DeleteUnprovenError, UnreadableCreateError
 from tests._support import problems, run_cases
 from tests.test_http import CannedServer
@@ -261,6 +264,45 @@ class LostAnswerTests(unittest.TestCase):
         self.assertEqual((rows, books.deleted, books.leaked), (1, 0, 1))
         self.assertIn("status 503", books.leaks[0].reason)
         self.assertNotIn(DeleteUnprovenError.__name__, books.leaks[0].reason)
+
+
+class VerifySettingTests(unittest.TestCase):
+    def test_auto_defers_to_the_environment_then_the_config_and_explicit_modes_stay(self) -> None:
+        with demo.running() as server, ApiClient(server.url, config=Config({"http-verify": "always"})) as api:
+            with mock.patch.dict(os.environ, {"TESTDATA_HTTP_VERIFY": ""}):
+                self.assertEqual(api.collection("users").verify, "always")
+                self.assertEqual(api.collection("users", verify="never").verify, "never")
+            with mock.patch.dict(os.environ, {"TESTDATA_HTTP_VERIFY": "never"}):
+                self.assertEqual(api.collection("users").verify, "never")
+            with mock.patch.dict(os.environ, {"TESTDATA_HTTP_VERIFY": "often"}), \
+                    self.assertRaises(ValueError) as caught:
+                api.collection("users")
+        self.assertIn("$TESTDATA_HTTP_VERIFY = 'often' must be one of 'auto', 'always', 'never'", str(caught.exception))
+
+    def test_always_checks_every_deletion(self) -> None:
+        methods: list[str] = []
+
+        def record(response: requests.Response, **kwargs: Any) -> None:
+            methods.append(str(response.request.method))
+
+        with demo.running() as server, ApiClient(server.url, hooks={"response": record}) as api:
+            users = api.collection("users", verify="always")
+            _, books = run_test(lambda test: [users.create(email=f"v{n}@example.com", name="V") for n in range(3)])
+        self.assertEqual((books.deleted, books.leaked), (3, 0))
+        self.assertEqual(methods.count("DELETE"), 3)
+        self.assertEqual(methods.count("GET"), 1 + 3, "one GET proves the address, then one per deletion")
+
+    def test_auto_checks_the_first_empty_204_only(self) -> None:
+        methods: list[str] = []
+
+        def record(response: requests.Response, **kwargs: Any) -> None:
+            methods.append(str(response.request.method))
+
+        with demo.running() as server, ApiClient(server.url, hooks={"response": record}) as api:
+            users = api.collection("users")
+            _, books = run_test(lambda test: [users.create(email=f"w{n}@example.com", name="W") for n in range(3)])
+        self.assertEqual((books.deleted, books.leaked), (3, 0))
+        self.assertEqual(methods.count("GET"), 1 + 1)
 
 
 if __name__ == "__main__":
