@@ -76,6 +76,8 @@ class Collection:
         self._confirmed = False
         # Set once an empty 2xx DELETE was shown to delete; later ones are trusted under "auto".
         self._empty_ok_proven = False
+        # Set when a GET of an item answered neither the item nor 404/410 (405, 501...): items cannot be read.
+        self._unreadable = False
 
     def __repr__(self) -> str:
         shown = self.item if isinstance(self.item, str) else getattr(self.item, "__name__", "callable")
@@ -311,6 +313,7 @@ class Collection:
         if state in (_GONE, _WRONG):
             raise AddressError(self.name, self.template, _redact.url(address), check, tracked)
         # 405, 5xx, an unreachable server: the address is unproven, and a later create tries again.
+        self._unreadable = _cannot_read(check)
 
     def _delete_at(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any,
                    removal: str | None = None) -> Any:
@@ -324,6 +327,14 @@ class Collection:
                      removal: str) -> Any:
         shown = _redact.url(_with_query(removal, params))
         method = self.delete_method
+        if self.verify != "never" and not self._confirmed and not self._unreadable:
+            # Nothing created through this collection has proved its address yet (delete() of an item made
+            # elsewhere, a sweep): an item about to be deleted should be there, so read it first.
+            state, check = self._probe(address, ident, headers, params, trusted=True)
+            if state == _THERE:
+                self._confirmed = True
+            elif _cannot_read(check):
+                self._unreadable = True
         try:
             if method == "DELETE":
                 response = self.api.delete(removal, headers=headers, params=params)
@@ -402,6 +413,11 @@ class Collection:
         if unreadable is not None:
             raise ApiError("POST", address, response.status_code, excerpt, unreadable)
         raise MissingIdError(self.name, self.id_field, sorted(item), address, response.status_code)
+
+
+def _cannot_read(check: str) -> bool:
+    """Whether a GET's outcome says items cannot be read at all (405 or 501), rather than failing this time."""
+    return check.endswith((" answered 405", " answered 501"))
 
 
 class _AlreadyGone(Exception):
