@@ -266,6 +266,18 @@ class LostAnswerTests(unittest.TestCase):
         self.assertNotIn(DeleteUnprovenError.__name__, books.leaks[0].reason)
 
 
+class UntrackedDeleteTests(unittest.TestCase):
+    def test_delete_of_a_row_made_elsewhere_reads_it_first_and_an_unprovable_404_is_not_a_deletion(self) -> None:
+        with demo.running() as server, ApiClient(server.url) as api:
+            row = api.post_json("/users", {"email": "e@example.com", "name": "E"})
+            users = api.collection("users")
+            self.assertIsNone(users.delete(row))
+            self.assertEqual(server.counts()["users"], 0)
+            with self.assertRaises(DeleteUnprovenError) as caught:
+                api.collection("users").delete(row["id"])  # a fresh collection cannot tell gone from misaddressed
+            self.assertFalse(caught.exception.still_there)
+
+
 class VerifySettingTests(unittest.TestCase):
     def test_auto_defers_to_the_environment_then_the_config_and_explicit_modes_stay(self) -> None:
         with demo.running() as server, ApiClient(server.url, config=Config({"http-verify": "always"})) as api:
