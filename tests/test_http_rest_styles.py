@@ -277,6 +277,15 @@ class UntrackedDeleteTests(unittest.TestCase):
                 api.collection("users").delete(row["id"])  # a fresh collection cannot tell gone from misaddressed
             self.assertFalse(caught.exception.still_there)
 
+    def test_exists_answers_only_what_it_can_prove(self) -> None:
+        with demo.running(addressing="query") as server, ApiClient(server.url) as api:
+            users = api.collection("users", item="{path}?id=eq.{id}")
+            row = users.post(email="x@example.com", name="X")
+            self.assertIs(users.exists(row), True)
+            users.delete(row)
+            self.assertIs(users.exists(row), False)
+            self.assertIsNone(api.collection("users", item="{path}?id=eq.{id}").exists(row), "not proven yet")
+
 
 class VerifySettingTests(unittest.TestCase):
     def test_auto_defers_to_the_environment_then_the_config_and_explicit_modes_stay(self) -> None:

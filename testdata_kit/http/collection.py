@@ -51,7 +51,9 @@ class Collection:
     template; an :class:`AddressError` says at once when it is wrong. Then a DELETE answered 404 or 410,
     202, an empty 2xx (until one such answer was shown to really delete), or an empty JSON list is checked
     with a GET of the item's address: gone (404, 410, or ``[]`` for a query-filter address) counts as deleted,
-    anything else raises :class:`DeleteUnprovenError` (a leak). ``"always"`` checks every deletion;
+    anything else raises :class:`DeleteUnprovenError` (a leak). A collection that has created nothing reads an
+    item before its first deletion instead. A DELETE that failed is checked too: gone counts as deleted.
+    ``"always"`` checks every deletion;
     ``"never"`` trusts status codes, which counts a DELETE at a wrong address as done (unsafe).
     """
 
