@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -11,7 +10,27 @@ from urllib.parse import quote
 import requests
 
 from testdata_kit import _redact, _scopes, ledger
-from testdata_kit.http._addressing import DEFAULT_ITEM, ItemTemplate, fill, id_from_location, placeholders, read_field
+from testdata_kit.http._addressing import (
+    DEFAULT_ITEM,
+    ItemTemplate,
+    fill,
+    placeholders,
+    read_created,
+    read_field,
+    with_query,
+)
+from testdata_kit.http._verify import (
+    GONE_STATUSES,
+    IS_GONE,
+    IS_THERE,
+    IS_WRONG,
+    VERIFY_ENV,
+    VERIFY_KEY,
+    VERIFY_MODES,
+    cannot_read,
+    probe,
+    verify_mode,
+)
 from testdata_kit.http.errors import (
     AddressError,
     ApiError,
@@ -29,14 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = ["GONE_STATUSES", "VERIFY_ENV", "VERIFY_KEY", "VERIFY_MODES", "Collection"]
 
-#: Answers to a DELETE that mean the item no longer exists, if the address is right (it is then checked).
-GONE_STATUSES = (404, 410)
-#: The values of ``verify``: check the answers that are not proof, check every deletion, or trust status codes.
-VERIFY_MODES = ("auto", "always", "never")
-#: The environment variable and ``[testdata_kit]`` config key that replace ``verify="auto"``.
-VERIFY_ENV = "TESTDATA_HTTP_VERIFY"
-VERIFY_KEY = "http-verify"
-_GONE, _THERE, _UNKNOWN, _WRONG = "gone", "there", "unknown", "wrong"
 
 
 class Collection:
@@ -70,7 +81,7 @@ class Collection:
         self.item = item if item is not None else DEFAULT_ITEM
         self.headers = dict(headers or {})
         self.params = dict(params or {})
-        self.verify = _verify_mode(verify, api)
+        self.verify = verify_mode(verify, api._config)
         #: Where and how an item is deleted, when not ``DELETE`` at its address (Datasette: ``POST .../-/delete``).
         self.delete_at = delete_at
         self.delete_method = delete_method.upper()
@@ -190,7 +201,7 @@ class Collection:
         sent_headers, sent_params = self._headers(headers), self._params(params)
         removal = address if self.delete_at is None else self._address(item, sent, extra, ident, self.delete_at)
         recovery: dict[str, Any] = {"method": self.delete_method,
-                                    "url": _redact.url(_with_query(removal, sent_params))}
+                                    "url": _redact.url(with_query(removal, sent_params))}
         tenant_headers = {k: v for k, v in {**self.api.headers, **sent_headers}.items()
                           if k.lower().startswith("x-tenant")}
         if tenant_headers:
@@ -237,7 +248,7 @@ class Collection:
         ident = self.ident(item_or_id) if isinstance(item_or_id, Mapping) else item_or_id
         state, _ = self._probe(self.url(item_or_id, path_params=path_params), ident, self._headers(headers),
                                self._params(params))
-        return {_GONE: False, _THERE: True}.get(state)
+        return {IS_GONE: False, IS_THERE: True}.get(state)
 
     # -- machinery ---------------------------------------------------------------------------------------
 
@@ -274,34 +285,8 @@ class Collection:
 
     def _probe(self, address: str, ident: Any, headers: Mapping[str, str], params: Mapping[str, Any],
                trusted: bool | None = None) -> tuple[str, str]:
-        """GET the item's address: return (gone | there | wrong | unknown, what the GET showed, for messages).
-
-        An empty answer (404, 410, ``[]``) is "gone" only at a *trusted* address (default: a confirmed one).
-        """
         trusted = self._confirmed if trusted is None else trusted
-        shown = _redact.url(address)
-        try:
-            response = self.api.get(address, headers=headers, params=params)
-        except ServerDownError as error:
-            return _UNKNOWN, f"GET {shown} could not reach the server ({error.reason})"
-        status = response.status_code
-        if status in GONE_STATUSES:
-            return (_GONE if trusted else _UNKNOWN), f"GET {shown} answered {status}"
-        if not response.ok:
-            return _UNKNOWN, f"GET {shown} answered {status}"
-        try:
-            body = response.json()
-        except ValueError:
-            return _THERE, f"GET {shown} answered {status} with a body"
-        if isinstance(body, list):
-            if not body:
-                return (_GONE if trusted else _UNKNOWN), f"GET {shown} answered {status} with []"
-            if len(body) == 1 and _same(body[0], ident, self.id_field):
-                return _THERE, f"GET {shown} answered {status} with the item"
-            return _WRONG, f"GET {shown} answered a list of {len(body)} rows, so it does not address one item"
-        if isinstance(body, dict) and not _same(body, ident, self.id_field):
-            return _WRONG, f"GET {shown} answered {status} with another item"
-        return _THERE, f"GET {shown} answered {status} with the item"
+        return probe(self.api, address, ident, self.id_field, headers, params, trusted)
 
     def _confirm(self, address: str, ident: Any, headers: Mapping[str, str], params: Mapping[str, Any],
                  tracked: bool = True) -> None:
@@ -309,13 +294,13 @@ class Collection:
             return
         # The item was created a moment ago, so an empty answer here means a wrong address, not "deleted".
         state, check = self._probe(address, ident, headers, params, trusted=True)
-        if state == _THERE:
+        if state == IS_THERE:
             self._confirmed = True
             return
-        if state in (_GONE, _WRONG):
+        if state in (IS_GONE, IS_WRONG):
             raise AddressError(self.name, self.template, _redact.url(address), check, tracked)
         # 405, 5xx, an unreachable server: the address is unproven, and a later create tries again.
-        self._unreadable = _cannot_read(check)
+        self._unreadable = cannot_read(check)
 
     def _delete_at(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any,
                    removal: str | None = None) -> Any:
@@ -327,15 +312,15 @@ class Collection:
 
     def _delete_once(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any,
                      removal: str) -> Any:
-        shown = _redact.url(_with_query(removal, params))
+        shown = _redact.url(with_query(removal, params))
         method = self.delete_method
         if self.verify != "never" and not self._confirmed and not self._unreadable:
             # Nothing created through this collection has proved its address yet (delete() of an item made
             # elsewhere, a sweep): an item about to be deleted should be there, so read it first.
             state, check = self._probe(address, ident, headers, params, trusted=True)
-            if state == _THERE:
+            if state == IS_THERE:
                 self._confirmed = True
-            elif _cannot_read(check):
+            elif cannot_read(check):
                 self._unreadable = True
         try:
             if method == "DELETE":
@@ -362,8 +347,8 @@ class Collection:
                 and (not empty or self._empty_ok_proven)):
             return None
         state, check = self._probe(address, ident, headers, params)
-        if state != _GONE:
-            raise DeleteUnprovenError(shown, status, self.name, self.template, check, still_there=state == _THERE)
+        if state != IS_GONE:
+            raise DeleteUnprovenError(shown, status, self.name, self.template, check, still_there=state == IS_THERE)
         if empty and response.ok:
             self._empty_ok_proven = True
         return GONE if status in GONE_STATUSES else None
@@ -378,86 +363,18 @@ class Collection:
         if self.verify == "never" or failure.status in (400, 401, 403, 409, 412, 422):
             return
         state, _ = self._probe(address, ident, headers, params)
-        if state == _GONE:
+        if state == IS_GONE:
             raise _AlreadyGone
 
     def _created(self, response: requests.Response) -> tuple[dict[str, Any], Any]:
-        address = _redact.url(response.url)
-        excerpt = _redact.body_excerpt(response.content)
-        if not response.ok:
-            raise ApiError("POST", address, response.status_code, excerpt,
-                           f"answered {response.status_code} {response.reason} to a create in {self.name!r}")
-        item: Any = {}
-        unreadable = None  # why the body cannot be the item; the Location header may still name the id
-        if response.content.strip():
-            try:
-                item = response.json()
-            except ValueError:
-                type_ = response.headers.get("Content-Type", "no Content-Type")
-                unreadable, item = f"answered with a body that is not JSON ({type_})", {}
-        if isinstance(item, list) and len(item) == 1 and isinstance(item[0], dict):
-            item = item[0]  # PostgREST and others answer a create with the created rows
-        if not isinstance(item, dict):
-            shape = f"a list of {len(item)}" if isinstance(item, list) else f"a {type(item).__name__}"
-            unreadable, item = f"answered with JSON that is not one object ({shape})", {}
-        if unreadable is None:
-            try:
-                return item, self.ident(item)
-            except KeyError:
-                pass
-        location = response.headers.get("Location")
-        ident = id_from_location(location, response.url, self.id_field) if location else None
-        if ident:
-            value: Any = int(ident) if ident.isascii() and ident.isdigit() else ident
-            if "." not in self.id_field:
-                item.setdefault(self.id_field, value)
-            return item, value
-        if unreadable is not None:
-            raise ApiError("POST", address, response.status_code, excerpt, unreadable)
-        raise MissingIdError(self.name, self.id_field, sorted(item), address, response.status_code)
-
-
-def _cannot_read(check: str) -> bool:
-    """Whether a GET's outcome says items cannot be read at all (405 or 501), rather than failing this time."""
-    return check.endswith((" answered 405", " answered 501"))
+        return read_created(response, self.name, self.id_field)
 
 
 class _AlreadyGone(Exception):
     """A failed DELETE whose item a GET then showed to be gone."""
 
 
-def _same(row: Any, ident: Any, id_field: str) -> bool:
-    """Whether *row* is the item *ident*; a row without the id field cannot contradict it."""
-    if not isinstance(row, Mapping):
-        return False
-    try:
-        return str(read_field(row, id_field)) == str(ident)
-    except KeyError:
-        return True
-
-
-def _with_query(address: str, params: Mapping[str, Any]) -> str:
-    if not params:
-        return address
-    prepared = requests.models.PreparedRequest()
-    prepared.prepare_url(address, params)
-    return str(prepared.url)
-
-
 def _raise(error: BaseException) -> None:
     raise error
 
 
-def _verify_mode(verify: str, api: ApiClient) -> str:
-    if verify not in VERIFY_MODES:
-        raise ValueError(f"verify {verify!r} must be one of {', '.join(map(repr, VERIFY_MODES))}")
-    if verify != "auto":
-        return verify
-    configured = os.environ.get(VERIFY_ENV, "").strip().lower()
-    source = f"${VERIFY_ENV}"
-    if not configured:
-        configured = (api._config.get_str(VERIFY_KEY) or "auto").lower()
-        source = f"{VERIFY_KEY} in {api._config.path}"
-    if configured not in VERIFY_MODES:
-        raise ValueError(f"{source} = {configured!r} must be one of {', '.join(map(repr, VERIFY_MODES))}")
-    return configured
