@@ -16,7 +16,7 @@ import requests
 
 from testdata_kit import DataTestCase, demo, ledger
 from testdata_kit.config import Config
-from testdata_kit.http import AddressError, ApiClient, DeleteUnprovenError, UnreadableCreateError
+from testdata_kit.http import AddressError, ApiClient, ApiError, DeleteUnprovenError, UnreadableCreateError
 from tests._support import problems, run_cases
 from tests.test_http import CannedServer
 
@@ -245,6 +245,33 @@ class LostAnswerTests(unittest.TestCase):
             rows = server.counts()["users"]
         self.assertEqual(problems(result), [])
         self.assertEqual((rows, books.deleted, books.leaked), (0, 3, 0))
+
+    def test_a_create_answered_503_keeps_its_journal_intent_open(self) -> None:
+        events: list[str] = []
+
+        class Recorder:
+            def on_intent(self, number: int, kind: str, scope: str, owner: Any) -> None:
+                events.append("intent")
+
+            def on_abandon(self, number: int) -> None:
+                events.append("abandon")
+
+        with demo.running(fail_rate=1.0, fail_methods="POST", fail_after=True) as server, \
+                ApiClient(server.url) as api:
+            users = api.collection("users")
+
+            def body(test: Any) -> None:
+                ledger.current().observers.append(Recorder())
+                with test.assertRaises(ApiError) as caught:
+                    users.create(email="p@example.com", name="P")
+                test.assertEqual(caught.exception.status, 503)
+                with test.assertRaises(ApiError):
+                    users.create(email="not an email", name="P")  # a 503 again: POSTs all fail here
+
+            run_test(body)
+            rows = server.counts()["users"]
+        self.assertEqual(rows, 1, "the 503 came after the row was made")
+        self.assertEqual(events, ["intent", "intent"], "neither intent is abandoned: a 5xx proves nothing")
 
     def test_a_delete_refused_while_the_server_starts_is_retried_until_it_answers(self) -> None:
         with demo.running(fail_first_seconds=1.0, fail_methods="DELETE") as server, \

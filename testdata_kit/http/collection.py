@@ -171,18 +171,16 @@ class Collection:
         extra = path_params or {}
         # With a journal, "about to create" is on disk before the POST leaves, so a crash during it is visible.
         intent = intend(self.kind, scope=scope, owner=holder)
-        try:
-            response = self._post(sent, headers, params, extra)
-        except ApiError as error:
-            if intent is not None and error.status >= 400:
-                ledger.current().abandon(intent)
-            raise
+        # A POST that raises (a timeout, a lost connection) may have created the row: the intent stays open.
+        response = self._post(sent, headers, params, extra)
         try:
             item, ident = self._created(response)
         except (ApiError, MissingIdError) as error:
             if not response.ok:
-                if intent is not None:
-                    ledger.current().abandon(intent)  # an error status means nothing was created
+                # A 4xx refused the create. A 5xx may come from a proxy after the backend committed, so its
+                # intent stays open for a journal sweep.
+                if intent is not None and response.status_code < 500:
+                    ledger.current().abandon(intent)
                 raise
             # Accepted but unreadable: the row may exist. Track what is known, so the account reports it.
             shown = _redact.url(response.url)
