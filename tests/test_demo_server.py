@@ -550,7 +550,7 @@ class LifecycleTests(unittest.TestCase):
         self.assertIn("Refusing to listen on '192.0.2.10'", err.getvalue())
 
     def test_main_rejects_bad_flags(self) -> None:
-        for argv in (["--fail-rate", "2"], ["--fail-methods", "FETCH"], ["--fail-first", "-1"]):
+        for argv in (["--fail-rate", "2"], ["--fail-methods", "FETCH"], ["--fail-first", "-1"], ["--hang-rate", "-1"]):
             err = io.StringIO()
             with contextlib.redirect_stderr(err):
                 self.assertEqual(demo_server.main([*argv, "--port", "0"]), 2, argv)

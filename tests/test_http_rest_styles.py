@@ -246,6 +246,15 @@ class LostAnswerTests(unittest.TestCase):
         self.assertEqual(problems(result), [])
         self.assertEqual((rows, books.deleted, books.leaked), (0, 3, 0))
 
+    def test_a_delete_answered_past_the_timeout_counts_as_deleted(self) -> None:
+        with demo.running(hang_rate=1.0, hang_seconds=1.0, fail_methods="DELETE") as server, \
+                ApiClient(server.url, timeout=0.2, retry_seconds=0.3) as api:
+            users = api.collection("users")
+            result, books = run_test(lambda test: users.create(email="h@example.com", name="H"))
+            rows = server.counts()["users"]
+        self.assertEqual(problems(result), [])
+        self.assertEqual((rows, books.deleted, books.leaked), (0, 1, 0))
+
     def test_a_create_answered_503_keeps_its_journal_intent_open(self) -> None:
         events: list[str] = []
 
