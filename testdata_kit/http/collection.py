@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["GONE_STATUSES", "VERIFY_ENV", "VERIFY_KEY", "VERIFY_MODES", "Collection"]
 
 
-
 class Collection:
     """One REST collection of an :class:`~testdata_kit.http.ApiClient`: items POSTed to *path*, found at *item*.
 
@@ -64,8 +63,8 @@ class Collection:
     with a GET of the item's address: gone (404, 410, or ``[]`` for a query-filter address) counts as deleted,
     anything else raises :class:`DeleteUnprovenError` (a leak). A collection that has created nothing reads an
     item before its first deletion instead. A DELETE that failed is checked too: gone counts as deleted.
-    ``"always"`` checks every deletion;
-    ``"never"`` trusts status codes, which counts a DELETE at a wrong address as done (unsafe).
+    ``"always"`` checks every deletion; ``"never"`` trusts status codes, which counts a DELETE at a wrong
+    address as done (unsafe).
     """
 
     def __init__(self, api: ApiClient, name: str, *, path: str | None = None, id_field: str = "id",
@@ -111,13 +110,6 @@ class Collection:
         item = dict(item_or_id) if isinstance(item_or_id, Mapping) else {}
         ident = self.ident(item) if isinstance(item_or_id, Mapping) else item_or_id
         return self._address(item, {}, path_params or {}, ident)
-
-    def _removal(self, item_or_id: Any, path_params: Mapping[str, Any] | None, address: str) -> str:
-        if self.delete_at is None:
-            return address
-        item = dict(item_or_id) if isinstance(item_or_id, Mapping) else {}
-        ident = self.ident(item) if isinstance(item_or_id, Mapping) else item_or_id
-        return self._address(item, {}, path_params or {}, ident, self.delete_at)
 
     def ident(self, item: Mapping[str, Any]) -> Any:
         """Return the id of *item*, read from the configured id field (``"data.id"`` reads a nested one)."""
@@ -249,6 +241,13 @@ class Collection:
         return {IS_GONE: False, IS_THERE: True}.get(state)
 
     # -- machinery ---------------------------------------------------------------------------------------
+
+    def _removal(self, item_or_id: Any, path_params: Mapping[str, Any] | None, address: str) -> str:
+        if self.delete_at is None:
+            return address
+        item = dict(item_or_id) if isinstance(item_or_id, Mapping) else {}
+        ident = self.ident(item) if isinstance(item_or_id, Mapping) else item_or_id
+        return self._address(item, {}, path_params or {}, ident, self.delete_at)
 
     def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
         return {**self.headers, **(extra or {})}
