@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import pathlib
 import random
+import tempfile
 import threading
 import time
 import unittest
@@ -304,6 +306,41 @@ class RetryRoundTests(unittest.TestCase):
         self.assertEqual(problems(result), [], f"seed {seed}")
         self.assertEqual((len(store.rows), books.summary(), final), (0, "created 200, deleted 200, leaked 0", []),
                          f"seed {seed}")
+
+    def test_demo_api_failing_deletes_leave_no_row_once_it_answers_again(self) -> None:
+        # #11 case 7 against the demo API: 30% of DELETEs answer 503 and 10% hang past the client's timeout,
+        # the store refuses a referenced row with 409. The API then restarts without failures (same port and
+        # database) before the run ends: no row may be left, and the account must say so.
+        seed = random.randrange(2**32)
+        with tempfile.TemporaryDirectory() as tmp:
+            db = str(pathlib.Path(tmp, "shop.sqlite3"))
+            flaky = demo.DemoServer(db=db, fail_rate=0.3, hang_rate=0.1, hang_seconds=0.4, fail_methods="DELETE",
+                                    seed=seed).start()
+            port = flaky.port
+            healthy: list[demo.DemoServer] = []
+            self.addCleanup(lambda: [server.stop() for server in (flaky, *healthy)])
+            api = ApiClient(flaky.url, timeout=0.15, retries=1, retry_seconds=0.2, backoff=0.01)
+            self.addCleanup(api.close)
+            kinds = shop_kinds(api)
+
+            class Inner(DataTestCase):
+                registry = kinds
+
+                def test_1_builds_chains(self) -> None:
+                    s = self.scenario()
+                    for _ in range(10):
+                        s.branch().user().product().discount().order()
+
+                def test_2_the_api_restarts_without_failures(self) -> None:
+                    flaky.stop()
+                    healthy.append(demo.DemoServer(db=db, port=port).start())
+
+            with mock.patch("sys.stderr", new_callable=io.StringIO):
+                result, books, final = self.run_with_final_attempt(Inner)
+            counts = healthy[0].counts()
+        self.assertEqual(problems(result), [], f"seed {seed}")
+        self.assertEqual((sum(counts.values()), books.summary(), final), (0, "created 40, deleted 40, leaked 0", []),
+                         f"seed {seed}: {counts}")
 
 
 if __name__ == "__main__":
