@@ -193,6 +193,10 @@ class Resource:
 def retry_later(error: BaseException, refused: tuple[int | type[BaseException], ...] | None = None) -> bool:
     """Whether *error*, raised by a deleter, means "refused for now: try again after the other deletions".
 
+    In order: a :class:`~testdata_kit.RetryLater` is; so is an instance of a type in *refused*; an error with a
+    boolean ``retry_later`` attribute says for itself; then an error with a ``status`` attribute is, when the
+    status is a refused one, a 5xx, or ``None`` (no answer within the client's retry budget); nothing else is.
+
     :param refused: statuses and exception types given as ``refused=`` to the kind or collection. Its ints
         replace the configured refused statuses; its types add to :class:`~testdata_kit.RetryLater`.
     """
@@ -204,6 +208,9 @@ def retry_later(error: BaseException, refused: tuple[int | type[BaseException], 
             return True
         ints = frozenset(item for item in refused if isinstance(item, int))
         statuses = ints or None
+    flag = getattr(error, "retry_later", None)
+    if isinstance(flag, bool):  # the error knows (an HTTP error for an id never read: no later pass can help)
+        return flag
     if not hasattr(error, "status"):
         return False
     status = error.status

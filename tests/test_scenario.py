@@ -314,12 +314,12 @@ class RetryRoundTests(unittest.TestCase):
         seed = random.randrange(2**32)
         with tempfile.TemporaryDirectory() as tmp:
             db = str(pathlib.Path(tmp, "shop.sqlite3"))
-            flaky = demo.DemoServer(db=db, fail_rate=0.3, hang_rate=0.1, hang_seconds=0.4, fail_methods="DELETE",
+            flaky = demo.DemoServer(db=db, fail_rate=0.3, hang_rate=0.1, hang_seconds=2.0, fail_methods="DELETE",
                                     seed=seed).start()
             port = flaky.port
             healthy: list[demo.DemoServer] = []
             self.addCleanup(lambda: [server.stop() for server in (flaky, *healthy)])
-            api = ApiClient(flaky.url, timeout=0.15, retries=1, retry_seconds=0.2, backoff=0.01)
+            api = ApiClient(flaky.url, timeout=1.0, retries=1, retry_seconds=0.2, backoff=0.01)
             self.addCleanup(api.close)
             kinds = shop_kinds(api)
 
