@@ -204,7 +204,7 @@ def add_last(cleanup: Callable[[], object], scope: str, holder: Any) -> None:
 
     It goes to the bottom of the scope's last-in, first-out stack, which may already be unwinding.
     """
-    entry = (cleanup, (), {})
+    entry: tuple[Callable[[], object], tuple[()], dict[str, Any]] = (cleanup, (), {})
     if scope == "test":
         holder._cleanups.insert(0, entry)
     elif scope == "class":

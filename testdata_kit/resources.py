@@ -356,7 +356,7 @@ def tracked(
         # _track() written out: this is the path of every creation, and each call costs.
         resource = Resource(
             kind, value, delete, holder, gone if type(gone) is tuple else tuple(gone), scope,
-            recovery, refused if refused is None or type(refused) is tuple else tuple(refused),  # type: ignore[arg-type]
+            recovery, refused if refused is None or type(refused) is tuple else tuple(refused),
         )
         resource.intent = intent
         books.add(resource)
