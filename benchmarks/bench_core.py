@@ -119,7 +119,7 @@ def import_time(module: str, env: dict[str, str]) -> float:
 
 def main() -> int:
     args = _bench.parser(__doc__.splitlines()[0]).parse_args()
-    per_sample = 20_000 if args.quick else 100_000
+    per_sample = 10_000 if args.quick else 50_000
     print(f"1. create + cleanup per resource, median of {args.repeat} interleaved runs "
           f"(baseline: a bare addCleanup on a plain TestCase; target <= 2.5x at every N)")
     worst = 0.0

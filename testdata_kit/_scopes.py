@@ -35,7 +35,7 @@ _tests: list[unittest.TestCase] = []
 _classes: list[type] = []
 _run_cleanups: list[Callable[[], object]] = []
 # Refused deletions waiting for the retry pass at the end of their scope, by scope holder.
-_refused: dict[tuple[str, int], list[Any]] = {}
+_refused: dict[tuple[str, int], dict[int, Any]] = {}
 _finish_installed = False
 _run_finished = False
 _unwound = False
@@ -222,20 +222,17 @@ def defer(resource: Any) -> None:
     The scope's retry pass tries every refused deletion again, newest first, pass after pass until a pass
     deletes nothing more. What is still refused then waits for :func:`final_attempt` at the end of the run.
     """
-    books = ledger.current()
-    if resource not in books.refused:
-        books.refused.append(resource)
+    ledger.current().refused[id(resource)] = resource
     key = (resource.scope, id(resource.owner))  # not the owner itself: equal TestCases may be distinct tests
     pending = _refused.get(key)
     if pending is None:
-        pending = _refused[key] = []
+        pending = _refused[key] = {}
         add_last(functools.partial(_scope_pass, key), resource.scope, resource.owner)
-    if resource not in pending:
-        pending.append(resource)
+    pending[id(resource)] = resource
 
 
 def _scope_pass(key: tuple[str, int]) -> None:
-    left, errors = retry_passes(_refused.pop(key, []))
+    left, errors = retry_passes(list(_refused.pop(key, {}).values()))
     for resource in left:
         print(f"testdata_kit: deleting {resource!r} is still refused ({_reason(resource)}); it gets one last "
               f"attempt at the end of the run", file=sys.stderr)
@@ -295,7 +292,7 @@ def final_attempt() -> list[BaseException]:
     :class:`~testdata_kit.CleanupError` per leaked resource, naming its last refusal.
     """
     books = ledger.current()
-    waiting, books.refused = books.refused, []
+    waiting, books.refused = list(books.refused.values()), {}
     left, errors = retry_passes(waiting)
     for resource in left:
         failure = resource.give_up()

@@ -58,9 +58,10 @@ class Ledger:
         self.kept: list[str] = []
         self.leaks: list[Leak] = []
         self.live: dict[int, Any] = {}
-        #: Resources whose deletion was refused and that the retry passes of their scope did not delete yet:
-        #: still live, they get one last attempt at the end of the run (:func:`testdata_kit._scopes.run_cleanups`).
-        self.refused: list[Any] = []
+        #: Resources whose deletion was refused, by ``id()``, and that the retry passes of their scope did not
+        #: delete yet: still live, they get one last attempt at the end of the run
+        #: (:func:`testdata_kit._scopes.run_cleanups`).
+        self.refused: dict[int, Any] = {}
         #: Objects with ``on_intent(number, kind, scope, owner)``, ``on_abandon(number)``,
         #: ``on_create(resource)``, ``on_release(resource, outcome)`` and ``close()`` (the journal is one).
         self.observers: list[Any] = []
