@@ -2,7 +2,11 @@
 
 ``self.fake.person.full_name()`` inside a test, or ``testdata_kit.fake.person.full_name()`` anywhere, draws
 from providers seeded with ``sha256(f"{run_seed}:{test.id()}")``: the same values whatever the order, subset,
-worker or ``PYTHONHASHSEED``. Contact data is rewritten to the safe sets of :mod:`testdata_kit.safe`.
+worker, time zone, C locale, date or ``PYTHONHASHSEED``. Contact data is rewritten to the safe sets of
+:mod:`testdata_kit.safe`; dates come from fixed years; aware datetimes use :mod:`zoneinfo`
+(``self.fake.datetime.datetime(timezone="Europe/Berlin")``). Four methods are relative to today by definition
+(``future_date``, ``past_date``, ``future_datetime``, ``past_datetime``): they take an explicit anchor, and warn
+with :class:`ClockDependentWarning` without one. ``self.fake.adversarial`` draws values that break naive code.
 
 One provider per name and locale lives in each process; a test reseeds a provider the first time it uses it
 (about 4 µs), from the test seed plus the provider name, so providers never run in lockstep. This module is
@@ -15,19 +19,28 @@ import os
 import unittest
 from typing import Any
 
-from testdata_kit import _run, _scopes, _seeding, safe, unique
+from testdata_kit import _run, _scopes, _seeding
+from testdata_kit._zones import UnknownTimeZoneError
 from testdata_kit.errors import MissingExtraError, TestDataError
 
 __all__ = [
+    "BIRTH_YEARS",
+    "DATE_END",
+    "DATE_START",
     "DEFAULT_LOCALE",
     "LOCALE_ENV",
     "PHONE_COUNTRY",
-    "Fake",
+    "ClockDependentWarning",
+    "FakeProviders",
+    "UnknownFakeMethodError",
     "UnknownLocaleError",
     "UnknownProviderError",
+    "UnknownTimeZoneError",
+    "check",
     "current",
     "for_test",
     "locales",
+    "methods",
     "phone_country",
     "providers",
 ]
@@ -41,13 +54,35 @@ DATE_START, DATE_END = 2000, 2024
 BIRTH_YEARS = (1950, 2005)
 
 
-class UnknownProviderError(TestDataError, AttributeError):
-    """A provider name that mimesis does not have."""
+def _did_you_mean(word: str, choices: list[str], prefix: str = "") -> str:
+    import difflib
 
-    def __init__(self, name: str, known: list[str]) -> None:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean {prefix + close[0]!r}?" if close else "."
+
+
+class UnknownProviderError(TestDataError, AttributeError):
+    """A provider name that :mod:`testdata_kit.fake` does not have."""
+
+    def __init__(self, name: str, known: list[str], where: str = "") -> None:
         self.name = name
         self.known = known
-        super().__init__(f"Unknown fake provider {name!r}. Known providers: {', '.join(known)}.")
+        super().__init__(
+            f"{where}Unknown fake provider {name!r}{_did_you_mean(name, known)} Known providers: {', '.join(known)}."
+        )
+
+
+class UnknownFakeMethodError(TestDataError, AttributeError):
+    """A method name that a fake provider does not have."""
+
+    def __init__(self, provider: str, method: str, known: list[str], where: str = "") -> None:
+        self.provider = provider
+        self.method = method
+        self.known = known
+        super().__init__(
+            f"{where}Fake provider {provider!r} has no method {method!r}"
+            f"{_did_you_mean(method, known, provider + '.')} Its methods: {', '.join(known)}."
+        )
 
 
 class UnknownLocaleError(TestDataError, ValueError):
@@ -62,6 +97,17 @@ class UnknownLocaleError(TestDataError, ValueError):
         )
 
 
+class ClockDependentWarning(TestDataError, UserWarning):
+    """A fake value that depends on today's date, so the same seed gives another value tomorrow."""
+
+    def __init__(self, method: str, anchor: str) -> None:
+        self.method = method
+        super().__init__(
+            f"{method}() is relative to the clock: the same seed gives another value on another day. "
+            f"Pass a fixed anchor such as {anchor} for a reproducible value."
+        )
+
+
 _classes: dict[str, Any] | None = None
 
 
@@ -73,116 +119,11 @@ def _provider_classes() -> dict[str, Any]:
             from mimesis.providers.base import ProviderRegistry
         except ImportError as error:
             raise MissingExtraError("mimesis", "fake", "Fake values (testdata_kit.fake)") from error
+        from testdata_kit import _fake_providers
+
         found = {name: cls for name, cls in ProviderRegistry.get_all().items() if name != "generic"}
-        _classes = {**found, **_safe_classes()}
+        _classes = {**found, **_fake_providers.REPLACEMENTS}
     return _classes
-
-
-def _safe_classes() -> dict[str, Any]:
-    """Return mimesis providers whose unsafe methods are replaced; defined here so mimesis loads lazily.
-
-    Overriding the base methods (``hostname``, ``ip_v4_object``, ...) also covers every mimesis method built
-    on them (``url``, ``dsn``, ``ip_v4_with_port``, request headers, ``credit_card_owner``, ...).
-    """
-    from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
-
-    from mimesis import Datetime, Finance, Internet, Payment, Person
-    from mimesis.datasets import USERNAMES
-    from mimesis.enums import CardType, Gender, IPv4Purpose
-
-    test_nets = (IPv4Purpose.TEST_NET_1, IPv4Purpose.TEST_NET_2, IPv4Purpose.TEST_NET_3)
-    brands = {CardType.VISA: "visa", CardType.MASTER_CARD: "mastercard", CardType.AMERICAN_EXPRESS: "amex"}
-
-    class FixedDatetime(Datetime):
-        def week_date(self, start: int = DATE_START, end: int = DATE_END) -> str:
-            return super().week_date(start, end)
-
-        def year(self, minimum: int = DATE_START, maximum: int = DATE_END) -> int:
-            return super().year(minimum, maximum)
-
-        def date(self, start: int = DATE_START, end: int = DATE_END) -> Any:
-            return super().date(start, end)
-
-        def datetime(self, start: int = DATE_START, end: int = DATE_END, timezone: str | None = None) -> Any:
-            return super().datetime(start, end, timezone)
-
-    class SafePerson(Person):
-        def full_name(self, gender: Any = None, reverse: bool = False) -> str:
-            # mimesis draws the gender twice, giving e.g. a male first name with a female Russian surname.
-            gender = gender or self.random.choice_enum_item(Gender)
-            name, surname = self.name(gender), self.surname(gender)
-            return f"{surname} {name}" if reverse else f"{name} {surname}"
-
-        def email(self, domains: Any = None, unique: bool = False) -> str:
-            if unique:
-                return _unique_email(domains, self.random)
-            chosen = safe.RESERVED_DOMAINS if domains is None else domains
-            return safe.email(self.random, self.username(mask="ld"), chosen)
-
-        def phone_number(self, mask: str = "", placeholder: str = "#", e164: bool = False,
-                         country: str | None = None) -> str:
-            if mask:
-                raise safe.UnsafeValueError(
-                    "Phone mask", mask, f"phone_number(country=...) with one of {safe.FICTIONAL_PHONE_COUNTRIES}"
-                )
-            return safe.phone(self.random, country or phone_country(self.locale), e164=e164)
-
-        def birthdate(self, min_year: int = BIRTH_YEARS[0], max_year: int = BIRTH_YEARS[1]) -> Any:
-            return super().birthdate(min_year, max_year)
-
-    class SafeInternet(Internet):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            # uri() dates its paths through this helper, whose default range ends in the current year.
-            self._datetime = FixedDatetime(seed=self.seed, random=self.random)
-
-        def hostname(self, tld_type: Any = None, subdomains: list[str] | None = None) -> str:
-            label = self.random.choice(USERNAMES)
-            if subdomains:
-                label = f"{self.random.choice(subdomains)}.{label}"
-            return safe.hostname(self.random, label)
-
-        def ip_v4_object(self) -> IPv4Address:
-            return IPv4Address(safe.ipv4(self.random))
-
-        def ip_v6_object(self) -> IPv6Address:
-            return IPv6Address(safe.ipv6(self.random))
-
-        def ip_v4_cidr(self) -> str:
-            return str(IPv4Network(f"{self.ip_v4()}/{self.random.randint(24, 32)}", strict=False))
-
-        def ip_v6_cidr(self) -> str:
-            return str(IPv6Network(f"{self.ip_v6()}/{self.random.randint(32, 128)}", strict=False))
-
-        def public_dns(self) -> str:
-            return self.ip_v4()
-
-        def special_ip_v4_object(self, purpose: Any = None) -> IPv4Address:
-            if purpose is not None and purpose not in test_nets:
-                raise safe.UnsafeValueError("IPv4 purpose", purpose, f"None or one of {test_nets}")
-            return IPv4Address(self.random.randint(*(purpose or self.random.choice(test_nets)).value))
-
-    class SafePayment(Payment):
-        def credit_card_number(self, card_type: Any = None) -> str:
-            pan = safe.card_number(self.random, brands.get(card_type) if card_type is not None else None)
-            groups = (pan[:4], pan[4:10], pan[10:]) if len(pan) == 15 else (pan[:4], pan[4:8], pan[8:12], pan[12:])
-            return " ".join(groups)
-
-    class SafeFinance(Finance):
-        def iban(self, valid_check: bool = True) -> str:
-            """Return a published example IBAN, or one with a deliberately wrong check digit pair."""
-            return safe.iban(self.random, valid_check=valid_check)
-
-    return {"person": SafePerson, "internet": SafeInternet, "payment": SafePayment, "finance": SafeFinance,
-            "datetime": FixedDatetime}
-
-
-def _unique_email(domains: Any, rng: Any) -> str:
-    if domains is None:
-        return unique.email()
-    if not domains:
-        return safe.email(rng, "x", domains)  # raises: an empty list never falls back to real providers
-    return unique.email(domains[int(rng.random() * len(domains))].lstrip("@"))
 
 
 def phone_country(locale: str) -> str:
@@ -191,8 +132,57 @@ def phone_country(locale: str) -> str:
 
 
 def providers() -> list[str]:
-    """Return the provider names a :class:`Fake` offers (``person``, ``address``, ``internet``, ...)."""
+    """Return the provider names a :class:`FakeProviders` offers (``person``, ``address``, ``adversarial``, ...)."""
     return sorted(_provider_classes())
+
+
+# Public attributes of mimesis providers that are machinery, not values.
+_NOT_VALUES = frozenset({"Meta", "reseed", "validate_enum", "update_dataset", "override_locale",
+                         "get_current_locale", "counters"})
+
+
+def methods(provider: str) -> list[str]:
+    """Return the value methods of *provider* (``methods("person")`` gives ``academic_degree``, ... ``weight``).
+
+    :raises UnknownProviderError: for a provider that does not exist, with the closest name.
+    """
+    classes = _provider_classes()
+    try:
+        cls = classes[provider]
+    except KeyError:
+        raise UnknownProviderError(provider, sorted(classes)) from None
+    return sorted(name for name in dir(cls) if not name.startswith("_") and name not in _NOT_VALUES
+                  and callable(getattr(cls, name)))
+
+
+def check(path: str, where: str = "", **kwargs: Any) -> None:
+    """Check that ``"provider.method"`` exists and accepts *kwargs*, without drawing a value.
+
+    :class:`~testdata_kit.factories.Fake` fields call this when their factory class is defined, so a typo fails
+    at import time instead of in every test that builds the factory.
+
+    :param where: a prefix for the message, such as ``"UserFactory.name: "``.
+    :raises UnknownProviderError: for an unknown provider; :class:`UnknownFakeMethodError` for an unknown
+        method (both say "did you mean ..."); :class:`UnknownTimeZoneError` for an unknown ``timezone=``;
+        ``TypeError`` for arguments the method does not take.
+    """
+    import inspect
+
+    provider, _, method = path.partition(".")
+    classes = _provider_classes()
+    if provider not in classes:
+        raise UnknownProviderError(provider, sorted(classes), where)
+    known = methods(provider)
+    if method not in known:
+        raise UnknownFakeMethodError(provider, method, known, where)
+    try:
+        inspect.signature(getattr(classes[provider], method)).bind(None, **kwargs)
+    except TypeError as error:
+        raise TypeError(f"{where}Fake({path!r}) does not accept {sorted(kwargs)}: {error}.") from None
+    if kwargs.get("timezone") is not None:
+        from testdata_kit import _zones
+
+        _zones.zone(kwargs["timezone"])
 
 
 def locales() -> list[str]:
@@ -204,13 +194,17 @@ def locales() -> list[str]:
 
 
 class _Slot:
-    """The one shared provider for a (locale, name) pair and the :class:`Fake` that seeded it last."""
+    """The one shared provider for a (locale, name) pair and the :class:`FakeProviders` that seeded it last."""
 
-    __slots__ = ("owner", "provider")
+    __slots__ = ("owner", "provider", "seed", "stateful")
 
     def __init__(self, provider: Any) -> None:
         self.provider = provider
-        self.owner: Fake | None = None
+        self.owner: FakeProviders | None = None
+        # Seeding the generator directly skips mimesis' reseed(), a Python call that only forwards.
+        self.seed = provider.random.seed
+        # A provider with per-test state (numeric's counters) gets the state of the test that uses it.
+        self.stateful = hasattr(provider, "counters")
 
 
 _slots: dict[tuple[str, str], _Slot] = {}
@@ -237,10 +231,11 @@ def _make(name: str, locale: str) -> Any:
         raise UnknownLocaleError(locale, locales()) from None
 
 
-class Fake:
+class FakeProviders:
     """Providers seeded for one test (or for the run, outside tests): ``fake.person.full_name()``.
 
-    Get one from :func:`for_test` or :func:`current`; attributes are mimesis provider names.
+    Get one from :func:`for_test` or :func:`current` (``DataTestCase.fake`` is one); attributes are the names
+    of :func:`providers`. Not to be confused with :class:`testdata_kit.factories.Fake`, a factory field.
 
     :param seed: the test seed, see :func:`testdata_kit._seeding.test_seed`.
     :param locale: a mimesis locale code.
@@ -252,8 +247,9 @@ class Fake:
         self.locale = locale
         self.label = label
         self.test: unittest.TestCase | None = None
-        # How often each provider was seeded for this Fake; a later round continues on a fresh derived seed.
+        # How often each provider was seeded for this object; a later round continues on a fresh derived seed.
         self._rounds: dict[str, int] = {}
+        self._state: dict[str, Any] = {}
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -265,8 +261,10 @@ class Fake:
             global generation
             generation += 1
             rounds = self._rounds[name] = self._rounds.get(name, -1) + 1
-            slot.provider.reseed(_seeding.provider_seed(self.seed, name if not rounds else f"{name}#{rounds}"))
+            slot.seed(_seeding.provider_seed(self.seed, name if not rounds else f"{name}#{rounds}"))
             slot.owner = self
+            if slot.stateful:
+                slot.provider.counters = self._state.setdefault(name, {})
             if self.test is not None:
                 _seeding.mark_used(self.test)
         return slot.provider
@@ -274,36 +272,36 @@ class Fake:
     def __dir__(self) -> list[str]:
         return sorted({*super().__dir__(), *providers()})
 
-    def in_locale(self, locale: str) -> Fake:
+    def in_locale(self, locale: str) -> FakeProviders:
         """Return the providers of the same test (or run) in another *locale*, e.g. ``'ja'``."""
         return _fake_for(self.test, locale) if self.test is not None else _outside_fake(locale)
 
     def __repr__(self) -> str:
-        return f"<Fake {self.label or '(no test)'} locale={self.locale!r} seed={self.seed:016x}>"
+        return f"<FakeProviders {self.label or '(no test)'} locale={self.locale!r} seed={self.seed:016x}>"
 
 
 def _default_locale() -> str:
     return os.environ.get(LOCALE_ENV) or DEFAULT_LOCALE
 
 
-def _fake_for(test: unittest.TestCase, locale: str) -> Fake:
-    fakes: dict[str, Fake] = test.__dict__.setdefault("_testdata_fakes", {})
+def _fake_for(test: unittest.TestCase, locale: str) -> FakeProviders:
+    fakes: dict[str, FakeProviders] = test.__dict__.setdefault("_testdata_fakes", {})
     fake = fakes.get(locale)
     if fake is None:
-        test_name = _seeding.test_id(test)
-        fake = fakes[locale] = Fake(_seeding.test_seed(test_name), locale, test_name)
+        test_name = test.id()
+        fake = fakes[locale] = FakeProviders(_seeding.test_seed(test_name), locale, test_name)
         fake.test = test
     return fake
 
 
-_outside: dict[tuple[str, str], Fake] = {}
+_outside: dict[tuple[str, str], FakeProviders] = {}
 
 
-def _outside_fake(locale: str) -> Fake:
+def _outside_fake(locale: str) -> FakeProviders:
     key = (locale, _run.run_seed())
     fake = _outside.get(key)
     if fake is None:
-        fake = _outside[key] = Fake(_seeding.test_seed(""), locale)
+        fake = _outside[key] = FakeProviders(_seeding.test_seed(""), locale)
     return fake
 
 
@@ -317,7 +315,7 @@ def _forget_outside_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_outside_after_fork)
 
 
-def for_test(test: unittest.TestCase, locale: str | None = None) -> Fake:
+def for_test(test: unittest.TestCase, locale: str | None = None) -> FakeProviders:
     """Return the providers seeded for *test*: ``DataTestCase.fake`` is ``for_test(self)``.
 
     :param locale: a mimesis locale; defaults to ``TESTDATA_LOCALE`` or ``'en'``.
@@ -325,7 +323,7 @@ def for_test(test: unittest.TestCase, locale: str | None = None) -> Fake:
     return _fake_for(test, locale or _default_locale())
 
 
-def current(locale: str | None = None) -> Fake:
+def current(locale: str | None = None) -> FakeProviders:
     """Return the providers of the test running now, or the run's own providers outside any test.
 
     :param locale: a mimesis locale; defaults to ``TESTDATA_LOCALE`` or ``'en'``.
@@ -349,6 +347,12 @@ class _CurrentProvider:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "Fake":
+        import warnings
+
+        warnings.warn("testdata_kit.fake.Fake is now testdata_kit.fake.FakeProviders; the name Fake belongs to "
+                      "the factory field testdata_kit.factories.Fake.", DeprecationWarning, stacklevel=2)
+        return FakeProviders
     if name.startswith("_"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     if name not in _provider_classes():
