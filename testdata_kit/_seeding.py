@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["failure_note", "mark_used", "provider_seed", "reporting_result", "test_id", "test_seed"]
 
 # Set on a test instance once it has drawn fake values; only those tests get a seed note on failure.
-_USED_ATTR = "_testdata_fake_used"
+USED_ATTR = _USED_ATTR = "_testdata_fake_used"
 _NO_TEST = ""
 
 
@@ -34,17 +34,27 @@ def test_seed(test_name: str, run_seed: str | None = None) -> int:
     :param test_name: the test id, or ``""`` for values drawn outside any test.
     :param run_seed: defaults to :func:`testdata_kit._run.run_seed`.
     """
-    text = f"{_run.run_seed() if run_seed is None else run_seed}:{test_name}"
     import hashlib  # here, not at the top: DataTestCase imports this module, and the core must import fast
 
+    text = f"{_run.run_seed() if run_seed is None else run_seed}:{test_name}"
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
-def provider_seed(seed: int, provider: str) -> int:
-    """Return the seed of one provider inside a test, so that providers never run in lockstep."""
-    import hashlib
+_salts: dict[str, int] = {}
 
-    return int.from_bytes(hashlib.sha256(f"{seed}:{provider}".encode()).digest()[:8], "big")
+
+def provider_seed(seed: int, provider: str) -> int:
+    """Return the seed of one provider inside a test, so that providers never run in lockstep.
+
+    It is the test seed XOR the first 8 bytes of ``sha256(provider)``: one digest per provider name and process,
+    not one per test, because a test's first use of a provider is paid on every test.
+    """
+    salt = _salts.get(provider)
+    if salt is None:
+        import hashlib
+
+        salt = _salts[provider] = int.from_bytes(hashlib.sha256(provider.encode()).digest()[:8], "big")
+    return seed ^ salt
 
 
 def mark_used(test: unittest.TestCase) -> None:

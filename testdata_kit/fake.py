@@ -15,8 +15,12 @@ One provider per name and locale lives in each process; a test reseeds a provide
 
 from __future__ import annotations
 
+import _random
+import functools
 import os
 import unittest
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 from testdata_kit import _run, _scopes, _seeding
@@ -201,13 +205,24 @@ class _Slot:
     def __init__(self, provider: Any) -> None:
         self.provider = provider
         self.owner: FakeProviders | None = None
-        # Seeding the generator directly skips mimesis' reseed(), a Python call that only forwards.
-        self.seed = provider.random.seed
+        # Seeding the generator in C skips mimesis' reseed() and random.Random.seed(), two Python calls that, for
+        # an int seed, only forward (and clear gauss_next, which _seed does too): 1 µs of a 6 µs reseed.
+        self.seed = functools.partial(_seed, provider.random)
         # A provider with per-test state (numeric's counters) gets the state of the test that uses it.
         self.stateful = hasattr(provider, "counters")
 
 
-_slots: dict[tuple[str, str], _Slot] = {}
+def _no_test() -> None:
+    return None
+
+
+def _seed(rng: Any, seed: int) -> None:
+    _random.Random.seed(rng, seed)
+    rng.gauss_next = None
+
+
+#: Locale -> provider name -> slot.
+_slots: dict[str, dict[str, _Slot]] = {}
 #: Grows whenever a provider is reseeded; a cached bound method is valid while it stays the same.
 generation = 0
 
@@ -246,51 +261,72 @@ class FakeProviders:
         self.seed = seed
         self.locale = locale
         self.label = label
-        self.test: unittest.TestCase | None = None
+        # A weak reference: the test holds its providers, and a strong one back would make a reference cycle
+        # that only the garbage collector frees, a cost paid on every test.
+        self._test: Callable[[], unittest.TestCase | None] = _no_test
         # How often each provider was seeded for this object; a later round continues on a fresh derived seed.
         self._rounds: dict[str, int] = {}
-        self._state: dict[str, Any] = {}
+        self._state: dict[str, Any] | None = None
+        self._slots = _slots.get(locale) or _slots.setdefault(locale, {})
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        slot = _slots.get((self.locale, name))
+        # Runs on a test's every provider access, and its first one per provider costs a reseed: keep it lean.
+        slot = self._slots.get(name)
         if slot is None:
-            slot = _slots[(self.locale, name)] = _Slot(_make(name, self.locale))
+            if name.startswith("_"):
+                raise AttributeError(name)
+            slot = self._slots[name] = _Slot(_make(name, self.locale))
         if slot.owner is not self:
             global generation
             generation += 1
-            rounds = self._rounds[name] = self._rounds.get(name, -1) + 1
-            slot.seed(_seeding.provider_seed(self.seed, name if not rounds else f"{name}#{rounds}"))
+            rounds = self._rounds.get(name)
+            if rounds is None:
+                self._rounds[name] = 0
+                slot.seed(_seeding.provider_seed(self.seed, name))
+            else:
+                self._rounds[name] = rounds = rounds + 1
+                slot.seed(_seeding.provider_seed(self.seed, f"{name}#{rounds}"))
             slot.owner = self
             if slot.stateful:
-                slot.provider.counters = self._state.setdefault(name, {})
-            if self.test is not None:
-                _seeding.mark_used(self.test)
+                state = self._state = self._state or {}
+                slot.provider.counters = state.setdefault(name, {})
+            test = self._test()
+            if test is not None:
+                test.__dict__[_seeding.USED_ATTR] = True
         return slot.provider
+
+    @property
+    def test(self) -> unittest.TestCase | None:
+        """The test whose seed these providers use, or ``None`` outside tests."""
+        return self._test()
 
     def __dir__(self) -> list[str]:
         return sorted({*super().__dir__(), *providers()})
 
     def in_locale(self, locale: str) -> FakeProviders:
         """Return the providers of the same test (or run) in another *locale*, e.g. ``'ja'``."""
-        return _fake_for(self.test, locale) if self.test is not None else _outside_fake(locale)
+        test = self._test()
+        return _fake_for(test, locale) if test is not None else _outside_fake(locale)
 
     def __repr__(self) -> str:
         return f"<FakeProviders {self.label or '(no test)'} locale={self.locale!r} seed={self.seed:016x}>"
 
 
+@functools.cache
 def _default_locale() -> str:
+    # Read once, like TESTDATA_SEED: it is a setting of the run, and os.environ costs 1 µs per test.
     return os.environ.get(LOCALE_ENV) or DEFAULT_LOCALE
 
 
 def _fake_for(test: unittest.TestCase, locale: str) -> FakeProviders:
-    fakes: dict[str, FakeProviders] = test.__dict__.setdefault("_testdata_fakes", {})
+    fakes: dict[str, FakeProviders] | None = test.__dict__.get("_testdata_fakes")
+    if fakes is None:
+        fakes = test.__dict__["_testdata_fakes"] = {}
     fake = fakes.get(locale)
     if fake is None:
         test_name = test.id()
         fake = fakes[locale] = FakeProviders(_seeding.test_seed(test_name), locale, test_name)
-        fake.test = test
+        fake._test = weakref.ref(test)
     return fake
 
 
@@ -308,8 +344,9 @@ def _outside_fake(locale: str) -> FakeProviders:
 def _forget_outside_after_fork() -> None:
     # A forked child would otherwise continue its parent's stream; start it from the run seed instead.
     _outside.clear()
-    for slot in _slots.values():
-        slot.owner = None
+    for by_name in _slots.values():
+        for slot in by_name.values():
+            slot.owner = None
 
 
 os.register_at_fork(after_in_child=_forget_outside_after_fork)
