@@ -41,8 +41,9 @@ _FIRST_SECOND = calendar.timegm((DATE_START, 1, 1, 0, 0, 0))
 _LAST_SECOND = calendar.timegm((DATE_END, 12, 31, 23, 59, 59))
 
 
-def _clock(method: str, anchor: str) -> None:
-    warnings.warn(ClockDependentWarning(method, anchor), stacklevel=3)
+def _clock(method: str, anchor: str, depth: int = 0) -> None:
+    # The warning points at the caller's line: the public method's caller, *depth* helper frames further out.
+    warnings.warn(ClockDependentWarning(method, anchor), stacklevel=3 + depth)
 
 
 class HermeticDatetime(Datetime):
@@ -109,7 +110,7 @@ class HermeticDatetime(Datetime):
 
     def _now(self, method: str, now: dt.datetime | None, timezone: Any) -> dt.datetime:
         if now is None:
-            _clock(method, "now=datetime.datetime(2024, 1, 1, 12, 0)")
+            _clock(method, "now=datetime.datetime(2024, 1, 1, 12, 0)", depth=1)
             return dt.datetime.now(_zones.zone(timezone)) if timezone is not None else dt.datetime.now()
         return _zones.localize(now, timezone) if timezone is not None and now.tzinfo is None else now
 

@@ -29,6 +29,7 @@ from testdata_kit.errors import MissingExtraError, TestDataError
 
 __all__ = [
     "BIRTH_YEARS",
+    "CLOCK_DEPENDENT",
     "DATE_END",
     "DATE_START",
     "DEFAULT_LOCALE",
@@ -56,6 +57,10 @@ PHONE_COUNTRY = {"en": "US", "en-ca": "CA", "en-gb": "GB", "en-au": "AU"}
 #: Fixed year ranges replace mimesis' "until this year" defaults, so values never drift with the calendar.
 DATE_START, DATE_END = 2000, 2024
 BIRTH_YEARS = (1950, 2005)
+#: The methods that are relative to today by definition: each takes an anchor (``today=`` or ``now=``) and
+#: warns with :class:`ClockDependentWarning` when called without one.
+CLOCK_DEPENDENT = ("datetime.future_date", "datetime.future_datetime", "datetime.past_date",
+                   "datetime.past_datetime")
 
 
 def _did_you_mean(word: str, choices: list[str], prefix: str = "") -> str:

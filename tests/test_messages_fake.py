@@ -33,12 +33,13 @@ class MessagesTest(unittest.TestCase):
 
     def test_unknown_provider(self):
         with self.assertRaises(fake.UnknownProviderError) as caught:
-            fake.Fake(1).persn  # noqa: B018
-        self.assertRegex(str(caught.exception), r"^Unknown fake provider 'persn'\. Known providers: .*person")
+            fake.FakeProviders(1).persn  # noqa: B018
+        self.assertRegex(str(caught.exception),
+                         r"^Unknown fake provider 'persn'; did you mean 'person'\? Known providers: address, .*person")
 
     def test_unknown_locale(self):
         with self.assertRaises(fake.UnknownLocaleError) as caught:
-            fake.Fake(1, "xx").person  # noqa: B018
+            fake.FakeProviders(1, "xx").person  # noqa: B018
         self.assertRegex(
             str(caught.exception),
             r"^Unknown fake locale 'xx' \(from the locale argument or TESTDATA_LOCALE\)\. Supported locales: "
@@ -56,7 +57,7 @@ class MessagesTest(unittest.TestCase):
 
     def test_phone_mask_refused(self):
         with self.assertRaises(safe.UnsafeValueError) as caught:
-            fake.Fake(1).person.phone_number(mask="###-####")
+            fake.FakeProviders(1).person.phone_number(mask="###-####")
         self.assertEqual(
             str(caught.exception),
             "Phone mask '###-####' is not safe for test data. Use phone_number(country=...) with one of "
