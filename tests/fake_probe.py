@@ -22,9 +22,9 @@ if os.environ.get("PROBE_SETLOCALE"):
 
     locale.setlocale(locale.LC_ALL, "")
 
-from mimesis.enums import Algorithm, TimestampFormat  # noqa: E402
+from mimesis.enums import Algorithm, TimestampFormat
 
-from testdata_kit import _seeding, fake  # noqa: E402
+from testdata_kit import _seeding, fake
 
 LOCALES = ("en", "en-au", "de", "ja")
 ANCHOR_DAY = datetime.date(2024, 2, 28)

@@ -43,7 +43,7 @@ def run_probes():
             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         ))
     outputs = []
-    for config, process in zip(CONFIGS, processes):
+    for config, process in zip(CONFIGS, processes, strict=True):
         stdout, stderr = process.communicate(timeout=120)
         if process.returncode:
             raise AssertionError(f"probe failed under {config}:\n{stderr}")
@@ -69,7 +69,7 @@ class EveryMethodEverywhereTest(unittest.TestCase):
 
     def test_every_provider_method_gives_the_same_bytes(self):
         first = self.outputs[0]["values"]
-        for config, output in zip(CONFIGS[1:], self.outputs[1:]):
+        for config, output in zip(CONFIGS[1:], self.outputs[1:], strict=True):
             differing = {key: (first[key], output["values"].get(key)) for key in first
                          if output["values"].get(key) != first[key]}
             self.assertEqual(differing, {}, f"values differ under {config}")
@@ -211,6 +211,21 @@ class ClockDependentTest(unittest.TestCase):
             self.assertTrue(day < first <= day + datetime.timedelta(days=30))
             before = providers().datetime.past_date(today=day, days=3)
             self.assertTrue(day - datetime.timedelta(days=3) <= before < day)
+
+
+class CLocaleFormatTest(unittest.TestCase):
+    def test_matches_strftime_in_the_c_locale(self):
+        import locale
+
+        from testdata_kit import _zones
+
+        self.assertIn(locale.setlocale(locale.LC_TIME), ("C", "C.UTF-8", "POSIX"))
+        values = [datetime.datetime(2024, 3, 5, 7, 8, 9), datetime.datetime(2001, 12, 31, 23, 0),
+                  datetime.date(2010, 6, 15), datetime.time(13, 45, 1)]
+        for value in values:
+            for fmt in ("%c", "%x %X", "%a %A %b %B %h %p", "%d.%m.%Y %I:%M %p", "100%% %e %j", "%", "plain"):
+                with self.subTest(value=value, fmt=fmt):
+                    self.assertEqual(_zones.strftime(value, fmt), value.strftime(fmt))
 
 
 class ProcessHistoryTest(unittest.TestCase):

@@ -104,6 +104,68 @@ class MessagesTest(unittest.TestCase):
             "Install it with: pip install 'testdata_kit[fake]'",
         )
 
+    def test_unknown_fake_method_in_a_declaration(self):
+        with self.assertRaises(fake.UnknownFakeMethodError) as caught:
+            class UserFactory(DataFactory):
+                class Meta:
+                    abstract = True
+
+                name = Fake("person.nam")
+
+        self.assertRegex(
+            str(caught.exception),
+            r"^UserFactory\.name: Fake provider 'person' has no method 'nam'; did you mean 'person\.name'\? "
+            r"Its methods: academic_degree, birthdate, .*, weight\.$",
+        )
+
+    def test_unknown_method_without_a_close_name(self):
+        self.assertRegex(str(fake.UnknownFakeMethodError("person", "zzzz", ["name"])),
+                         r"^Fake provider 'person' has no method 'zzzz'\. Its methods: name\.$")
+
+    def test_unknown_time_zone(self):
+        with self.assertRaises(fake.UnknownTimeZoneError) as caught:
+            fake.FakeProviders(1).datetime.datetime(timezone="Europe/Berln")
+        self.assertEqual(
+            str(caught.exception),
+            "Unknown time zone 'Europe/Berln'; did you mean 'Europe/Berlin' or 'Europe/Belfast'? Use an IANA name "
+            "such as 'Europe/Berlin' or 'UTC'.",
+        )
+
+    def test_clock_dependent_warning(self):
+        with self.assertWarns(fake.ClockDependentWarning) as caught:
+            fake.FakeProviders(1).datetime.past_datetime()
+        self.assertEqual(
+            str(caught.warning),
+            "datetime.past_datetime() is relative to the clock: the same seed gives another value on another day. "
+            "Pass a fixed anchor such as now=datetime.datetime(2024, 1, 1, 12, 0) for a reproducible value.",
+        )
+
+    def test_birthdate_range(self):
+        with self.assertRaises(ValueError) as caught:
+            fake.FakeProviders(1).person.birthdate(min_year=2000, max_year=1990)
+        self.assertEqual(str(caught.exception), "birthdate() needs 1900 <= min_year <= max_year, got 2000 and 1990.")
+
+    def test_unknown_adversarial_category(self):
+        from testdata_kit import adversarial
+
+        with self.assertRaises(adversarial.UnknownCategoryError) as caught:
+            fake.FakeProviders(1).adversarial.string("emojis")
+        self.assertEqual(
+            str(caught.exception),
+            "Unknown adversarial category 'emojis'. Categories: bidi, combining, control, emoji, html, long, "
+            "normalization, punctuation, shell, sql, turkish, whitespace, zero_width.",
+        )
+
+    def test_old_name_of_the_providers_class(self):
+        with self.assertWarns(DeprecationWarning) as caught:
+            old = fake.Fake
+        self.assertIs(old, fake.FakeProviders)
+        self.assertEqual(
+            str(caught.warning),
+            "testdata_kit.fake.Fake is now testdata_kit.fake.FakeProviders; the name Fake belongs to the factory "
+            "field testdata_kit.factories.Fake.",
+        )
+
     def test_lazy_reading_unknown_field(self):
         class Typo(DataFactory):
             class Meta:
