@@ -262,6 +262,9 @@ class FakeProviders:
     :param label: the test id, for the repr.
     """
 
+    # Slots: a test creates one of these for its first fake value, and slots make that cheaper.
+    __slots__ = ("_by_name", "_rounds", "_state", "_test", "label", "locale", "seed")
+
     def __init__(self, seed: int, locale: str = DEFAULT_LOCALE, label: str = "") -> None:
         self.seed = seed
         self.locale = locale
@@ -272,15 +275,15 @@ class FakeProviders:
         # How often each provider was seeded for this object; a later round continues on a fresh derived seed.
         self._rounds: dict[str, int] = {}
         self._state: dict[str, Any] | None = None
-        self._slots = _slots.get(locale) or _slots.setdefault(locale, {})
+        self._by_name = _slots.get(locale) or _slots.setdefault(locale, {})
 
     def __getattr__(self, name: str) -> Any:
         # Runs on a test's every provider access, and its first one per provider costs a reseed: keep it lean.
-        slot = self._slots.get(name)
+        slot = self._by_name.get(name)
         if slot is None:
             if name.startswith("_"):
                 raise AttributeError(name)
-            slot = self._slots[name] = _Slot(_make(name, self.locale))
+            slot = self._by_name[name] = _Slot(_make(name, self.locale))
         if slot.owner is not self:
             global generation
             generation += 1
