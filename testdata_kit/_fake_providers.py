@@ -33,7 +33,16 @@ from mimesis.enums import CardType, Gender, IPv4Purpose, TimestampFormat
 from mimesis.providers.base import BaseProvider
 
 from testdata_kit import _zones, adversarial, safe, unique
-from testdata_kit.fake import BIRTH_YEARS, DATE_END, DATE_START, ClockDependentWarning, phone_country
+from testdata_kit.fake import (
+    BIRTH_YEARS,
+    DATE_END,
+    DATE_START,
+    ClockDependentWarning,
+    UnknownLocaleError,
+    UnknownProviderError,
+    locales,
+    phone_country,
+)
 
 _TEST_NETS = (IPv4Purpose.TEST_NET_1, IPv4Purpose.TEST_NET_2, IPv4Purpose.TEST_NET_3)
 _BRANDS = {CardType.VISA: "visa", CardType.MASTER_CARD: "mastercard", CardType.AMERICAN_EXPRESS: "amex"}
@@ -333,3 +342,22 @@ REPLACEMENTS: dict[str, type] = {
     "numeric": HermeticNumeric,
     "adversarial": AdversarialProvider,
 }
+
+
+def make(classes: dict[str, Any], name: str, locale: str) -> Any:
+    """Return a new provider *name* of *classes* in *locale*."""
+    from mimesis.exceptions import LocaleError
+    from mimesis.providers.base import BaseDataProvider
+
+    try:
+        cls = classes[name]
+    except KeyError:
+        raise UnknownProviderError(name, sorted(classes)) from None
+    if not issubclass(cls, BaseDataProvider):
+        provider = cls()
+        provider.locale = locale
+        return provider
+    try:
+        return cls(locale=locale)
+    except LocaleError:
+        raise UnknownLocaleError(locale, locales()) from None

@@ -9,8 +9,8 @@ worker, time zone, C locale, date or ``PYTHONHASHSEED``. Contact data is rewritt
 with :class:`ClockDependentWarning` without one. ``self.fake.adversarial`` draws values that break naive code.
 
 One provider per name and locale lives in each process; a test reseeds a provider the first time it uses it
-(about 4 µs), from the test seed plus the provider name, so providers never run in lockstep. This module is
-**not** thread-safe: threads of one process share the providers.
+(``benchmarks/bench_fake.py`` prints the cost), from the test seed and the provider name, so providers never
+run in lockstep. This module is **not** thread-safe: threads of one process share the providers.
 """
 
 from __future__ import annotations
@@ -232,25 +232,6 @@ _slots: dict[str, dict[str, _Slot]] = {}
 generation = 0
 
 
-def _make(name: str, locale: str) -> Any:
-    classes = _provider_classes()
-    try:
-        cls = classes[name]
-    except KeyError:
-        raise UnknownProviderError(name, sorted(classes)) from None
-    from mimesis.exceptions import LocaleError
-    from mimesis.providers.base import BaseDataProvider
-
-    if not issubclass(cls, BaseDataProvider):
-        provider = cls()
-        provider.locale = locale
-        return provider
-    try:
-        return cls(locale=locale)
-    except LocaleError:
-        raise UnknownLocaleError(locale, locales()) from None
-
-
 class FakeProviders:
     """Providers seeded for one test (or for the run, outside tests): ``fake.person.full_name()``.
 
@@ -283,7 +264,10 @@ class FakeProviders:
         if slot is None:
             if name.startswith("_"):
                 raise AttributeError(name)
-            slot = self._by_name[name] = _Slot(_make(name, self.locale))
+            classes = _provider_classes()
+            from testdata_kit import _fake_providers
+
+            slot = self._by_name[name] = _Slot(_fake_providers.make(classes, name, self.locale))
         if slot.owner is not self:
             global generation
             generation += 1
