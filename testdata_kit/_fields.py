@@ -300,9 +300,7 @@ class Adversarial(Trait):
 
 def _text_kind(fake: Any, spec: Fake) -> str | None:
     """Return which adversarial method replaces *spec*, or ``None`` when its method does not return text."""
-    method = getattr(fake._provider_classes().get(spec.provider), spec.method, None)
-    returns = getattr(method, "__annotations__", {}).get("return")
-    if returns not in (str, "str"):
+    if not fake.returns_text(spec.path):
         return None
     if "email" in spec.method:
         return "email"

@@ -48,6 +48,7 @@ __all__ = [
     "methods",
     "phone_country",
     "providers",
+    "returns_text",
 ]
 
 LOCALE_ENV = "TESTDATA_LOCALE"
@@ -162,6 +163,13 @@ def methods(provider: str) -> list[str]:
         raise UnknownProviderError(provider, sorted(classes)) from None
     return sorted(name for name in dir(cls) if not name.startswith("_") and name not in _NOT_VALUES
                   and callable(getattr(cls, name)))
+
+
+def returns_text(path: str) -> bool:
+    """Return whether ``"provider.method"`` is declared to return ``str``; the ``Adversarial`` trait asks."""
+    provider, _, method = path.partition(".")
+    function = getattr(_provider_classes().get(provider), method, None)
+    return getattr(function, "__annotations__", {}).get("return") in (str, "str")
 
 
 def check(path: str, where: str = "", **kwargs: Any) -> None:
