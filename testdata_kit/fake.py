@@ -213,14 +213,13 @@ def locales() -> list[str]:
 class _Slot:
     """The one shared provider for a (locale, name) pair and the :class:`FakeProviders` that seeded it last."""
 
-    __slots__ = ("owner", "provider", "seed", "stateful")
+    __slots__ = ("owner", "provider", "rng", "salt", "stateful")
 
-    def __init__(self, provider: Any) -> None:
+    def __init__(self, provider: Any, name: str) -> None:
         self.provider = provider
         self.owner: FakeProviders | None = None
-        # Seeding the generator in C skips mimesis' reseed() and random.Random.seed(), two Python calls that, for
-        # an int seed, only forward (and clear gauss_next, which _seed does too): 1 µs of a 6 µs reseed.
-        self.seed = functools.partial(_seed, provider.random)
+        self.rng = provider.random
+        self.salt = _seeding.provider_salt(name)
         # A provider with per-test state (numeric's counters) gets the state of the test that uses it.
         self.stateful = hasattr(provider, "counters")
 
@@ -229,9 +228,9 @@ def _no_test() -> None:
     return None
 
 
-def _seed(rng: Any, seed: int) -> None:
-    _random.Random.seed(rng, seed)
-    rng.gauss_next = None
+# Seeding the generator in C skips mimesis' reseed() and random.Random.seed(), two Python calls that, for an int
+# seed, only forward (and clear gauss_next, which the caller does too): 1 µs of a 6 µs reseed.
+_c_seed = _random.Random.seed
 
 
 #: Locale -> provider name -> slot.
@@ -275,24 +274,26 @@ class FakeProviders:
             classes = _provider_classes()
             from testdata_kit import _fake_providers
 
-            slot = self._by_name[name] = _Slot(_fake_providers.make(classes, name, self.locale))
+            slot = self._by_name[name] = _Slot(_fake_providers.make(classes, name, self.locale), name)
         if slot.owner is not self:
             global generation
             generation += 1
             rounds = self._rounds.get(name)
+            rng = slot.rng
             if rounds is None:
                 self._rounds[name] = 0
-                slot.seed(_seeding.provider_seed(self.seed, name))
+                _c_seed(rng, self.seed ^ slot.salt)  # _seeding.provider_seed(self.seed, name), inlined
             else:
                 self._rounds[name] = rounds = rounds + 1
-                slot.seed(_seeding.provider_seed(self.seed, f"{name}#{rounds}"))
+                _c_seed(rng, _seeding.provider_seed(self.seed, f"{name}#{rounds}"))
+            rng.gauss_next = None
             slot.owner = self
             if slot.stateful:
                 state = self._state = self._state or {}
                 slot.provider.counters = state.setdefault(name, {})
             test = self._test()
             if test is not None:
-                test.__dict__[_seeding.USED_ATTR] = True
+                setattr(test, _seeding.USED_ATTR, True)
         return slot.provider
 
     @property
@@ -319,9 +320,11 @@ def _default_locale() -> str:
 
 
 def _fake_for(test: unittest.TestCase, locale: str) -> FakeProviders:
-    fakes: dict[str, FakeProviders] | None = test.__dict__.get("_testdata_fakes")
+    # getattr/setattr, not test.__dict__: reading __dict__ makes Python 3.11+ build a dict it otherwise avoids.
+    fakes: dict[str, FakeProviders] | None = getattr(test, "_testdata_fakes", None)
     if fakes is None:
-        fakes = test.__dict__["_testdata_fakes"] = {}
+        fakes = {}
+        test._testdata_fakes = fakes  # type: ignore[attr-defined]
     fake = fakes.get(locale)
     if fake is None:
         test_name = test.id()
