@@ -108,6 +108,10 @@ def strftime(value: Any, fmt: str) -> str:
             continue
         code = fmt[i + 1]
         i += 2
+        if code in "EO" and i < size:
+            # POSIX's alternative forms (%Ec, %Od, ...) are the locale's; in the C locale they are the plain ones.
+            code = fmt[i]
+            i += 1
         if code in "aAbBhp":
             out.append(_name(value, code))
         elif code == "e":

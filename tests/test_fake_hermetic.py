@@ -226,6 +226,7 @@ class CLocaleFormatTest(unittest.TestCase):
             for fmt in ("%c", "%x %X", "%a %A %b %B %h %p", "%d.%m.%Y %I:%M %p", "100%% %e %j", "%", "plain"):
                 with self.subTest(value=value, fmt=fmt):
                     self.assertEqual(_zones.strftime(value, fmt), value.strftime(fmt))
+        self.assertEqual(_zones.strftime(values[0], "%Ec %Od"), values[0].strftime("%c %d"))
 
 
 class ProcessHistoryTest(unittest.TestCase):
