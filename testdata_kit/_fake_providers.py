@@ -2,7 +2,10 @@
 
 *Safe*: contact data lands in the reserved sets of :mod:`testdata_kit.safe`. *Hermetic*: a value depends on the
 seed only, never on the clock, the time zone, the C locale, ``PYTHONHASHSEED`` or the operating system. Each
-override below names the outside input it removes. :mod:`testdata_kit.fake` imports this module on first use.
+override below names the outside input it removes. Overriding the base methods (``hostname``, ``ip_v4_object``,
+``datetime``, ...) also covers every mimesis method built on them (``url``, ``dsn``, ``ip_v4_with_port``, request
+headers, ``credit_card_owner``, ``formatted_datetime``, ...). :mod:`testdata_kit.fake` imports this module on
+first use.
 """
 
 from __future__ import annotations
