@@ -17,6 +17,7 @@ from testdata_kit.http._retry import IDEMPOTENT, RETRY_STATUSES, BoundedRetry
 from testdata_kit.http.errors import ApiError, HostNotAllowedError, ServerDownError
 
 if TYPE_CHECKING:
+    from testdata_kit.http._addressing import ItemTemplate
     from testdata_kit.http.collection import Collection
 
 __all__ = ["ApiClient", "describe", "expect_json", "log_to"]
@@ -152,17 +153,30 @@ class ApiClient(requests.Session):
         """PATCH *path* with *body* as JSON and return the JSON answer (see :meth:`get_json`)."""
         return expect_json(self.patch(path, json=body, **kwargs))
 
-    def collection(self, name: str, *, path: str | None = None, id: str = "id", kind: str | None = None) -> Collection:
-        """Declare a collection whose :meth:`~Collection.create` POSTs and tracks a DELETE for the new item.
+    def collection(self, name: str, *, path: str | None = None, id: str = "id", kind: str | None = None,
+                   item: ItemTemplate | None = None, headers: Mapping[str, str] | None = None,
+                   params: Mapping[str, Any] | None = None, verify: str = "auto") -> Collection:
+        """Declare a collection whose :meth:`~Collection.create` POSTs and tracks a verified DELETE for the new item.
 
         :param name: the collection's name, used in messages and as the default *path* (``/name``) and *kind*.
-        :param path: where to POST, relative to the base URL; items live at ``{path}/{id}``.
+        :param path: where to POST, relative to the base URL; may hold placeholders, ``"/users/{user_id}/orders"``.
         :param id: the field of the created item that holds its id; ``"data.id"`` reads a nested field.
         :param kind: the kind recorded in the leak accounting (default: *name*).
+        :param item: the item's address: a template such as ``"{path}/{id}"`` (the default),
+            ``"{path}?id=eq.{id}"`` (a query filter) or ``"/users/{user_id}/orders/{id}"``, whose placeholders
+            are filled from the created item, then the body sent, then ``create(..., path_params=...)``; or a
+            callable ``item(created_item) -> str`` returning a relative or absolute URL.
+        :param headers: sent with every request of this collection; ``create``/``get``/``delete`` add their own.
+        :param params: query parameters of every request of this collection; the methods add their own.
+        :param verify: ``"auto"`` (check the answers that are not proof), ``"always"`` (check every deletion) or
+            ``"never"`` (trust status codes: unsafe). ``"auto"`` defers to ``$TESTDATA_HTTP_VERIFY`` or the
+            ``http-verify`` config key when set. See :class:`Collection`.
+        :raises ValueError: for a *verify* outside those three.
         """
         from testdata_kit.http.collection import Collection
 
-        return Collection(self, name, path=path, id_field=id, kind=kind)
+        return Collection(self, name, path=path, id_field=id, kind=kind, item=item, headers=headers,
+                          params=params, verify=verify)
 
     def tenant(self, **options: Any) -> ApiClient:
         """Create a tenant for the running test (or class) and return a client scoped to it.
