@@ -48,6 +48,8 @@ class DerivedKind:
     #: The field of the created item that holds its id.
     id_field: str | None = None
     required: tuple[str, ...] = ()
+    #: Fields sent even when not required: an id the client chooses (``username``) addresses the item.
+    send_always: tuple[str, ...] = ()
     #: Kinds that must exist first: parents in the path, and required ``*_id``/``*Id`` fields.
     needs: tuple[str, ...] = ()
     #: Path parameter -> kind whose id fills it.
@@ -209,8 +211,8 @@ def _query_delete(doc: Document, kind: DerivedKind, methods: dict[str, Any], pro
         name = parameter.get("name", "")
         if name == "id" or (props is not None and name in props and _LINK.match(name) is None and
                             name in ("id", "uuid", "key", f"{kind.name}_id", f"{kind.name}Id")):
-            # PostgREST describes its row filters under #/parameters/rowFilter.*; their values are "op.value".
-            postgrest = isinstance(raw, dict) and str(raw.get("$ref", "")).startswith("#/parameters/rowFilter.")
+            # PostgREST describes its row filters as parameters named rowFilter.*; their values are "op.value".
+            postgrest = isinstance(raw, dict) and str(raw.get("$ref", "")).rpartition("/")[2].startswith("rowFilter.")
             kind.id_field = kind.id_field or name
             kind.item = f"{kind.path}?{name}={'eq.' if postgrest else ''}{{{kind.id_field}}}"
             kind.delete = _label("delete", kind.item, delete)
@@ -273,6 +275,10 @@ def _link(doc: Document, kind: DerivedKind, names: set[str], by_item_path: dict[
     props = shape.get("properties") or {}
     required = [name for name in shape.get("required") or () if not (props.get(name) or {}).get("readOnly")]
     kind.required = tuple(required)
+    chosen = kind.id_field
+    if chosen and chosen in props and chosen not in required and not (props.get(chosen) or {}).get("readOnly"):
+        kind.send_always = (chosen,)
+        kind.notes.append(f"sends {chosen!r} although it is optional: the item's address needs it")
     for name in props:
         target = _stem(name)
         if target in names and target != kind.name:
