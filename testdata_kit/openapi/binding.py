@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextvars
 import inspect
 import os
+import secrets
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from testdata_kit import resources
+from testdata_kit import resources, unique
 from testdata_kit.kinds import Factory, Registry, default_registry
 from testdata_kit.openapi.bodies import body_for, rng_for
 from testdata_kit.openapi.derive import DerivedKind, derive
@@ -115,7 +116,6 @@ class OpenApiKinds:
                                          verify="never" if delete is not None and not spec.delete else verify)
         self.collections[spec.name] = collection
         links = list(dict.fromkeys([*spec.path_links.values(), *spec.field_links.values()]))
-        also = tuple(name for name in spec.send_always if name not in spec.required)
 
         def create(*args: Any, all_fields: bool = all_fields, path_params: Mapping[str, Any] | None = None,
                    **overrides: Any) -> dict[str, Any]:
@@ -124,9 +124,9 @@ class OpenApiKinds:
                                 f"got {len(args)} positional")
             given = {target: overrides.pop(target) for target in links if target in overrides}
             body = self.body(spec.name, all_fields=all_fields) if spec.schema is not None else {}
-            for name in also:
-                if name not in body and name not in overrides:
-                    body[name] = self.body(spec.name, all_fields=True).get(name)
+            for name in spec.send_always:
+                if name not in overrides:
+                    body[name] = _identity(self.body(spec.name, all_fields=True).get(name))
             params = dict(path_params or {})
             for param, target in spec.path_links.items():
                 if param not in params:
@@ -161,6 +161,15 @@ class OpenApiKinds:
         factory = _Kind(name, func, needs=needs, delete=delete, gone=(), registry=self.registry)
         self.registry.add(factory, replace=replace)
         self.factories[name] = factory
+
+
+def _identity(drawn: Any) -> Any:
+    # An id the client chooses must differ on every run and in every worker: never seeded (identity rule).
+    if isinstance(drawn, bool) or not isinstance(drawn, int | str):
+        return drawn
+    if isinstance(drawn, int):
+        return secrets.randbelow(2**31 - 2) + 1
+    return drawn if unique.parse(drawn) else unique.token()
 
 
 def _refusing(error: KindNotDerivableError) -> Callable[..., Any]:

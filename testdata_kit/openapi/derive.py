@@ -276,9 +276,9 @@ def _link(doc: Document, kind: DerivedKind, names: set[str], by_item_path: dict[
     required = [name for name in shape.get("required") or () if not (props.get(name) or {}).get("readOnly")]
     kind.required = tuple(required)
     chosen = kind.id_field
-    if chosen and chosen in props and chosen not in required and not (props.get(chosen) or {}).get("readOnly"):
+    if chosen and chosen in props and not (props.get(chosen) or {}).get("readOnly"):
         kind.send_always = (chosen,)
-        kind.notes.append(f"sends {chosen!r} although it is optional: the item's address needs it")
+        kind.notes.append(f"the client chooses the id: sends a unique {chosen!r} with every create")
     for name in props:
         target = _stem(name)
         if target in names and target != kind.name:

@@ -156,7 +156,10 @@ def parse_text(text: str | bytes, source: str = "(text)") -> Any:
     try:
         return yaml.load(text, Loader=JsonschemaSafeLoader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as error:
-        raise DocumentError(source, f"is neither JSON nor YAML ({error})",
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or type(error).__name__
+        raise DocumentError(source, f"is neither JSON nor YAML ({problem}{where})",
                             "Check that the file or URL serves the document itself, not an HTML page.") from None
 
 
