@@ -134,6 +134,8 @@ class OpenApiKinds:
             for name, target in spec.field_links.items():
                 if name not in overrides and (target in given or name in spec.required):
                     body[name] = self._id_of(target, given.get(target))
+                else:
+                    body.pop(name, None)  # a drawn number would point at nothing, or at someone else's row
             body.update(overrides)
             item = collection.post(body, path_params=params)
             if params:
