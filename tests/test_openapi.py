@@ -199,8 +199,8 @@ class DerivationTests(unittest.TestCase):
     def test_two_collections_of_one_name_are_told_apart(self) -> None:
         schemas = {"O": {"type": "object", "properties": {"id": _ID}}}
         doc = _doc({"/orders": {"post": _post("O", "O")}, "/orders/{id}": {"delete": _OK},
-                    "/shops/{shopId}/orders": {"post": _post("O", "O")}, "/shops/{shopId}/orders/{id}": {"delete": _OK}},
-                   schemas)
+                    "/shops/{shopId}/orders": {"post": _post("O", "O")},
+                    "/shops/{shopId}/orders/{id}": {"delete": _OK}}, schemas)
         self.assertEqual([kind.name for kind in derive(load(doc))], ["order", "shop_order"])
 
     def test_singular_names(self) -> None:
@@ -342,7 +342,7 @@ class CommandTests(unittest.TestCase):
         self.assertIn("Refused: note.", out)
 
     def test_errors_exit_2_without_a_traceback(self) -> None:
-        code, out, err = self.run_cli("no-such-file.yaml")
+        code, _, err = self.run_cli("no-such-file.yaml")
         self.assertEqual(code, 2)
         self.assertNotIn("Traceback", err)
         self.assertRegex(err, r"no-such-file\.yaml: does not exist\. Pass the path of a \.json, \.yaml or \.yml file")

@@ -171,7 +171,7 @@ def _number(shape: dict[str, Any], rng: random.Random, name: str, integer: bool)
     step = shape.get("multipleOf")
     lowered = name.lower()
     default_low, default_high = (1, 10) if "quantity" in lowered or "count" in lowered else (1, 1000)
-    if "age" == lowered:
+    if lowered == "age":
         default_low, default_high = 18, 90
     # OpenAPI 3.0 and Swagger write exclusive bounds as booleans beside minimum; 3.1 writes the bound itself.
     if isinstance(ex_low, bool):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from testdata_kit.openapi.derive import DerivedKind
 
 __all__ = ["main", "report"]
 
@@ -30,12 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def report(kinds: Sequence[object], out: TextIO) -> None:
+def report(kinds: Sequence[DerivedKind], out: TextIO) -> None:
     """Write one block per derived kind to *out*."""
-    from testdata_kit.openapi.derive import DerivedKind
-
     for kind in kinds:
-        assert isinstance(kind, DerivedKind)
         state = "  REFUSED" if kind.problems else ""
         print(f"\n{kind.name}{state}", file=out)
         rows = [
@@ -55,7 +55,7 @@ def report(kinds: Sequence[object], out: TextIO) -> None:
             print(f"  problem:   {problem}", file=out)
         for note in kind.notes:
             print(f"  note:      {note}", file=out)
-    refused = [k.name for k in kinds if getattr(k, "problems", None)]
+    refused = [k.name for k in kinds if k.problems]
     if refused:
         print(f"\nRefused: {', '.join(refused)}. Bind them anyway with ApiClient.from_openapi(..., "
               f"delete={{kind: callable}}) or ids={{kind: 'field'}}, or declare them with @creates.", file=out)
