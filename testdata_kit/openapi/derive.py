@@ -146,6 +146,12 @@ def derive(doc: Document) -> list[DerivedKind]:
     operations = doc.operations()
     kinds: list[DerivedKind] = []
     by_item_path: dict[str, DerivedKind] = {}
+    # Item paths by their collection's path: one pass, so a document of n paths costs O(n), not O(n**2).
+    items: dict[str, list[str]] = {}
+    for path in operations:
+        head, _, last = path.rstrip("/").rpartition("/")
+        if _PARAM.match(last):
+            items.setdefault(head, []).append(path)
     for path, methods in operations.items():
         post = methods.get("post")
         segments = _segments(path)
@@ -160,7 +166,7 @@ def derive(doc: Document) -> list[DerivedKind]:
                 continue  # a bulk create (/user/createWithList) is not one resource
         kind = DerivedKind(name=singular(segments[-1]), path=path, create=_label("post", path, post),
                            schema=schema, resolver=resolver)
-        _find_item(doc, kind, operations, post)
+        _find_item(doc, kind, operations, items.get(path.rstrip("/"), []), post)
         kinds.append(kind)
         if kind.item_path:
             by_item_path[kind.item_path] = kind
@@ -171,11 +177,9 @@ def derive(doc: Document) -> list[DerivedKind]:
     return kinds
 
 
-def _find_item(doc: Document, kind: DerivedKind, operations: dict[str, dict[str, Any]], post: Any) -> None:
-    depth = len(_segments(kind.path)) + 1
-    items = [p for p in operations if p.startswith(kind.path.rstrip("/") + "/") and len(_segments(p)) == depth
-             and _PARAM.match(_segments(p)[-1])]
-    items.sort(key=lambda p: ("delete" not in operations[p], "get" not in operations[p]))
+def _find_item(doc: Document, kind: DerivedKind, operations: dict[str, dict[str, Any]], items: list[str],
+               post: Any) -> None:
+    items = sorted(items, key=lambda p: ("delete" not in operations[p], "get" not in operations[p]))
     created, created_resolver = _response_schema(doc, post)
     props = _properties(doc, created, created_resolver)
     if items:
