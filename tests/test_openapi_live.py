@@ -165,3 +165,13 @@ class BindingTests(unittest.TestCase):
         self.assertEqual(api.openapi.body("product", price=3)["price"], 3)
         with self.assertRaises(LookupError):
             api.openapi.body("invoice")
+
+
+class DemoPublishesItsDocumentTests(unittest.TestCase):
+    def test_the_document_is_valid_openapi_3_1_in_both_addressing_modes(self) -> None:
+        for addressing in ("path", "query"):
+            with self.subTest(addressing), demo.DemoServer(addressing=addressing) as server:
+                document = requests.get(f"{server.url}/openapi.json", timeout=10).json()
+                load(document, validate=True)
+                self.assertEqual(document["openapi"], "3.1.0")
+                self.assertEqual(requests.post(f"{server.url}/openapi.json", timeout=10).status_code, 405)

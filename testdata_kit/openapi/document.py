@@ -218,8 +218,8 @@ def load(source: str | os.PathLike[str] | Mapping[str, Any], *, validate: bool =
         documents break a rule or two and still describe their API well enough).
     :raises DocumentError: when it cannot be read, is not OpenAPI/Swagger, or (with *validate*) is invalid.
     """
-    if isinstance(source, Mapping):
-        document = Document(source)
+    if not isinstance(source, str | os.PathLike):
+        document = Document(source)  # a mapping, or anything else, which Document refuses by name
     elif isinstance(source, str) and urlsplit(source).scheme in ("http", "https", "file"):
         document = Document(_read_uri(source), source)
     else:
