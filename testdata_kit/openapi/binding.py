@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from testdata_kit import resources, unique
 from testdata_kit.kinds import Factory, Registry, default_registry
 from testdata_kit.openapi.bodies import body_for, rng_for
-from testdata_kit.openapi.derive import DerivedKind, derive
+from testdata_kit.openapi.derive import DerivedKind, client_chosen_id, derive
 from testdata_kit.openapi.document import Document, load, parse_text
 from testdata_kit.openapi.errors import DocumentError, KindNotDerivableError
 
@@ -209,6 +209,7 @@ def bind(api: ApiClient, document: Source, *, registry: Registry | None = None,
     for spec in derived:
         if spec.name in ids:
             _use_id(spec, ids[spec.name])
+            client_chosen_id(doc, spec)
         if spec.name in delete:
             spec.problems = [p for p in spec.problems if not p.startswith("no delete operation")]
     for spec in derived:

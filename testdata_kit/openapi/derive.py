@@ -66,6 +66,8 @@ class DerivedKind:
     #: The path of the item in the document, placeholders as written there (``"/pets/{petId}"``).
     item_path: str | None = None
     id_param: str | None = None
+    #: A POST without a body beside no item path: an action (``/kernels/{id}/restart``), not a kind.
+    action: bool = False
 
     def __repr__(self) -> str:
         state = f" problems={self.problems}" if self.problems else ""
@@ -123,7 +125,8 @@ def _request_body(doc: Document, operation: dict[str, Any]) -> tuple[bool, Any, 
 
 
 def _response_schema(doc: Document, operation: dict[str, Any]) -> tuple[Any, Any]:
-    responses = operation.get("responses") or {}
+    # YAML reads an unquoted 201 as an integer; JSON and quoted YAML give the string.
+    responses = {str(code): answer for code, answer in (operation.get("responses") or {}).items()}
     for code in _CREATED:
         if code in responses:
             _, schema, resolver = _json_schema(doc, responses[code])
@@ -167,6 +170,8 @@ def derive(doc: Document) -> list[DerivedKind]:
         kind = DerivedKind(name=singular(segments[-1]), path=path, create=_label("post", path, post),
                            schema=schema, resolver=resolver)
         _find_item(doc, kind, operations, items.get(path.rstrip("/"), []), post)
+        if kind.action:
+            continue
         kinds.append(kind)
         if kind.item_path:
             by_item_path[kind.item_path] = kind
@@ -199,6 +204,9 @@ def _find_item(doc: Document, kind: DerivedKind, operations: dict[str, dict[str,
             return
     filtered = _query_delete(doc, kind, operations[kind.path], props)
     if filtered:
+        return
+    if not items and kind.schema is None:
+        kind.action = True  # POST /kernels/{id}/restart: an action on an item, not a collection
         return
     where = f"{kind.item_path} has no DELETE" if kind.item_path else f"no item path under {kind.path}"
     kind.problems.append(f"no delete operation ({where}, and DELETE {kind.path} takes no id parameter)")
@@ -235,7 +243,9 @@ def _id_field(kind: DerivedKind, param: str, props: dict[str, Any] | None) -> st
         return "id"
     if param in props:
         return param
-    if "id" in props and (param == "id" or _LINK.match(param) or param.lower().endswith("id")):
+    # {petId}, {pet_id} and {session} (the kind's own name) all name the item's id.
+    if "id" in props and (param == "id" or _LINK.match(param) or param.lower().endswith("id")
+                          or singular(param) == kind.name):
         return "id"
     kind.problems.append(f"cannot locate the id: {{{param}}} of {kind.item_path} matches no field of the created "
                          f"item (fields: {', '.join(sorted(props)) or 'none'})")
@@ -253,6 +263,23 @@ def _unique_names(kinds: list[DerivedKind]) -> None:
             if fixed:
                 kind.notes.append(f"named {singular(fixed[-1])}_{kind.name}: another path also holds {kind.name}s")
                 kind.name = f"{singular(fixed[-1])}_{kind.name}"
+
+
+def client_chosen_id(doc: Document, kind: DerivedKind) -> None:
+    """Set ``send_always`` when the client picks the id: a writable field named otherwise than ``id``
+    (``username``), or a required one. An optional ``id`` is left for the server to assign."""
+    shape = merged(doc, kind.schema, kind.resolver) if kind.schema is not None else {}
+    props = shape.get("properties") or {}
+    chosen = kind.id_field
+    kind.send_always = ()
+    if not chosen or chosen not in props:
+        return
+    prop, _ = doc.deref(props[chosen], (shape.get("_resolvers") or {}).get(chosen))
+    if isinstance(prop, dict) and prop.get("readOnly"):
+        return
+    if chosen != "id" or chosen in (shape.get("required") or ()):
+        kind.send_always = (chosen,)
+        kind.notes.append(f"the client chooses the id: sends a unique {chosen!r} with every create")
 
 
 def _stem(name: str) -> str | None:
@@ -279,10 +306,7 @@ def _link(doc: Document, kind: DerivedKind, names: set[str], by_item_path: dict[
     props = shape.get("properties") or {}
     required = [name for name in shape.get("required") or () if not (props.get(name) or {}).get("readOnly")]
     kind.required = tuple(required)
-    chosen = kind.id_field
-    if chosen and chosen in props and not (props.get(chosen) or {}).get("readOnly"):
-        kind.send_always = (chosen,)
-        kind.notes.append(f"the client chooses the id: sends a unique {chosen!r} with every create")
+    client_chosen_id(doc, kind)
     for name in props:
         target = _stem(name)
         if target in names and target != kind.name:
