@@ -203,6 +203,39 @@ class DerivationTests(unittest.TestCase):
                     "/shops/{shopId}/orders/{id}": {"delete": _OK}}, schemas)
         self.assertEqual([kind.name for kind in derive(load(doc))], ["order", "shop_order"])
 
+    def test_a_post_without_body_or_item_path_is_an_action_not_a_kind(self) -> None:
+        schemas = {"K": {"type": "object", "properties": {"id": _ID}}}
+        doc = _doc({"/kernels": {"post": _post("K", "K")}, "/kernels/{kernel_id}": {"delete": _OK},
+                    "/kernels/{kernel_id}/restart": {"post": {"responses": {"200": {"description": "ok"}}}}},
+                   schemas)
+        self.assertEqual([kind.name for kind in derive(load(doc))], ["kernel"])
+
+    def test_an_item_parameter_named_after_the_kind_is_its_id(self) -> None:
+        doc = _doc({"/sessions": {"post": _post("S", "S")}, "/sessions/{session}": {"delete": _OK}},
+                   {"S": {"type": "object", "properties": {"id": {"type": "string"}}}})
+        self.assertEqual(derive(load(doc))[0].item, "/sessions/{id}")
+
+    def test_unquoted_yaml_status_codes(self) -> None:
+        import tempfile
+
+        text = (DOCUMENTS / "petstore-expanded-2.0.yaml").read_text().replace('"200":', "200:")
+        self.assertIn("        200:\n", text)
+        with tempfile.TemporaryDirectory() as folder:
+            Path(folder, "api.yaml").write_text(text)
+            pet = derive(load(Path(folder, "api.yaml")))[0]
+        self.assertEqual((pet.item, pet.notes), ("/pets/{id}", []))
+
+    def test_who_chooses_the_id(self) -> None:
+        def kind(required: list[str], field: str = "id") -> DerivedKind:
+            schema = {"type": "object", "required": required, "properties": {field: {"type": "string"}}}
+            doc = _doc({"/things": {"post": _post("T", "T")}, "/things/{" + field + "}": {"delete": _OK}},
+                       {"T": schema})
+            return derive(load(doc))[0]
+
+        self.assertEqual(kind([]).send_always, ())  # an optional id is the server's to assign
+        self.assertEqual(kind(["id"]).send_always, ("id",))
+        self.assertEqual(kind([], "slug").send_always, ("slug",))
+
     def test_singular_names(self) -> None:
         for word, expected in [("pets", "pet"), ("categories", "category"), ("addresses", "address"),
                                ("storeItems", "store_item"), ("status", "status"), ("user", "user")]:

@@ -76,14 +76,24 @@ def document(addressing: str = "path") -> dict[str, Any]:
                            "responses": {"204": {"description": "deleted"}, "404": error}},
             }
             continue
-        item = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}]
-        paths[f"/{coll.name}"] = {"get": listing, "post": create}
-        paths[f"/{coll.name}/{{id}}"] = {
-            "parameters": item,
-            "get": {"operationId": f"get{name}", "responses": {"200": _json(name, "the row"), "404": error}},
-            "delete": {"operationId": f"delete{name}", "responses": {"204": {"description": "deleted"},
-                                                                     "404": error, "409": error}},
-        }
+        # Tenanted rows are also reachable under their tenant: /tenants/{tenant_id}/users/{id}.
+        for prefix, operation in [("", ""), ("/tenants/{tenant_id}", "Tenant")][: 2 if coll.tenanted else 1]:
+            item = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}]
+            if prefix:
+                item.append({"name": "tenant_id", "in": "path", "required": True,
+                             "schema": {"type": "integer", "minimum": 1}})
+            paths[f"{prefix}/{coll.name}"] = {
+                "parameters": item[1:],
+                "get": {**listing, "operationId": f"list{operation}{name}s"},
+                "post": {**create, "operationId": f"create{operation}{name}"},
+            }
+            paths[f"{prefix}/{coll.name}/{{id}}"] = {
+                "parameters": item,
+                "get": {"operationId": f"get{operation}{name}", "responses": {"200": _json(name, "the row"),
+                                                                             "404": error}},
+                "delete": {"operationId": f"delete{operation}{name}",
+                           "responses": {"204": {"description": "deleted"}, "404": error, "409": error}},
+            }
     return {
         "openapi": "3.1.0",
         "info": {"title": "testdata_kit demo shop API", "version": "1",

@@ -64,6 +64,7 @@ class OpenApiKinds:
         self.factories: dict[str, Factory] = {}
         self.refused: dict[str, KindNotDerivableError] = {}
         self._path_params: dict[int, dict[str, Any]] = {}
+        self._links: dict[str, list[str]] = {}
 
     def __repr__(self) -> str:
         refused = f" refused={sorted(self.refused)}" if self.refused else ""
@@ -92,11 +93,15 @@ class OpenApiKinds:
             raise LookupError(f"The OpenAPI document {self.document.source} describes no kind {kind!r}; it "
                               f"describes: {', '.join(sorted(self.derived)) or 'none'}.") from None
 
-    def _id_of(self, target: str, given: Any) -> Any:
-        if given is None:
+    def _id_of(self, target: str, given: dict[str, Any]) -> Any:
+        """Return the id of the *target* in *given* (kind -> item or id), creating it there when missing."""
+        if given.get(target) is None:
             # Registered before the kind that needs it, so the scope's LIFO cleanup deletes it after that kind.
+            # It gets the parents already chosen (the order's tenant for its user), so a chain stays in one tenant.
             scope, holder = _creating.get() or (None, None)
-            given = self.factories[target].create_in(scope, holder, (), {})
+            passed = {kind: value for kind, value in given.items() if kind in self._links.get(target, ())}
+            given[target] = self.factories[target].create_in(scope, holder, (), passed)
+        given = given[target]
         if isinstance(given, Mapping):
             return self.collections[target].ident(given)
         return given
@@ -115,7 +120,7 @@ class OpenApiKinds:
                                          item=item, headers=spec.headers or None,
                                          verify="never" if delete is not None and not spec.delete else verify)
         self.collections[spec.name] = collection
-        links = list(dict.fromkeys([*spec.path_links.values(), *spec.field_links.values()]))
+        links = self._links[spec.name] = list(dict.fromkeys([*spec.path_links.values(), *spec.field_links.values()]))
 
         def create(*args: Any, all_fields: bool = all_fields, path_params: Mapping[str, Any] | None = None,
                    **overrides: Any) -> dict[str, Any]:
@@ -130,10 +135,10 @@ class OpenApiKinds:
             params = dict(path_params or {})
             for param, target in spec.path_links.items():
                 if param not in params:
-                    params[param] = self._id_of(target, given.get(target))
+                    params[param] = self._id_of(target, given)
             for name, target in spec.field_links.items():
                 if name not in overrides and (target in given or name in spec.required):
-                    body[name] = self._id_of(target, given.get(target))
+                    body[name] = self._id_of(target, given)
                 else:
                     body.pop(name, None)  # a drawn number would point at nothing, or at someone else's row
             body.update(overrides)

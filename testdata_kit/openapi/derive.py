@@ -176,9 +176,11 @@ def derive(doc: Document) -> list[DerivedKind]:
         if kind.item_path:
             by_item_path[kind.item_path] = kind
     _unique_names(kinds)
-    names = {kind.name for kind in kinds}
+    by_base: dict[str, list[DerivedKind]] = {}
     for kind in kinds:
-        _link(doc, kind, names, by_item_path)
+        by_base.setdefault(singular(_segments(kind.path)[-1]), []).append(kind)
+    for kind in kinds:
+        _link(doc, kind, by_base, by_item_path)
     return kinds
 
 
@@ -287,7 +289,21 @@ def _stem(name: str) -> str | None:
     return singular(found.group(1)) if found else None
 
 
-def _link(doc: Document, kind: DerivedKind, names: set[str], by_item_path: dict[str, DerivedKind]) -> None:
+def _target(kind: DerivedKind, base: str | None, by_base: dict[str, list[DerivedKind]]) -> str | None:
+    """The kind a link named *base* points at: the one beside *kind* (under the same parent) if any.
+
+    Under ``/tenants/{tenant_id}/orders``, ``user_id`` means a user of ``/tenants/{tenant_id}/users``.
+    """
+    candidates = [other for other in by_base.get(base or "", ()) if other is not kind]
+    if not candidates:
+        return None
+    parent = kind.path.rstrip("/").rpartition("/")[0]
+    beside = [other for other in candidates if other.path.rstrip("/").rpartition("/")[0] == parent]
+    return (beside or candidates)[0].name
+
+
+def _link(doc: Document, kind: DerivedKind, by_base: dict[str, list[DerivedKind]],
+          by_item_path: dict[str, DerivedKind]) -> None:
     needs: list[str] = []
     segments = _segments(kind.path)
     for index, segment in enumerate(segments):
@@ -296,8 +312,8 @@ def _link(doc: Document, kind: DerivedKind, names: set[str], by_item_path: dict[
             continue
         param = found.group(1)
         parent = by_item_path.get("/" + "/".join(segments[: index + 1]))
-        target = parent.name if parent is not None else _stem(param)
-        if target in names and target != kind.name:
+        target = parent.name if parent is not None else _target(kind, _stem(param) or param, by_base)
+        if target is not None and target != kind.name:
             kind.path_links[param] = target
             needs.append(target)
         else:
@@ -308,8 +324,8 @@ def _link(doc: Document, kind: DerivedKind, names: set[str], by_item_path: dict[
     kind.required = tuple(required)
     client_chosen_id(doc, kind)
     for name in props:
-        target = _stem(name)
-        if target in names and target != kind.name:
+        target = _target(kind, _stem(name), by_base)
+        if target is not None and target != kind.name:
             kind.field_links[name] = target
             if name in required:
                 needs.append(target)
