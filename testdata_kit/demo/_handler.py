@@ -45,6 +45,9 @@ class Settings:
     location_query: bool = False
     empty_delete_204: bool = False
     fail_first_seconds: float = 0.0
+    fail_after: bool = False
+    hang_rate: float = 0.0
+    hang_seconds: float = 2.0
 
 
 @dataclass
@@ -239,6 +242,13 @@ class DemoHandler(BaseHTTPRequestHandler):
             if settings.latency_ms:
                 time.sleep(settings.latency_ms / 1000)  # outside the store's lock, so requests overlap
             if self.server.should_fail(self.command):
+                if settings.fail_after:
+                    # Like a proxy that times out after the backend committed: the change is made, the answer lost.
+                    with contextlib.suppress(Exception):
+                        dispatch(self.server.store, self.command, self.path, raw, self.headers.get(_TENANT_HEADER),
+                                 settings)
+                    self._send(Response(503, {"error": "Injected failure after the request was handled; retry"}))
+                    return
                 message = "Injected failure; nothing was changed, retry"
                 self._send(Response(503, {"error": message}))
                 return
@@ -250,6 +260,9 @@ class DemoHandler(BaseHTTPRequestHandler):
         except Exception as error:
             traceback.print_exc(file=sys.stderr)
             response = Response(500, {"error": f"internal error: {type(error).__name__}: {error}"})
+        if not self.path.startswith("/_admin") and self.server.should_hang(self.command):
+            # Handled, then answered too late: the client's timeout fires after the change was made.
+            time.sleep(settings.hang_seconds)
         self._send(response)
 
     def _read_body(self) -> bytes:
@@ -319,6 +332,14 @@ class DemoHttpServer(ThreadingHTTPServer):
             return False
         with self._rng_lock:
             return self._rng.random() < settings.fail_rate
+
+    def should_hang(self, method: str) -> bool:
+        """Draw from the seeded generator whether this request's answer is held back ``hang_seconds``."""
+        settings = self.settings
+        if settings.hang_rate <= 0 or (settings.fail_methods is not None and method not in settings.fail_methods):
+            return False
+        with self._rng_lock:
+            return self._rng.random() < settings.hang_rate
 
     def process_request(self, request: Any, client_address: Any) -> None:
         thread = threading.Thread(

@@ -72,6 +72,8 @@ class DemoServer:
     :param empty_delete_204: answer 204 to a DELETE that matched nothing, instead of 404.
     :param fail_first_seconds: answer 503 to every request (of *fail_methods*) for this many seconds after the
         server starts, as an API that is restarting does.
+    :param fail_after: make injected failures happen after the request was handled: the row is deleted (or
+        created), and the answer is still a 503, as when a proxy times out after the backend committed.
     """
 
     def __init__(
@@ -91,6 +93,9 @@ class DemoServer:
         location_query: bool = False,
         empty_delete_204: bool = False,
         fail_first_seconds: float = 0.0,
+        fail_after: bool = False,
+        hang_rate: float = 0.0,
+        hang_seconds: float = 2.0,
     ) -> None:
         if not allow_remote and not is_loopback(host):
             raise RemoteHostError(host)
@@ -100,6 +105,10 @@ class DemoServer:
             raise ValueError(f"latency_ms {latency_ms!r} must be zero or more milliseconds")
         if addressing not in ADDRESSING:
             raise ValueError(f"addressing {addressing!r} must be one of: {', '.join(ADDRESSING)}")
+        if not 0 <= hang_rate <= 1:
+            raise ValueError(f"hang_rate {hang_rate!r} must be a probability between 0 and 1, e.g. 0.1")
+        if hang_seconds < 0:
+            raise ValueError(f"hang_seconds {hang_seconds!r} must be zero or more seconds")
         if fail_first_seconds < 0:
             raise ValueError(f"fail_first_seconds {fail_first_seconds!r} must be zero or more seconds")
         if not 0 <= port <= 65535:
@@ -109,7 +118,8 @@ class DemoServer:
         self.db = db
         self.settings = Settings(
             float(latency_ms), float(fail_rate), _methods(fail_methods), seed, verbose, addressing,
-            array_bodies, location_query, empty_delete_204, float(fail_first_seconds),
+            array_bodies, location_query, empty_delete_204, float(fail_first_seconds), fail_after,
+            float(hang_rate), float(hang_seconds),
         )
         self._http: DemoHttpServer | None = None
         self._store: Store | None = None
@@ -168,7 +178,8 @@ class DemoServer:
             http.shutdown()
             thread.join()
         http.server_close()
-        http.close_connections(_JOIN_SECONDS + self.settings.latency_ms / 1000)
+        held = self.settings.hang_seconds if self.settings.hang_rate else 0.0
+        http.close_connections(_JOIN_SECONDS + self.settings.latency_ms / 1000 + held)
         if store is not None:
             store.close()
 
@@ -257,6 +268,14 @@ def _parser() -> argparse.ArgumentParser:
                      help="answer 204 to a DELETE that matched nothing, instead of 404")
     odd.add_argument("--fail-first", type=float, default=0.0, metavar="SECONDS",
                      help="answer 503 to every request (of --fail-methods) for SECONDS after starting")
+    odd.add_argument("--fail-after", action="store_true",
+                     help="injected failures happen after the request was handled: the change is made, the "
+                     "answer is 503")
+    odd.add_argument("--hang-rate", type=float, default=0.0, metavar="P",
+                     help="with probability P, handle a request (of --fail-methods) but answer only after "
+                     "--hang-seconds, past a client's timeout")
+    odd.add_argument("--hang-seconds", type=float, default=2.0, metavar="SECONDS",
+                     help="how long --hang-rate holds an answer back (default: %(default)s)")
     return parser
 
 
@@ -284,6 +303,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             location_query=args.location_query,
             empty_delete_204=args.empty_delete_204,
             fail_first_seconds=args.fail_first,
+            fail_after=args.fail_after,
+            hang_rate=args.hang_rate,
+            hang_seconds=args.hang_seconds,
         )
     except ValueError as error:
         parser.print_usage(sys.stderr)

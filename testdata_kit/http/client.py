@@ -157,7 +157,8 @@ class ApiClient(requests.Session):
 
     def collection(self, name: str, *, path: str | None = None, id: str = "id", kind: str | None = None,
                    item: ItemTemplate | None = None, headers: Mapping[str, str] | None = None,
-                   params: Mapping[str, Any] | None = None, verify: str = "auto") -> Collection:
+                   params: Mapping[str, Any] | None = None, verify: str = "auto",
+                   delete_at: ItemTemplate | None = None, delete_method: str = "DELETE") -> Collection:
         """Declare a collection whose :meth:`~Collection.create` POSTs and tracks a verified DELETE for the new item.
 
         :param name: the collection's name, used in messages and as the default *path* (``/name``) and *kind*.
@@ -173,12 +174,15 @@ class ApiClient(requests.Session):
         :param verify: ``"auto"`` (check the answers that are not proof), ``"always"`` (check every deletion) or
             ``"never"`` (trust status codes: unsafe). ``"auto"`` defers to ``$TESTDATA_HTTP_VERIFY`` or the
             ``http-verify`` config key when set. See :class:`Collection`.
+        :param delete_at: where the deletion is sent, when not at the item's address: a template or callable
+            like *item*, e.g. ``"/db/users/{id}/-/delete"`` for Datasette's write API.
+        :param delete_method: the deletion's HTTP method (``"POST"`` for Datasette); default ``"DELETE"``.
         :raises ValueError: for a *verify* outside those three.
         """
         from testdata_kit.http.collection import Collection
 
         return Collection(self, name, path=path, id_field=id, kind=kind, item=item, headers=headers,
-                          params=params, verify=verify)
+                          params=params, verify=verify, delete_at=delete_at, delete_method=delete_method)
 
     @classmethod
     def from_openapi(cls, document: Any, base_url: str | None = None, **options: Any) -> ApiClient:

@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import requests
 
 from testdata_kit import _redact, _scopes, ledger
-from testdata_kit.http._addressing import DEFAULT_ITEM, ItemTemplate, fill, id_from_location, read_field
+from testdata_kit.http._addressing import (
+    DEFAULT_ITEM,
+    ItemTemplate,
+    fill,
+    placeholders,
+    read_created,
+    read_field,
+    with_query,
+)
+from testdata_kit.http._verify import (
+    GONE_STATUSES,
+    IS_GONE,
+    IS_THERE,
+    IS_WRONG,
+    VERIFY_ENV,
+    VERIFY_KEY,
+    VERIFY_MODES,
+    cannot_read,
+    probe,
+    verify_mode,
+)
 from testdata_kit.http.errors import (
     AddressError,
     ApiError,
@@ -28,15 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = ["GONE_STATUSES", "VERIFY_ENV", "VERIFY_KEY", "VERIFY_MODES", "Collection"]
 
-#: Answers to a DELETE that mean the item no longer exists, if the address is right (it is then checked).
-GONE_STATUSES = (404, 410)
-#: The values of ``verify``: check the answers that are not proof, check every deletion, or trust status codes.
-VERIFY_MODES = ("auto", "always", "never")
-#: The environment variable and ``[testdata_kit]`` config key that replace ``verify="auto"``.
-VERIFY_ENV = "TESTDATA_HTTP_VERIFY"
-VERIFY_KEY = "http-verify"
-_GONE, _THERE, _UNKNOWN, _WRONG = "gone", "there", "unknown", "wrong"
-
 
 class Collection:
     """One REST collection of an :class:`~testdata_kit.http.ApiClient`: items POSTed to *path*, found at *item*.
@@ -50,14 +61,17 @@ class Collection:
     template; an :class:`AddressError` says at once when it is wrong. Then a DELETE answered 404 or 410,
     202, an empty 2xx (until one such answer was shown to really delete), or an empty JSON list is checked
     with a GET of the item's address: gone (404, 410, or ``[]`` for a query-filter address) counts as deleted,
-    anything else raises :class:`DeleteUnprovenError` (a leak). ``"always"`` checks every deletion;
-    ``"never"`` trusts status codes, which counts a DELETE at a wrong address as done (unsafe).
+    anything else raises :class:`DeleteUnprovenError` (a leak). A collection that has created nothing reads an
+    item before its first deletion instead. A DELETE that failed is checked too: gone counts as deleted.
+    ``"always"`` checks every deletion; ``"never"`` trusts status codes, which counts a DELETE at a wrong
+    address as done (unsafe).
     """
 
     def __init__(self, api: ApiClient, name: str, *, path: str | None = None, id_field: str = "id",
                  kind: str | None = None, item: ItemTemplate | None = None,
                  headers: Mapping[str, str] | None = None, params: Mapping[str, Any] | None = None,
-                 verify: str = "auto") -> None:
+                 verify: str = "auto", delete_at: ItemTemplate | None = None,
+                 delete_method: str = "DELETE") -> None:
         self.api = api
         self.name = name
         self.path = "/" + (path if path is not None else name).strip("/")
@@ -66,11 +80,16 @@ class Collection:
         self.item = item if item is not None else DEFAULT_ITEM
         self.headers = dict(headers or {})
         self.params = dict(params or {})
-        self.verify = _verify_mode(verify, api)
+        self.verify = verify_mode(verify, api._config)
+        #: Where and how an item is deleted, when not ``DELETE`` at its address (Datasette: ``POST .../-/delete``).
+        self.delete_at = delete_at
+        self.delete_method = delete_method.upper()
         # Set by the first create whose item was found at its address; a GET 404 proves "gone" only then.
         self._confirmed = False
         # Set once an empty 2xx DELETE was shown to delete; later ones are trusted under "auto".
         self._empty_ok_proven = False
+        # Set when a GET of an item answered neither the item nor 404/410 (405, 501...): items cannot be read.
+        self._unreadable = False
 
     def __repr__(self) -> str:
         shown = self.item if isinstance(self.item, str) else getattr(self.item, "__name__", "callable")
@@ -116,7 +135,7 @@ class Collection:
         response = self._post(sent, headers, params, path_params or {})
         item, ident = self._created(response)
         address = self._address(item, sent, path_params or {}, ident)
-        self._confirm(address, ident, self._headers(headers), self._params(params))
+        self._confirm(address, ident, self._headers(headers), self._params(params), tracked=False)
         return item
 
     def create(self, body: Mapping[str, Any] | None = None, /, *, scope: str | None = None, owner: Any = None,
@@ -144,22 +163,25 @@ class Collection:
         extra = path_params or {}
         # With a journal, "about to create" is on disk before the POST leaves, so a crash during it is visible.
         intent = intend(self.kind, scope=scope, owner=holder)
-        try:
-            response = self._post(sent, headers, params, extra)
-        except ApiError as error:
-            if intent is not None and error.status >= 400:
-                ledger.current().abandon(intent)
-            raise
+        # A POST that raises (a timeout, a lost connection) may have created the row: the intent stays open.
+        response = self._post(sent, headers, params, extra)
         try:
             item, ident = self._created(response)
         except (ApiError, MissingIdError) as error:
             if not response.ok:
-                if intent is not None:
-                    ledger.current().abandon(intent)  # an error status means nothing was created
+                # A 4xx refused the create. A 5xx may come from a proxy after the backend committed, so its
+                # intent stays open for a journal sweep.
+                if intent is not None and response.status_code < 500:
+                    ledger.current().abandon(intent)
                 raise
             # Accepted but unreadable: the row may exist. Track what is known, so the account reports it.
             shown = _redact.url(response.url)
-            problem = getattr(error, "problem", None) or str(error)
+            if isinstance(error, MissingIdError):
+                keys = ", ".join(map(repr, error.present)) or "none"
+                problem = (f"its answer has no field {error.field!r} (keys present: {keys}) and no Location "
+                           f"header naming the id")
+            else:
+                problem = f"it {error.problem}"
             unknown = UnknownIdError(self.name, shown, response.status_code)
             track(self.kind, {"id": None, **sent}, functools.partial(_raise, unknown), scope=scope,
                   owner=holder, intent=intent)
@@ -167,12 +189,14 @@ class Collection:
                                         _redact.body_excerpt(response.content), problem) from error
         address = self._address(item, sent, extra, ident)
         sent_headers, sent_params = self._headers(headers), self._params(params)
-        recovery: dict[str, Any] = {"method": "DELETE", "url": _redact.url(_with_query(address, sent_params))}
+        removal = address if self.delete_at is None else self._address(item, sent, extra, ident, self.delete_at)
+        recovery: dict[str, Any] = {"method": self.delete_method,
+                                    "url": _redact.url(with_query(removal, sent_params))}
         tenant_headers = {k: v for k, v in {**self.api.headers, **sent_headers}.items()
                           if k.lower().startswith("x-tenant")}
         if tenant_headers:
             recovery["headers"] = _redact.headers(tenant_headers)
-        track(self.kind, item, functools.partial(self._delete_at, address, sent_headers, sent_params, ident),
+        track(self.kind, item, functools.partial(self._delete_at, address, sent_headers, sent_params, ident, removal),
               scope=scope, owner=holder, recovery=recovery, intent=intent)
         self._confirm(address, ident, sent_headers, sent_params)
         return item
@@ -200,8 +224,9 @@ class Collection:
             or cannot show it is gone.
         """
         ident = self.ident(item_or_id) if isinstance(item_or_id, Mapping) else item_or_id
-        return self._delete_at(self.url(item_or_id, path_params=path_params), self._headers(headers),
-                               self._params(params), ident)
+        address = self.url(item_or_id, path_params=path_params)
+        return self._delete_at(address, self._headers(headers), self._params(params), ident,
+                               self._removal(item_or_id, path_params, address))
 
     def exists(self, item_or_id: Any, *, headers: Mapping[str, str] | None = None,
                params: Mapping[str, Any] | None = None, path_params: Mapping[str, Any] | None = None) -> bool | None:
@@ -213,9 +238,16 @@ class Collection:
         ident = self.ident(item_or_id) if isinstance(item_or_id, Mapping) else item_or_id
         state, _ = self._probe(self.url(item_or_id, path_params=path_params), ident, self._headers(headers),
                                self._params(params))
-        return {_GONE: False, _THERE: True}.get(state)
+        return {IS_GONE: False, IS_THERE: True}.get(state)
 
     # -- machinery ---------------------------------------------------------------------------------------
+
+    def _removal(self, item_or_id: Any, path_params: Mapping[str, Any] | None, address: str) -> str:
+        if self.delete_at is None:
+            return address
+        item = dict(item_or_id) if isinstance(item_or_id, Mapping) else {}
+        ident = self.ident(item) if isinstance(item_or_id, Mapping) else item_or_id
+        return self._address(item, {}, path_params or {}, ident, self.delete_at)
 
     def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
         return {**self.headers, **(extra or {})}
@@ -233,74 +265,77 @@ class Collection:
         return self.api.post(where, json=sent, headers=self._headers(headers), params=self._params(params))
 
     def _address(self, item: dict[str, Any], sent: Mapping[str, Any], path_params: Mapping[str, Any],
-                 ident: Any) -> str:
-        """Return the absolute URL of the item, from the template or the callable."""
-        if callable(self.item):
+                 ident: Any, template: ItemTemplate | None = None) -> str:
+        """Return the absolute URL of the item (or of *template*), from the template or the callable."""
+        template = self.item if template is None else template
+        if callable(template):
             given = dict(item)
             if "." not in self.id_field:
                 given.setdefault(self.id_field, ident)
-            return self.api.url_for(str(self.item(given)))
+            return self.api.url_for(str(template(given)))
         sources = [("the created item", item), ("the body sent", sent), ("path_params", path_params)]
         what = f"item address of collection {self.name!r}"
-        path = fill(self.path, sources, {}, f"path of collection {self.name!r}")
-        return self.api.url_for(fill(self.item, sources, {"path": path, "id": str(ident)}, what))
+        fixed = {"id": quote(str(ident), safe="")}
+        if "path" in placeholders(template):
+            fixed["path"] = fill(self.path, sources, {}, f"path of collection {self.name!r}")
+        return self.api.url_for(fill(template, sources, fixed, what))
 
     def _probe(self, address: str, ident: Any, headers: Mapping[str, str], params: Mapping[str, Any],
                trusted: bool | None = None) -> tuple[str, str]:
-        """GET the item's address: return (gone | there | wrong | unknown, what the GET showed, for messages).
-
-        An empty answer (404, 410, ``[]``) is "gone" only at a *trusted* address (default: a confirmed one).
-        """
         trusted = self._confirmed if trusted is None else trusted
-        shown = _redact.url(address)
-        try:
-            response = self.api.get(address, headers=headers, params=params)
-        except ServerDownError as error:
-            return _UNKNOWN, f"GET {shown} could not reach the server ({error.reason})"
-        status = response.status_code
-        if status in GONE_STATUSES:
-            return (_GONE if trusted else _UNKNOWN), f"GET {shown} answered {status}"
-        if not response.ok:
-            return _UNKNOWN, f"GET {shown} answered {status}"
-        try:
-            body = response.json()
-        except ValueError:
-            return _THERE, f"GET {shown} answered {status} with a body"
-        if isinstance(body, list):
-            if not body:
-                return (_GONE if trusted else _UNKNOWN), f"GET {shown} answered {status} with []"
-            if len(body) == 1 and _same(body[0], ident, self.id_field):
-                return _THERE, f"GET {shown} answered {status} with the item"
-            return _WRONG, f"GET {shown} answered a list of {len(body)} rows, so it does not address one item"
-        if isinstance(body, dict) and not _same(body, ident, self.id_field):
-            return _WRONG, f"GET {shown} answered {status} with another item"
-        return _THERE, f"GET {shown} answered {status} with the item"
+        return probe(self.api, address, ident, self.id_field, headers, params, trusted)
 
-    def _confirm(self, address: str, ident: Any, headers: Mapping[str, str], params: Mapping[str, Any]) -> None:
+    def _confirm(self, address: str, ident: Any, headers: Mapping[str, str], params: Mapping[str, Any],
+                 tracked: bool = True) -> None:
         if self._confirmed or self.verify == "never":
             return
         # The item was created a moment ago, so an empty answer here means a wrong address, not "deleted".
         state, check = self._probe(address, ident, headers, params, trusted=True)
-        if state == _THERE:
+        if state == IS_THERE:
             self._confirmed = True
             return
-        if state in (_GONE, _WRONG):
-            raise AddressError(self.name, self.template, _redact.url(address), check)
+        if state in (IS_GONE, IS_WRONG):
+            raise AddressError(self.name, self.template, _redact.url(address), check, tracked)
         # 405, 5xx, an unreachable server: the address is unproven, and a later create tries again.
+        self._unreadable = cannot_read(check)
 
-    def _delete_at(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any) -> Any:
-        shown = _redact.url(_with_query(address, params))
+    def _delete_at(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any,
+                   removal: str | None = None) -> Any:
+        """Delete the item at *address* (or by *delete_method* at *removal*), verified; return GONE or None."""
         try:
-            response = self.api.delete(address, headers=headers, params=params)
+            return self._delete_once(address, headers, params, ident, removal or address)
+        except _AlreadyGone:
+            return GONE
+
+    def _delete_once(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any,
+                     removal: str) -> Any:
+        shown = _redact.url(with_query(removal, params))
+        method = self.delete_method
+        if self.verify != "never" and not self._confirmed and not self._unreadable:
+            # Nothing created through this collection has proved its address yet (delete() of an item made
+            # elsewhere, a sweep): an item about to be deleted should be there, so read it first.
+            state, check = self._probe(address, ident, headers, params, trusted=True)
+            if state == IS_THERE:
+                self._confirmed = True
+            elif cannot_read(check):
+                self._unreadable = True
+        try:
+            if method == "DELETE":
+                response = self.api.delete(removal, headers=headers, params=params)
+            else:
+                response = self.api.request(method, removal, headers=headers, params=params)
         except ServerDownError as error:
             budget = f"retried for up to {self.api.retry_seconds:g} s"
-            raise DeleteFailedError("DELETE", shown, None, f"cannot reach the server ({error.reason})",
-                                    budget) from error
+            failure = DeleteFailedError("DELETE", shown, None, f"cannot reach the server ({error.reason})", budget)
+            self._unless_gone(failure, address, ident, headers, params)
+            raise failure from error
         status = response.status_code
         if status not in GONE_STATUSES and not response.ok:
             retries = getattr(getattr(response.raw, "retries", None), "history", ())
             attempts = f"{len(retries) + 1} attempt{'s' if retries else ''}"
-            raise DeleteFailedError("DELETE", shown, status, _redact.body_excerpt(response.content), attempts)
+            failure = DeleteFailedError("DELETE", shown, status, _redact.body_excerpt(response.content), attempts)
+            self._unless_gone(failure, address, ident, headers, params)
+            raise failure
         if self.verify == "never":
             return GONE if status in GONE_STATUSES else None
         empty = not response.content.strip()
@@ -309,78 +344,34 @@ class Collection:
                 and (not empty or self._empty_ok_proven)):
             return None
         state, check = self._probe(address, ident, headers, params)
-        if state != _GONE:
-            raise DeleteUnprovenError(shown, status, self.name, self.template, check, still_there=state == _THERE)
+        if state != IS_GONE:
+            raise DeleteUnprovenError(shown, status, self.name, self.template, check, still_there=state == IS_THERE)
         if empty and response.ok:
             self._empty_ok_proven = True
         return GONE if status in GONE_STATUSES else None
 
+    def _unless_gone(self, failure: DeleteFailedError, address: str, ident: Any, headers: Mapping[str, str],
+                     params: Mapping[str, Any]) -> None:
+        """Return quietly when *failure* should be raised; raise :class:`_AlreadyGone` when the item is gone anyway.
+
+        A DELETE whose answer was lost (a timeout, a 503 from a proxy after the backend committed) may have
+        deleted the item: reporting it as leaked would be the account lying the other way.
+        """
+        if self.verify == "never" or failure.status in (400, 401, 403, 409, 412, 422):
+            return
+        state, _ = self._probe(address, ident, headers, params)
+        if state == IS_GONE:
+            raise _AlreadyGone
+
     def _created(self, response: requests.Response) -> tuple[dict[str, Any], Any]:
-        address = _redact.url(response.url)
-        excerpt = _redact.body_excerpt(response.content)
-        if not response.ok:
-            raise ApiError("POST", address, response.status_code, excerpt,
-                           f"answered {response.status_code} {response.reason} to a create in {self.name!r}")
-        item: Any = {}
-        if response.content.strip():
-            try:
-                item = response.json()
-            except ValueError:
-                type_ = response.headers.get("Content-Type", "no Content-Type")
-                raise ApiError("POST", address, response.status_code, excerpt,
-                               f"answered with a body that is not JSON ({type_})") from None
-        if isinstance(item, list) and len(item) == 1 and isinstance(item[0], dict):
-            item = item[0]  # PostgREST and others answer a create with the created rows
-        if not isinstance(item, dict):
-            shape = f"a list of {len(item)}" if isinstance(item, list) else f"a {type(item).__name__}"
-            raise ApiError("POST", address, response.status_code, excerpt,
-                           f"answered with JSON that is not one object ({shape})")
-        try:
-            return item, self.ident(item)
-        except KeyError:
-            pass
-        location = response.headers.get("Location")
-        ident = id_from_location(location, response.url, self.id_field) if location else None
-        if ident:
-            value: Any = int(ident) if ident.isascii() and ident.isdigit() else ident
-            if "." not in self.id_field:
-                item.setdefault(self.id_field, value)
-            return item, value
-        raise MissingIdError(self.name, self.id_field, sorted(item), address, response.status_code)
+        return read_created(response, self.name, self.id_field)
 
 
-def _same(row: Any, ident: Any, id_field: str) -> bool:
-    """Whether *row* is the item *ident*; a row without the id field cannot contradict it."""
-    if not isinstance(row, Mapping):
-        return False
-    try:
-        return str(read_field(row, id_field)) == str(ident)
-    except KeyError:
-        return True
-
-
-def _with_query(address: str, params: Mapping[str, Any]) -> str:
-    if not params:
-        return address
-    prepared = requests.models.PreparedRequest()
-    prepared.prepare_url(address, params)
-    return str(prepared.url)
+class _AlreadyGone(Exception):
+    """A failed DELETE whose item a GET then showed to be gone."""
 
 
 def _raise(error: BaseException) -> None:
     raise error
 
 
-def _verify_mode(verify: str, api: ApiClient) -> str:
-    if verify not in VERIFY_MODES:
-        raise ValueError(f"verify {verify!r} must be one of {', '.join(map(repr, VERIFY_MODES))}")
-    if verify != "auto":
-        return verify
-    configured = os.environ.get(VERIFY_ENV, "").strip().lower()
-    source = f"${VERIFY_ENV}"
-    if not configured:
-        configured = (api._config.get_str(VERIFY_KEY) or "auto").lower()
-        source = f"{VERIFY_KEY} in {api._config.path}"
-    if configured not in VERIFY_MODES:
-        raise ValueError(f"{source} = {configured!r} must be one of {', '.join(map(repr, VERIFY_MODES))}")
-    return configured

@@ -113,14 +113,17 @@ class DeleteUnprovenError(DeleteFailedError):
 class AddressError(HttpError, LookupError):
     """A created item is not found at the address its collection builds for it, so it could not be deleted."""
 
-    def __init__(self, collection: str, template: str, address: str, check: str) -> None:
+    def __init__(self, collection: str, template: str, address: str, check: str, tracked: bool = True) -> None:
         self.collection = collection
         self.template = template
         self.url = address
         self.check = check
+        self.tracked = tracked
+        fate = ("the item could not be deleted after the test (it is tracked, and reported if it stays)" if tracked
+                else "nothing could delete the item there (post() does not track it: delete it yourself)")
         super().__init__(
             f"Collection {collection!r} created an item, but {check}: its items are not at {template!r}, so "
-            f"the item could not be deleted after the test (it is tracked, and reported if it stays). "
+            f"{fate}. "
             f"{_fix(collection, template)}. Items that cannot be read back at all need verify='never' (unsafe)."
         )
 
