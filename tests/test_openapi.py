@@ -311,6 +311,27 @@ class BodyTests(unittest.TestCase):
         self.assertNotEqual([seeded(seed + n) for n in range(5)], [seeded(seed)] * 5)
 
 
+class SeedTests(unittest.TestCase):
+    def test_values_come_from_the_tests_own_seed(self) -> None:
+        from testdata_kit import DataTestCase
+        from testdata_kit.openapi import rng_for
+        from tests._support import run_cases
+
+        drawn: dict[str, list[float]] = {}
+
+        class Inner(DataTestCase):
+            def test_a(inner) -> None:
+                drawn.setdefault("a", []).append(rng_for("pet").random())
+
+            def test_b(inner) -> None:
+                drawn.setdefault("b", []).append(rng_for("pet").random())
+
+        for _ in range(2):
+            run_cases(Inner)
+        self.assertEqual(drawn["a"][0], drawn["a"][1])  # the same test, the same values, run after run
+        self.assertNotEqual(drawn["a"][0], drawn["b"][0])
+
+
 class DocumentTests(unittest.TestCase):
     def test_json_yaml_and_mappings_load_alike(self) -> None:
         text = (DOCUMENTS / "petstore-expanded-3.0.yaml").read_text()

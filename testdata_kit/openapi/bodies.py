@@ -265,7 +265,7 @@ def _by_name(name: str, rng: random.Random, kind: str) -> str | None:
         return f"{rng.randrange(10000, 99999)}"
     if key in ("country", "country_code"):
         return "US"
-    if key in ("state", "region") :
+    if key in ("state", "region"):
         return rng.choice(("CA", "NY", "TX", "WA"))
     if key == "currency" or key.endswith("_currency"):
         return rng.choice(("USD", "EUR", "GBP"))
@@ -281,17 +281,14 @@ def _by_name(name: str, rng: random.Random, kind: str) -> str | None:
 
 
 def _person(part: str, rng: random.Random) -> str:
+    # mimesis names when the fake extra is installed, seeded per test like the rest; a short list otherwise.
+    from testdata_kit import fake
+
     try:
-        from testdata_kit import fake
-    except ImportError:  # pragma: no cover - only without the fake extra's dependencies
-        fake = None  # type: ignore[assignment]
-    if fake is not None:
-        try:
-            person = fake.current().person
-            return str(person.first_name() if part == "first_name" else person.last_name())
-        except ImportError:
-            pass
-    return rng.choice(_FIRST if part == "first_name" else _LAST)
+        person = fake.current().person
+    except ImportError:  # MissingExtraError: mimesis is not installed
+        return rng.choice(_FIRST if part == "first_name" else _LAST)
+    return str(person.first_name() if part == "first_name" else person.last_name())
 
 
 def _singular_name(name: str) -> str:

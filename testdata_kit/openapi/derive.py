@@ -223,11 +223,14 @@ def _query_delete(doc: Document, kind: DerivedKind, methods: dict[str, Any], pro
         if parameter.get("in") != "query":
             continue
         name = parameter.get("name", "")
-        if name == "id" or (props is not None and name in props and _LINK.match(name) is None and
-                            name in ("id", "uuid", "key", f"{kind.name}_id", f"{kind.name}Id")):
+        if name not in ("id", "uuid", "key", f"{kind.name}_id", f"{kind.name}Id"):
+            continue
+        # The filter's value is the item's own field of that name, or its id for {kind}_id.
+        field = name if props is None or name in props else "id" if "id" in props else None
+        if field is not None:
             # PostgREST describes its row filters as parameters named rowFilter.*; their values are "op.value".
             postgrest = isinstance(raw, dict) and str(raw.get("$ref", "")).rpartition("/")[2].startswith("rowFilter.")
-            kind.id_field = kind.id_field or name
+            kind.id_field = kind.id_field or field
             kind.item = f"{kind.path}?{name}={'eq.' if postgrest else ''}{{{kind.id_field}}}"
             kind.delete = _label("delete", kind.item, delete)
             kind.gettable = "get" in methods
@@ -320,7 +323,9 @@ def _link(doc: Document, kind: DerivedKind, by_base: dict[str, list[DerivedKind]
             kind.notes.append(f"path parameter {{{param}}} names no collection; pass path_params={{{param!r}: ...}}")
     shape = merged(doc, kind.schema, kind.resolver) if kind.schema is not None else {}
     props = shape.get("properties") or {}
-    required = [name for name in shape.get("required") or () if not (props.get(name) or {}).get("readOnly")]
+    resolvers = shape.get("_resolvers") or {}
+    required = [name for name in shape.get("required") or ()
+                if not (doc.deref(props.get(name) or {}, resolvers.get(name))[0] or {}).get("readOnly")]
     kind.required = tuple(required)
     client_chosen_id(doc, kind)
     for name in props:
