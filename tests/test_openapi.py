@@ -9,7 +9,7 @@ import re
 import unittest
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from openapi_schema_validator import OAS30Validator, OAS31Validator, oas30_format_checker, oas31_format_checker
 
@@ -309,6 +309,39 @@ class BodyTests(unittest.TestCase):
 
         self.assertEqual(seeded(seed), seeded(seed))
         self.assertNotEqual([seeded(seed + n) for n in range(5)], [seeded(seed)] * 5)
+
+
+class MalformedDocumentTests(unittest.TestCase):
+    """Hand-edited documents hold nulls and cycles; they give fewer kinds or an OpenApiError, never a crash."""
+
+    CASES: ClassVar[list[dict[str, Any]]] = [
+        {"paths": None},
+        {"paths": {"/a": None}},
+        {"paths": {"/a": {"post": {"requestBody": None}}, "/a/{id}": {"delete": {}}}},
+        {"paths": {"/a": {"post": {"requestBody": {"content": None}}}}},
+        {"paths": {"/a": {"post": {"parameters": None, "responses": {"201": None}}}, "/a/{id}": {"delete": {}}}},
+        {"paths": {"/a": {"post": {"parameters": ["x", None]}, "delete": {"parameters": [None]}}}},
+        {"paths": {"/a": {"post": _post("A")}, "/a/{id}": {"delete": {}}},
+         "components": {"schemas": {"A": {"$ref": "#/components/schemas/A"}}}},
+        {"paths": {"/a": {"post": _post("A")}, "/a/{id}": {"delete": {}}},
+         "components": {"schemas": {"A": {"type": "object", "required": ["b"],
+                                          "properties": {"b": {"$ref": "#/components/schemas/A"}}}}}},
+        {"paths": {"/a": {"post": _post("A")}, "/a/{id}": {"delete": {}}},
+         "components": {"schemas": {"A": {"allOf": [{"$ref": "#/components/schemas/A"}]}}}},
+    ]
+
+    def test_no_crash(self) -> None:
+        from testdata_kit.openapi import OpenApiError
+
+        for number, case in enumerate(self.CASES):
+            with self.subTest(number):
+                doc = load({"openapi": "3.0.0", "info": {"title": "t", "version": "1"}, **case})
+                try:
+                    for kind in derive(doc):
+                        if kind.schema is not None:
+                            body_for(doc, kind.schema, kind.resolver, random.Random(1), all_fields=True)
+                except OpenApiError as error:
+                    self.assertIn("OpenAPI document", str(error))
 
 
 class SeedTests(unittest.TestCase):

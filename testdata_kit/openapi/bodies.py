@@ -21,6 +21,9 @@ from testdata_kit.openapi._patterns import matching
 __all__ = ["body_for", "merged", "rng_for"]
 
 _MAX_DEPTH = 6
+# Past this depth even required properties stop: a schema that requires itself has no finite instance.
+_MAX_REQUIRED_DEPTH = 24
+_MAX_MERGE = 32
 _WORDS = ("amber", "birch", "cedar", "delta", "ember", "fjord", "grove", "harbor", "iris", "juniper", "kestrel",
           "linden", "meadow", "north", "orchid", "pine", "quartz", "river", "sage", "tidal", "umber", "violet")
 _FIRST = ("Alex", "Blair", "Casey", "Dana", "Eli", "Frankie", "Gray", "Harper", "Jordan", "Kai", "Morgan", "Riley")
@@ -52,14 +55,15 @@ def rng_for(kind: str) -> random.Random:
     return streams[kind]
 
 
-def merged(doc: Any, schema: Any, resolver: Any = None, rng: random.Random | None = None) -> dict[str, Any]:
+def merged(doc: Any, schema: Any, resolver: Any = None, rng: random.Random | None = None,
+           _depth: int = 0) -> dict[str, Any]:
     """Return *schema* with ``$ref`` followed and ``allOf`` merged into one object schema.
 
     ``oneOf``/``anyOf`` take their first branch (a seeded one with *rng*). Property schemas keep their own
     refs; the result's ``"_resolvers"`` maps each property to the resolver its refs are relative to.
     """
     schema, resolver = doc.deref(schema, resolver)
-    if not isinstance(schema, dict):
+    if not isinstance(schema, dict) or _depth > _MAX_MERGE:  # an allOf that includes itself ends here
         return {}
     result: dict[str, Any] = {k: v for k, v in schema.items() if k not in ("allOf", "oneOf", "anyOf", "properties")}
     props: dict[str, Any] = {}
@@ -71,7 +75,7 @@ def merged(doc: Any, schema: Any, resolver: Any = None, rng: random.Random | Non
         if branches:
             parts.append(branches[int(rng.random() * len(branches))] if rng else branches[0])
     for part in parts:
-        sub = merged(doc, part, resolver, rng)
+        sub = merged(doc, part, resolver, rng, _depth + 1)
         props.update(sub.get("properties") or {})
         resolvers.update(sub.get("_resolvers") or {})
         required.extend(r for r in sub.get("required") or () if r not in required)
@@ -156,7 +160,7 @@ def _object(doc: Any, shape: dict[str, Any], rng: random.Random, kind: str, all_
     required = set(shape.get("required") or ())
     result: dict[str, Any] = {}
     for name, prop in props.items():
-        if name not in required and not (all_fields and depth < _MAX_DEPTH):
+        if (name not in required and not (all_fields and depth < _MAX_DEPTH)) or depth >= _MAX_REQUIRED_DEPTH:
             continue
         sub, _ = doc.deref(prop, resolvers.get(name))
         if isinstance(sub, dict) and sub.get("readOnly"):

@@ -98,13 +98,15 @@ def _label(method: str, path: str, operation: dict[str, Any]) -> str:
 def _json_schema(doc: Document, holder: dict[str, Any]) -> tuple[bool, Any, Any]:
     """Return (is JSON, schema, resolver) of a 3.x requestBody/response or a 2.0 response."""
     holder, resolver = doc.deref(holder)
+    if not isinstance(holder, dict):
+        return True, None, resolver
     if doc.is_swagger or "content" not in holder:
         schema = holder.get("schema")
         return schema is not None, schema, resolver
-    content = holder.get("content") or {}
-    for media, entry in content.items():
+    content = holder.get("content")
+    for media, entry in (content if isinstance(content, dict) else {}).items():
         if media in _JSON_TYPES or media.split(";")[0].endswith(("/json", "+json")):
-            return True, (entry or {}).get("schema"), resolver
+            return True, entry.get("schema") if isinstance(entry, dict) else None, resolver
     return False, None, resolver
 
 
@@ -112,6 +114,8 @@ def _request_body(doc: Document, operation: dict[str, Any]) -> tuple[bool, Any, 
     if doc.is_swagger:
         for parameter in operation["parameters"]:
             parameter, resolver = doc.deref(parameter)
+            if not isinstance(parameter, dict):
+                continue
             if parameter.get("in") == "body":
                 consumes = operation.get("consumes") or doc.data.get("consumes") or ["application/json"]
                 json_ok = any(c.split(";")[0].endswith(("/json", "+json")) or c == "*/*" for c in consumes)
@@ -220,7 +224,7 @@ def _query_delete(doc: Document, kind: DerivedKind, methods: dict[str, Any], pro
         return False
     for raw in delete["parameters"]:
         parameter, _ = doc.deref(raw)
-        if parameter.get("in") != "query":
+        if not isinstance(parameter, dict) or parameter.get("in") != "query":
             continue
         name = parameter.get("name", "")
         if name not in ("id", "uuid", "key", f"{kind.name}_id", f"{kind.name}Id"):

@@ -76,7 +76,7 @@ class Document:
             except referencing.exceptions.Unresolvable:
                 raise UnresolvableRefError(ref, self.source) from None
             node, resolver = found.contents, found.resolver
-        raise UnresolvableRefError(node.get("$ref", "?"), self.source)
+        raise UnresolvableRefError(node.get("$ref", "?"), self.source, "leads only to other references, in a cycle")
 
     def operations(self) -> dict[str, dict[str, Any]]:
         """Return ``{path: {method: operation}}`` for every path, with path-level parameters merged in."""
@@ -88,12 +88,12 @@ class Document:
             item, _ = self.deref(item)
             if not isinstance(item, dict):
                 continue
-            shared = item.get("parameters") or []
+            shared = _mappings(item.get("parameters"))
             methods = {}
             for method in _METHODS:
                 operation = item.get(method)
                 if isinstance(operation, dict):
-                    methods[method] = {**operation, "parameters": [*shared, *(operation.get("parameters") or [])]}
+                    methods[method] = {**operation, "parameters": [*shared, *_mappings(operation.get("parameters"))]}
             found[path] = methods
         return found
 
@@ -144,6 +144,11 @@ class Document:
             return referencing.Resource.opaque(_read_uri(uri))
         except (OSError, DocumentError) as error:
             raise referencing.exceptions.NoSuchResource(ref=uri) from error  # type: ignore[call-arg]
+
+
+def _mappings(value: Any) -> list[dict[str, Any]]:
+    # A hand-edited document may hold null or a stray string where a list of objects belongs.
+    return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
 
 
 def parse_text(text: str | bytes, source: str = "(text)") -> Any:

@@ -24,11 +24,12 @@ class DocumentError(OpenApiError, ValueError):
 class UnresolvableRefError(OpenApiError, LookupError):
     """A ``$ref`` that points nowhere."""
 
-    def __init__(self, ref: str, source: str) -> None:
+    def __init__(self, ref: str, source: str, problem: str = "points nowhere") -> None:
         self.ref = ref
         self.source = source
+        self.problem = problem
         super().__init__(
-            f"$ref {ref!r} in the OpenAPI document {source} points nowhere. Fix the reference in the document, "
+            f"$ref {ref!r} in the OpenAPI document {source} {problem}. Fix the reference in the document, "
             f"or keep the file it names next to the document."
         )
 
