@@ -22,6 +22,7 @@ import requests
 from testdata_kit import DataTestCase
 from testdata_kit.http import ApiClient
 from testdata_kit.kinds import Registry
+from testdata_kit.openapi import DocumentError
 from tests._support import problems, run_cases
 
 EXECUTABLE = os.environ.get("TESTDATA_JUPYTER_SERVER", "")
@@ -123,6 +124,13 @@ class JupyterServerTests(unittest.TestCase):
         self.assertEqual((books.created, books.deleted, books.leaked), (2, 2, 0))
         # The document gives POST /api/terminals no body parameter, so nothing is invented for it.
         self.assertEqual([json.loads(body) for body in sent], [{}, {}])
+
+    def test_without_credentials_the_document_cannot_be_fetched(self) -> None:
+        with self.assertRaises(DocumentError) as caught:
+            ApiClient.from_openapi(f"{self.url}/api/spec.yaml", registry=Registry())
+        self.assertIn("spec.yaml: answered an HTML page (from http://127.0.0.1:", str(caught.exception))
+        self.assertIn("/login?next=", str(caught.exception))
+        self.assertIn("pass headers= if the API needs credentials", str(caught.exception))
 
     def test_without_ids_the_terminal_is_refused_with_the_reason(self) -> None:
         api = ApiClient.from_openapi(f"{self.url}/api/spec.yaml", registry=Registry(), headers=self.headers())

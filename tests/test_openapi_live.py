@@ -187,6 +187,14 @@ class BindingTests(unittest.TestCase):
             ApiClient.from_openapi(self._users_without_delete(), registry=Registry())
         self.assertIn("Pass base_url='http://127.0.0.1:8000'", str(caught.exception))
 
+    def test_a_document_url_that_answers_an_error(self) -> None:
+        with self.assertRaises(DocumentError) as caught:
+            ApiClient.from_openapi(f"{self.server.url}/swagger.json", registry=Registry())
+        self.assertEqual(str(caught.exception),
+                         f"OpenAPI document {self.server.url}/swagger.json: cannot be fetched: the server answered "
+                         f"404 Not Found. Check the URL, and pass headers= if the API needs credentials to read its "
+                         f"document.")
+
     def test_the_host_guard_applies_to_the_document_url(self) -> None:
         with self.assertRaises(HostNotAllowedError):
             ApiClient.from_openapi("https://api.example.com/openapi.json", registry=Registry())

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from testdata_kit import resources, unique
+from testdata_kit import _redact, resources, unique
 from testdata_kit.kinds import Factory, Registry, default_registry
 from testdata_kit.openapi.bodies import body_for, rng_for
 from testdata_kit.openapi.derive import DerivedKind, client_chosen_id, derive
@@ -246,6 +246,13 @@ def client_from_openapi(cls: type[ApiClient], document: Source, base_url: str | 
             from testdata_kit.http.client import expect_json
 
             response = fetcher.get(document)
+            fix = "Check the URL, and pass headers= if the API needs credentials to read its document."
+            if not response.ok:
+                raise DocumentError(document, f"cannot be fetched: the server answered {response.status_code} "
+                                    f"{response.reason}", fix)
+            if response.headers.get("Content-Type", "").startswith("text/html"):
+                # A login page behind a redirect, most often.
+                raise DocumentError(document, f"answered an HTML page (from {_redact.url(response.url)})", fix)
             data = expect_json(response) if "json" in response.headers.get("Content-Type", "") else None
             doc = Document(data if data is not None else parse_text(response.content, document), document)
         finally:
