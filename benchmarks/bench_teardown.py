@@ -10,8 +10,8 @@
    concurrent, and the critical path (5 x 20 ms). Targets: concurrent at least 4x faster than serial, and within
    1.5x of the critical path.
 
-Run: ``python benchmarks/bench_teardown.py [--quick] [--repeat 7]`` (about three minutes; ``--quick`` leaves out
-N = 100k in part 1 and takes about one). Prints medians and ratios; exits 0 whatever the numbers.
+Run: ``python benchmarks/bench_teardown.py [--quick] [--repeat 7]`` (about five minutes; ``--quick`` leaves out
+N = 100k in part 1 and takes about two). Prints medians and ratios; exits 0 whatever the numbers.
 """
 
 from __future__ import annotations
