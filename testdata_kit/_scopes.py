@@ -238,7 +238,7 @@ def _scope_pass(key: tuple[str, int]) -> None:
               f"attempt at the end of the run", file=sys.stderr)
     if left:
         _install_finish()
-    _raise_each(errors, left[0] if left else None)
+    _raise_each(errors)
 
 
 def _reason(resource: Any) -> str:
@@ -246,7 +246,7 @@ def _reason(resource: Any) -> str:
     return f"{type(error).__name__}: {error}" if error is not None else "refused"
 
 
-def _raise_each(errors: list[BaseException], resource: Any) -> None:
+def _raise_each(errors: list[BaseException]) -> None:
     # unittest reports each raising cleanup as an error of its own: the first error is raised here, the others
     # from cleanups of their own at the bottom of the same scope.
     if not errors:

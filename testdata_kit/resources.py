@@ -110,12 +110,9 @@ class Resource:
     def release(self, *, defer_interrupts: bool = True, retry_in_scope: bool = True) -> bool:
         """Delete the resource unless it is settled; return ``False`` when the deletion was refused for now.
 
-        A deletion is refused when the deleter raises :class:`~testdata_kit.RetryLater` or an exception this
-        resource's ``refused=`` names, or an exception with a ``status`` attribute (as HTTP errors have) that is
-        in the refused statuses (``refused=`` ints, else ``refused-statuses`` in setup.cfg, else
-        :data:`REFUSED_STATUSES`), a 5xx, or ``None`` (no answer within the client's retry budget). The resource
-        then stays alive, with the exception in :attr:`refusal`, and is tried again after the rest of its scope,
-        pass after pass, and once more at the end of the run (:func:`testdata_kit._scopes.defer`). Any other
+        A deletion is refused when :func:`retry_later` says so of the deleter's exception. The resource then
+        stays alive, with the exception in :attr:`refusal`, and is tried again after the rest of its scope, pass
+        after pass, and once more at the end of the run (:func:`testdata_kit._scopes.defer`). Any other
         exception makes it a leak at once.
 
         :param defer_interrupts: hold a SIGINT or SIGTERM that arrives during the delete until the outcome is on
