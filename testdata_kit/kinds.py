@@ -6,7 +6,7 @@ import functools
 import inspect
 from collections.abc import Callable, Iterable, Iterator
 
-from testdata_kit import resources
+from testdata_kit import _scopes, resources
 from testdata_kit.errors import DuplicateKindError, FactoryProtocolError, UnknownKindError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
@@ -117,21 +117,22 @@ class Factory:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Create the resource in the running test (or the class, inside ``setUpClass``) and return it."""
-        # Straight to tracked(): the same path as create_resource(), one call shorter for the commonest creation.
-        return resources.tracked(self.kind, functools.partial(self.make, *args, **kwargs), **self._options).value
+        scope, holder = _scopes.resolve(None, None, self.kind)
+        return self.create_resource(scope, holder, args, kwargs).value
 
     def in_scope(self, scope: str, owner: Any = None) -> Callable[..., Any]:
         """Return a callable that creates in *scope*: ``user.in_scope("module")(name="Ref")``."""
         return lambda *args, **kwargs: self.create_in(scope, owner, args, kwargs)
 
     def create_in(self, scope: str | None, owner: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        # tracked() resolves the scope before anything else: a resource nobody could delete is never created.
-        return self.create_resource(scope, owner, args, kwargs).value
+        # Resolve the scope first: a resource nobody could delete must not be created at all.
+        scope, holder = _scopes.resolve(scope, owner, self.kind)
+        return self.create_resource(scope, holder, args, kwargs).value
 
     def create_resource(
-        self, scope: str | None, holder: Any, args: tuple[Any, ...], kwargs: dict[str, Any], register: bool = True
+        self, scope: str, holder: Any, args: tuple[Any, ...], kwargs: dict[str, Any], register: bool = True
     ) -> resources.Resource:
-        """Create, journal and record one resource in *scope* (``None``: the innermost running) for *holder*.
+        """Create, journal and record one resource in a scope that :func:`~testdata_kit._scopes.resolve` gave.
 
         Goes through :func:`testdata_kit.resources.tracked`, the one path of a tracked creation.
 
