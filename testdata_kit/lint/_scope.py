@@ -1,0 +1,144 @@
+"""Which code in a module runs against a database of its own, rolled back or flushed after each test.
+
+Django's test runner and pytest-django point every test at a test database that they create for the run;
+``TestCase`` rolls each test back, ``TransactionTestCase`` (and ``LiveServerTestCase``) truncates every table
+after each test, and pytest-django refuses database access to a test that did not ask for it through ``db``,
+``transactional_db`` or ``@pytest.mark.django_db``, which give the same two guarantees. Either way nothing a
+test writes outlives it and no other run sees it, so writes there are not shared-environment writes. The same
+holds for a test that takes a fixture which rolls its SQLAlchemy session back, or a TestCase whose set-up or
+clean-up rolls back.
+
+The analysis is per module and by name only: a module that imports anything from ``django``,
+``rest_framework`` or ``pytest_django`` is taken to run under one of those runners. Classes that derive only
+from :class:`unittest.TestCase` (or nothing) in such a module get no such guarantee.
+"""
+
+from __future__ import annotations
+
+import ast
+
+__all__ = ["Isolation"]
+
+_DJANGO_ROOTS = ("django", "rest_framework", "pytest_django")
+# pytest-django's fixtures that open the test database; only meaningful in a Django module.
+_DJANGO_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_setup", "django_db_blocker", "live_server", "django_user_model",
+     "admin_user", "admin_client", "django_db_reset_sequences"}
+)
+_SETUP_METHODS = frozenset(
+    {"setUp", "setUpClass", "asyncSetUp", "tearDown", "tearDownClass", "asyncTearDown", "setup_method",
+     "teardown_method", "setup_class", "teardown_class"}
+)
+# HTTP clients that reach a real server even from inside a rolled-back test.
+EXTERNAL_CLIENTS = frozenset({"requests", "httpx", "aiohttp", "urllib3", "urllib"})
+
+
+def _calls(node: ast.AST, name: str) -> bool:
+    return any(
+        isinstance(sub, ast.Attribute) and sub.attr == name or isinstance(sub, ast.Name) and sub.id == name
+        for sub in ast.walk(node)
+    )
+
+
+def _is_django_db_mark(node: ast.expr) -> bool:
+    target = node.func if isinstance(node, ast.Call) else node
+    return isinstance(target, ast.Attribute) and target.attr == "django_db"
+
+
+def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> set[str]:
+    names = set()
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if isinstance(target, ast.Attribute):
+            names.add(target.attr)
+        elif isinstance(target, ast.Name):
+            names.add(target.id)
+    return names
+
+
+class Isolation:
+    """Answers "is this class or function isolated?" for one parsed module.
+
+    :param tree: the module's AST.
+    """
+
+    def __init__(self, tree: ast.AST) -> None:
+        body = tree.body if isinstance(tree, ast.Module) else []
+        self._from_unittest: set[str] = set()
+        self.django = False
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                self.django |= any(alias.name.split(".")[0] in _DJANGO_ROOTS for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                self.django |= module.split(".")[0] in _DJANGO_ROOTS
+                if module == "unittest":
+                    self._from_unittest.update(alias.asname or alias.name for alias in node.names)
+            elif isinstance(node, ast.Attribute) and node.attr == "django_db":
+                self.django = True
+        self._module_marked = any(
+            isinstance(stmt, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets)
+            and any(isinstance(sub, ast.expr) and _is_django_db_mark(sub) for sub in ast.walk(stmt.value))
+            for stmt in body
+        )
+        self._django_fixtures = _DJANGO_FIXTURES if self.django else frozenset()
+        self._classes = {node.name: node for node in body if isinstance(node, ast.ClassDef)}
+        self._fixtures = self._rollback_fixtures(body)
+        self._class_cache: dict[str, bool] = {}
+
+    def _rollback_fixtures(self, body: list[ast.stmt]) -> set[str]:
+        fixtures = {
+            node.name: node for node in body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "fixture" in _decorator_names(node)
+        }
+        isolated = {name for name, node in fixtures.items() if _calls(node, "rollback") or _calls(node, "begin_nested")}
+        # A fixture that takes a rolled-back session hands out writes that are rolled back too.
+        changed = True
+        while changed:
+            changed = False
+            for name, node in fixtures.items():
+                params = {a.arg for a in node.args.args}
+                if name not in isolated and params & (isolated | self._django_fixtures):
+                    isolated.add(name)
+                    changed = True
+        return isolated
+
+    def _base_isolated(self, base: ast.expr, seen: set[str]) -> bool:
+        name = base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else ""
+        if isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.value.id == "unittest":
+            return False
+        if name in self._classes and name not in seen:
+            return self.class_isolated(self._classes[name], seen | {name})
+        if name in self._from_unittest:
+            return False
+        return self.django and (name.endswith("TestCase") or name.endswith("TestCases"))
+
+    def class_isolated(self, node: ast.ClassDef, seen: frozenset[str] | set[str] = frozenset()) -> bool:
+        """Return True when the tests of class *node* run in a transaction or against a flushed test database."""
+        if node.name in self._class_cache:
+            return self._class_cache[node.name]
+        isolated = (
+            self._module_marked
+            or any(_is_django_db_mark(d) for d in node.decorator_list)
+            or any(self._base_isolated(base, set(seen) | {node.name}) for base in node.bases)
+            or any(
+                isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name in _SETUP_METHODS
+                and _calls(stmt, "rollback")
+                for stmt in node.body
+            )
+        )
+        self._class_cache[node.name] = isolated
+        return isolated
+
+    def function_isolated(self, node: ast.FunctionDef | ast.AsyncFunctionDef, *, in_class: bool) -> bool:
+        """Return True when function *node* (outside any isolated class) writes only to an isolated database.
+
+        :param in_class: the function is a method; a Django module's plain functions run under pytest-django.
+        """
+        if self._module_marked or any(_is_django_db_mark(d) for d in node.decorator_list):
+            return True
+        params = {a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]}
+        if params & (self._django_fixtures | self._fixtures):
+            return True
+        return self.django and not in_class
