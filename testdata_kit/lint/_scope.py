@@ -20,10 +20,12 @@ import ast
 __all__ = ["Isolation"]
 
 _DJANGO_ROOTS = ("django", "rest_framework", "pytest_django")
-# pytest-django's fixtures that open the test database; only meaningful in a Django module.
+# pytest-django's fixtures that open the test database. The distinctive names count everywhere; "db" and
+# "live_server" only in a Django module (elsewhere a "db" fixture may well commit to a shared database).
+_DJANGO_ONLY_FIXTURES = frozenset({"db", "live_server", "admin_user", "client", "rf"})
 _DJANGO_FIXTURES = frozenset(
-    {"db", "transactional_db", "django_db_setup", "django_db_blocker", "live_server", "django_user_model",
-     "admin_user", "admin_client", "django_db_reset_sequences"}
+    {"transactional_db", "django_db_setup", "django_db_blocker", "django_user_model", "admin_client",
+     "django_db_reset_sequences", "django_db_serialized_rollback"}
 )
 _SETUP_METHODS = frozenset(
     {"setUp", "setUpClass", "asyncSetUp", "tearDown", "tearDownClass", "asyncTearDown", "setup_method",
@@ -82,7 +84,7 @@ class Isolation:
             and any(isinstance(sub, ast.expr) and _is_django_db_mark(sub) for sub in ast.walk(stmt.value))
             for stmt in body
         )
-        self._django_fixtures = _DJANGO_FIXTURES if self.django else frozenset()
+        self._django_fixtures = _DJANGO_FIXTURES | (_DJANGO_ONLY_FIXTURES if self.django else frozenset())
         self._classes = {node.name: node for node in body if isinstance(node, ast.ClassDef)}
         self._fixtures = self._rollback_fixtures(body)
         self._class_cache: dict[str, bool] = {}
