@@ -24,6 +24,7 @@ from testdata_kit.lint._rules import RULES, Finding, check_tree
 __all__ = [
     "DEFAULT_EXCLUDE",
     "LINT_KEYS",
+    "PARSE_ERROR",
     "RULES",
     "Finding",
     "Flake8Plugin",

@@ -1,0 +1,108 @@
+"""Benchmark: how often the lint is right when it speaks, on real public test suites.
+
+Run: ``python benchmarks/bench_lint_precision.py``. The corpus in ``benchmarks/lint_corpus/`` holds test files
+of six public projects (see its ``SOURCES.md``), stored as ``*.py.txt`` so no tool runs them. The script lints
+each file as the CLI would, matches every finding against the hand-judged rows of ``labels.csv`` and prints,
+per rule: the findings, the findings per 1,000 lines, how many were judged and the precision (real / judged).
+It then lists findings nobody has judged yet (label them) and judged-real findings the lint no longer reports
+(a lost true positive). Exit status 1 when either list is not empty or a rule is below 90%.
+
+This measures precision, not speed; there is no timing here.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from testdata_kit.lint import PARSE_ERROR, RULES, lint_source
+
+CORPUS = Path(__file__).resolve().parent / "lint_corpus"
+LABELS = CORPUS / "labels.csv"
+GOAL = 0.90
+
+
+@dataclass(frozen=True)
+class Key:
+    file: str
+    line: int
+    rule: str
+
+
+@dataclass
+class Report:
+    """What one run over the corpus found, and how it compares with the labels."""
+
+    lines: int
+    files: int
+    findings: list[tuple[Key, str]]
+    labels: dict[Key, tuple[str, str]]
+
+    def by_rule(self) -> dict[str, tuple[int, int, int]]:
+        """Return rule -> (findings, judged, judged real)."""
+        found = Counter(key.rule for key, _ in self.findings)
+        judged: Counter[str] = Counter()
+        real: Counter[str] = Counter()
+        for key, _ in self.findings:
+            if key in self.labels:
+                judged[key.rule] += 1
+                real[key.rule] += self.labels[key][0] == "real"
+        return {rule: (found[rule], judged[rule], real[rule]) for rule in [PARSE_ERROR, *RULES]}
+
+    def unlabelled(self) -> list[tuple[Key, str]]:
+        return [(key, message) for key, message in self.findings if key not in self.labels]
+
+    def lost(self) -> list[Key]:
+        reported = {key for key, _ in self.findings}
+        return [key for key, (verdict, _) in self.labels.items() if verdict == "real" and key not in reported]
+
+    def below_goal(self) -> list[str]:
+        return [rule for rule, (_, judged, real) in self.by_rule().items() if judged and real / judged < GOAL]
+
+
+def load_labels(path: Path = LABELS) -> dict[Key, tuple[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    labels = {}
+    for row in rows:
+        if row["verdict"] not in ("real", "false"):
+            raise ValueError(f"{path}: verdict {row['verdict']!r} for {row['file']}:{row['line']}; use real or false")
+        labels[Key(row["file"], int(row["line"]), row["rule"])] = (row["verdict"], row["reason"])
+    return labels
+
+
+def run(corpus: Path = CORPUS) -> Report:
+    """Lint every ``*.py.txt`` under *corpus* and return the report (labels from its ``labels.csv``)."""
+    findings: list[tuple[Key, str]] = []
+    lines = files = 0
+    for path in sorted(corpus.rglob("*.py.txt")):
+        source = path.read_text(encoding="utf-8")
+        name = path.relative_to(corpus).as_posix().removesuffix(".txt")
+        files += 1
+        lines += source.count("\n")
+        findings += [(Key(name, f.line, f.code), f.message) for f in lint_source(source, filename=name)]
+    return Report(lines, files, findings, load_labels(corpus / "labels.csv"))
+
+
+def main() -> int:
+    report = run()
+    print(f"corpus: {report.files} files, {report.lines:,} lines, {len(report.findings)} findings")
+    print(f"{'rule':<8} {'findings':>8} {'per 1k lines':>12} {'judged':>7} {'real':>5} {'precision':>9}")
+    for rule, (found, judged, real) in report.by_rule().items():
+        precision = f"{real / judged:.0%}" if judged else "n/a"
+        print(f"{rule:<8} {found:>8} {found * 1000 / report.lines:>12.2f} {judged:>7} {real:>5} {precision:>9}")
+    unlabelled, lost, below = report.unlabelled(), report.lost(), report.below_goal()
+    for key, message in unlabelled:
+        print(f"NOT LABELLED {key.file}:{key.line}: {message}")
+    for key in lost:
+        print(f"LOST (judged real, no longer reported) {key.file}:{key.line}: {key.rule}")
+    for rule in below:
+        print(f"BELOW {GOAL:.0%}: {rule}")
+    return 1 if unlabelled or lost or below else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
