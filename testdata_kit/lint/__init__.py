@@ -67,7 +67,7 @@ class Flake8Plugin:
             found = check_tree(self._tree)
         except RecursionError:
             found = [_unreadable("an expression is nested too deeply to check (RecursionError); split it up")]
-        except Exception as error:  # noqa: BLE001 - reported as a finding rather than stopping flake8.
+        except Exception as error:
             found = [_internal(error)]
         for finding in found:
             yield finding.line, finding.col, finding.message, type(self)
@@ -123,7 +123,7 @@ def lint_source(
     except RecursionError:
         reason = "an expression is nested too deeply to check (RecursionError); split it up"
         return _keep_unreadable([_unreadable(reason)], ignore)
-    except Exception as error:  # noqa: BLE001 - one file's surprise must not stop the run; it is reported.
+    except Exception as error:
         return _keep_unreadable([_internal(error)], ignore)
     lines = source.splitlines()
     return [f for f in found if _selected(f.code, select, ignore) and not _silenced(f, lines)]
@@ -264,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, FileNotFoundError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
-    except Exception as error:  # noqa: BLE001 - exit 2 with the reason, not a traceback that reads as findings.
+    except Exception as error:
         print(f"{parser.prog}: {INTERNAL_ERROR} {type(error).__name__}: {error}", file=sys.stderr)
         return 2
     for path, finding in results:

@@ -16,8 +16,28 @@ from collections.abc import Callable, Iterator
 
 from testdata_kit.lint._urls import is_auth_url, is_create_url, template, url_texts
 
-__all__ = ["ResponseFacts", "call_name", "dotted", "graphql_query", "is_http_call", "is_request_builder", "url_arg"]
+__all__ = [
+    "ResponseFacts",
+    "call_name",
+    "dotted",
+    "graphql_query",
+    "is_create_post",
+    "is_http_call",
+    "is_request_builder",
+    "uncleaned_creates",
+    "url_arg",
+]
 
+_CLEANUP_CALLS = frozenset(
+    {"addCleanup", "addClassCleanup", "addModuleCleanup", "enterContext", "enterClassContext",
+     "enterModuleContext", "callback", "push", "track"}
+)
+_DELETE_WORDS = ("delete", "remove", "cleanup", "clean_up", "destroy", "purge", "drop", "teardown")
+_NOT_CLEANUP_CONTEXTS = frozenset(
+    {"subTest", "Session", "patch", "object", "open", "suppress", "catch_warnings", "redirect_stdout",
+     "redirect_stderr", "TemporaryDirectory", "settings", "override_settings", "raises", "assertRaises",
+     "assertNumQueries", "freeze_time", "dict"}
+)
 _HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
 _METHOD_FIRST = frozenset({"request", "stream"})
 _ID_KEYS = frozenset({"id", "pk", "uuid", "_id"})
@@ -148,9 +168,9 @@ class ResponseFacts:
                 return self._owner.get(node.id)
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "json":
                 node = node.func.value
-            elif isinstance(node, ast.Attribute) and node.attr in ("data", "status_code", "status", "content"):
-                node = node.value
-            elif isinstance(node, ast.Await):
+            elif isinstance(node, ast.Await) or (
+                isinstance(node, ast.Attribute) and node.attr in ("data", "status_code", "status", "content")
+            ):
                 node = node.value
             else:
                 return None
@@ -192,3 +212,35 @@ def is_create_post(
     if is_graphql:
         return query is not None and query.lstrip().startswith("mutation")
     return id(call) in facts.created or any(is_create_url(text) for text in texts)
+
+
+def uncleaned_creates(
+    func: ast.FunctionDef | ast.AsyncFunctionDef, resolve: Callable[[ast.expr], str | None]
+) -> list[ast.Call]:
+    """Return the creating POSTs of test *func* that no cleanup covers; none when it registers any cleanup.
+
+    Covered: an ``addCleanup``-like call anywhere in the test, a ``try``/``finally`` that deletes, a ``with``
+    block (other than ``patch``, ``assertRaises`` and the like) around the call.
+    """
+    covered: set[int] = set()
+    creates: list[ast.Call] = []
+    facts = ResponseFacts(func)
+    for node in ast.walk(func):
+        if isinstance(node, ast.Call) and call_name(node.func) in _CLEANUP_CALLS:
+            return []
+        if isinstance(node, ast.Try) and any(
+            isinstance(sub, ast.Call) and any(w in call_name(sub.func).lower() for w in _DELETE_WORDS)
+            for stmt in node.finalbody
+            for sub in ast.walk(stmt)
+        ):
+            return []
+        if isinstance(node, ast.With | ast.AsyncWith) and any(
+            call_name(item.context_expr.func) not in _NOT_CLEANUP_CONTEXTS
+            and not call_name(item.context_expr.func).startswith("assert")
+            for item in node.items
+            if isinstance(item.context_expr, ast.Call)
+        ):
+            covered.update(id(sub) for stmt in node.body for sub in ast.walk(stmt))
+        if isinstance(node, ast.Call) and is_create_post(node, facts, resolve):
+            creates.append(node)
+    return [call for call in creates if id(call) not in covered]

@@ -10,19 +10,19 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from testdata_kit.lint._bindings import Resolver, string_bindings
 from testdata_kit.lint._creates import (
-    ResponseFacts,
     call_name,
     dotted,
     graphql_query,
-    is_create_post,
     is_http_call,
     is_request_builder,
+    uncleaned_creates,
     url_arg,
 )
 from testdata_kit.lint._personal import looks_like_email, looks_like_person_name, real_personal_data
 from testdata_kit.lint._scope import EXTERNAL_CLIENTS, Isolation
-from testdata_kit.lint._urls import HOLE, hardcoded_id, is_collection_url, template, url_texts
+from testdata_kit.lint._urls import HOLE, hardcoded_id, is_collection_url, url_texts
 
 __all__ = ["RULES", "Finding", "check_tree"]
 
@@ -52,16 +52,6 @@ _DATA_VERBS = frozenset({"post", "put", "patch"})
 _DATA_CALLS = frozenset({"bulk_create", "get_or_create", "update_or_create", "insert", "insert_one",
                          "insert_many", "add_all", "bulk_insert_mappings", "create_batch"})
 _LOOKUPS = frozenset({"get", "filter", "exclude", "get_or_none", "filter_by", "get_object_or_404"})
-_CLEANUP_CALLS = frozenset(
-    {"addCleanup", "addClassCleanup", "addModuleCleanup", "enterContext", "enterClassContext",
-     "enterModuleContext", "callback", "push", "track"}
-)
-_DELETE_WORDS = ("delete", "remove", "cleanup", "clean_up", "destroy", "purge", "drop", "teardown")
-_NOT_CLEANUP_CONTEXTS = frozenset(
-    {"subTest", "Session", "patch", "object", "open", "suppress", "catch_warnings", "redirect_stdout",
-     "redirect_stderr", "TemporaryDirectory", "settings", "override_settings", "raises", "assertRaises",
-     "assertNumQueries", "freeze_time", "dict"}
-)
 # Keys whose value is usually unique: a person's name under "name" or "display_name" collides with the next
 # run's; first, last and full names (and an address's names) carry no uniqueness, so they are not checked.
 _PERSON_KEYS = frozenset({"name", "displayname"})
@@ -90,7 +80,7 @@ def _normal(key: str) -> str:
     return re.sub(r"[_\s-]", "", key.lower())
 
 
-def _is_data_call(call: ast.Call, resolve: _Resolver) -> bool:
+def _is_data_call(call: ast.Call, resolve: Resolver) -> bool:
     """Return True for calls that store what they are given: HTTP writes, ``create*``, factories, ORM bulk."""
     name = call_name(call.func)
     lowered = name.lower()
@@ -126,44 +116,11 @@ def _is_collection_get(node: ast.expr) -> bool:
     return len(texts) == 1 and is_collection_url(texts[0][1])
 
 
-def _string_bindings(body: list[ast.stmt], *, deep: bool) -> dict[str, ast.Constant]:
-    """Names bound exactly once to one string literal (``email = "a@b.test"``) in *body*."""
-    found: dict[str, ast.Constant | None] = {}
-    nodes = (n for stmt in body for n in ast.walk(stmt)) if deep else iter(body)
-    for node in nodes:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            name = node.targets[0].id
-            value = node.value
-            ok = isinstance(value, ast.Constant) and isinstance(value.value, str) and name not in found
-            found[name] = value if ok else None  # type: ignore[assignment]
-    return {name: value for name, value in found.items() if value is not None}
-
-
-class _Resolver:
-    """Looks a name up in the function's and the module's single string bindings."""
-
-    def __init__(self, *scopes: dict[str, ast.Constant]) -> None:
-        self.scopes = scopes
-
-    def constant(self, node: ast.expr) -> ast.Constant | None:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            return node
-        if isinstance(node, ast.Name):
-            for scope in reversed(self.scopes):
-                if node.id in scope:
-                    return scope[node.id]
-        return None
-
-    def __call__(self, node: ast.expr) -> str | None:
-        found = self.constant(node)
-        return found.value if found is not None else template(node)
-
-
 @dataclass
 class _Scope:
     isolated: bool
     in_test: bool = False
-    resolve: _Resolver = field(default_factory=_Resolver)
+    resolve: Resolver = field(default_factory=Resolver)
     sent: set[str] = field(default_factory=set)  # names passed to a data call in this scope
     loops: int = 0
     context: list[str] = field(default_factory=list)  # "create" / "assert", innermost last
@@ -178,8 +135,8 @@ class _Checker(ast.NodeVisitor):
         self._reported: set[tuple[int, str]] = set()
         self._iso = Isolation(tree)
         body = tree.body if isinstance(tree, ast.Module) else []
-        self._module_strings = _string_bindings(body, deep=False)
-        self._scopes = [_Scope(isolated=False, resolve=_Resolver(self._module_strings))]
+        self._module_strings = string_bindings(body, deep=False)
+        self._scopes = [_Scope(isolated=False, resolve=Resolver(self._module_strings))]
         self._class_isolated = [False]
         self._class_pytest_style = [False]
         for node in ast.walk(tree):
@@ -199,8 +156,8 @@ class _Checker(ast.NodeVisitor):
         self._reported.add((id(node), code))
         self.findings.append(Finding(node.lineno, node.col_offset, code, f"{code} {message}"))  # type: ignore[attr-defined]
 
-    def _sent_names(self, body: list[ast.stmt], resolve: _Resolver) -> set[str]:
-        sent = set()
+    def _sent_names(self, body: list[ast.stmt], resolve: Resolver) -> set[str]:
+        sent: set[str] = set()
         for node in (n for stmt in body for n in ast.walk(stmt)):
             if isinstance(node, ast.Call) and _is_data_call(node, resolve):
                 for argument in [*node.args, *(kw.value for kw in node.keywords)]:
@@ -228,7 +185,7 @@ class _Checker(ast.NodeVisitor):
         isolated = (
             outer.isolated or self._class_isolated[-1] or self._iso.function_isolated(node, in_class=in_class)
         )
-        resolve = _Resolver(*outer.resolve.scopes, _string_bindings(node.body, deep=True))
+        resolve = Resolver(*outer.resolve.scopes, string_bindings(node.body, deep=True))
         scope = _Scope(isolated=isolated, in_test=node.name.startswith("test"), resolve=resolve)
         scope.sent = self._sent_names(node.body, resolve)
         self._scopes.append(scope)
@@ -311,10 +268,10 @@ class _Checker(ast.NodeVisitor):
 
     def _check_field(self, key: str, value: ast.expr, *, address: bool = False) -> None:
         constant = self.scope.resolve.constant(value)
-        if constant is None:
+        text = self.scope.resolve.text(value)
+        if constant is None or text is None:
             return
         normal = _normal(key)
-        text = constant.value
         if ("email" in normal or normal == "mail") and looks_like_email(text):
             self._report_literal(constant, "email", text)
         elif normal in ("username", "login") and re.match(r"^[A-Za-z][\w.-]*$", text):
@@ -328,7 +285,7 @@ class _Checker(ast.NodeVisitor):
         context = None
         if name.startswith("assert") or name.startswith("fail"):
             context = "assert"
-        elif _is_data_call(node, self.scope.resolve) and self._shared(node) or (
+        elif (_is_data_call(node, self.scope.resolve) and self._shared(node)) or (
             self.scope.context[-1:] == ["create"] and name[:1].isupper()
         ):
             # A data call, or a model built inside one (bulk_create([User(email=...)])).
@@ -370,8 +327,8 @@ class _Checker(ast.NodeVisitor):
             return
         texts = url_texts(url)
         if not texts:
-            constant = self.scope.resolve.constant(url)
-            texts = [(constant, constant.value)] if constant is not None else []
+            constant, known = self.scope.resolve.constant(url), self.scope.resolve.text(url)
+            texts = [(constant, known)] if constant is not None and known is not None else []
         for node, text in texts:
             segment = hardcoded_id(text)
             if segment is not None:
@@ -433,29 +390,8 @@ class _Checker(ast.NodeVisitor):
 
     # -- TDK004 -------------------------------------------------------------------------------------
     def _check_cleanup(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        covered: set[int] = set()
-        creates: list[ast.Call] = []
-        facts = ResponseFacts(func)
-        for node in ast.walk(func):
-            if isinstance(node, ast.Call) and call_name(node.func) in _CLEANUP_CALLS:
-                return
-            if isinstance(node, ast.Try) and any(
-                isinstance(sub, ast.Call) and any(w in call_name(sub.func).lower() for w in _DELETE_WORDS)
-                for stmt in node.finalbody
-                for sub in ast.walk(stmt)
-            ):
-                return
-            if isinstance(node, ast.With | ast.AsyncWith) and any(
-                call_name(item.context_expr.func) not in _NOT_CLEANUP_CONTEXTS
-                and not call_name(item.context_expr.func).startswith("assert")
-                for item in node.items
-                if isinstance(item.context_expr, ast.Call)
-            ):
-                covered.update(id(sub) for stmt in node.body for sub in ast.walk(stmt))
-            if isinstance(node, ast.Call) and is_create_post(node, facts, self.scope.resolve) and self._shared(node):
-                creates.append(node)
-        for call in creates:
-            if id(call) not in covered:
+        for call in uncleaned_creates(func, self.scope.resolve):
+            if self._shared(call):
                 self.report(
                     call, "TDK004",
                     f"POST in {func.name}() creates data that nothing deletes; register its deletion with "

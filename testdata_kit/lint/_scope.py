@@ -37,7 +37,7 @@ EXTERNAL_CLIENTS = frozenset({"requests", "httpx", "aiohttp", "urllib3", "urllib
 
 def _calls(node: ast.AST, name: str) -> bool:
     return any(
-        isinstance(sub, ast.Attribute) and sub.attr == name or isinstance(sub, ast.Name) and sub.id == name
+        (isinstance(sub, ast.Attribute) and sub.attr == name) or (isinstance(sub, ast.Name) and sub.id == name)
         for sub in ast.walk(node)
     )
 
