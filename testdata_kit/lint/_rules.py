@@ -62,6 +62,11 @@ _IDENTITY_FAKES = frozenset(
     {"email", "safe_email", "free_email", "company_email", "ascii_email", "ascii_safe_email",
      "ascii_free_email", "user_name", "username", "uuid4", "identifier"}
 )
+# A test with one of these in a name tests time itself (a timeout, an expiry, a rate limit): its sleep is the
+# behaviour under test, not a wait for data.
+_TIME_WORDS = re.compile(r"timeout|ttl|expir|waiting|deadline|throttl|rate_limit|idle|keepalive|alive|"
+                         r"debounce|max_age|lifetime", re.IGNORECASE)
+_ERROR_KEYS = frozenset({"detail", "details", "error", "errors", "non_field_errors", "messages", "warnings"})
 _FAKE_RECEIVERS = ("fake", "faker", "person", "mimesis", "generic")
 
 
@@ -97,6 +102,14 @@ def _is_data_call(call: ast.Call, resolve: Resolver) -> bool:
     )
 
 
+def _about_time(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    words = [func.name] + [
+        n.arg or "" if isinstance(n, ast.keyword) else n.id if isinstance(n, ast.Name) else n.attr
+        for n in ast.walk(func) if isinstance(n, ast.keyword | ast.Name | ast.Attribute)
+    ]
+    return any(_TIME_WORDS.search(word) for word in words)
+
+
 def _is_first_or_last(index: ast.expr) -> bool:
     if isinstance(index, ast.Constant):
         return index.value == 0 and not isinstance(index.value, bool)
@@ -123,6 +136,7 @@ class _Scope:
     resolve: Resolver = field(default_factory=Resolver)
     sent: set[str] = field(default_factory=set)  # names passed to a data call in this scope
     loops: int = 0
+    about_time: bool = False  # the test is about timeouts, expiry or waiting: a sleep is what it tests
     context: list[str] = field(default_factory=list)  # "create" / "assert", innermost last
     lists: set[str] = field(default_factory=set)  # names bound to a collection's JSON list
     responses: set[str] = field(default_factory=set)
@@ -188,6 +202,7 @@ class _Checker(ast.NodeVisitor):
         resolve = Resolver(*outer.resolve.scopes, string_bindings(node.body, deep=True))
         scope = _Scope(isolated=isolated, in_test=node.name.startswith("test"), resolve=resolve)
         scope.sent = self._sent_names(node.body, resolve)
+        scope.about_time = _about_time(node)
         self._scopes.append(scope)
         if scope.in_test:
             self._check_cleanup(node)
@@ -297,9 +312,9 @@ class _Checker(ast.NodeVisitor):
             context = "settings"
         self._check_requested_url(node)
         self._check_lookup(node)
-        if name == "sleep" and self.scope.in_test and not self.scope.loops and dotted(node.func) in (
-            "time.sleep", "sleep"
-        ):
+        if name == "sleep" and self.scope.in_test and not self.scope.loops and not self.scope.about_time and dotted(
+            node.func
+        ) in ("time.sleep", "sleep"):
             self.report(
                 node, "TDK006",
                 "time.sleep() in a test waits a fixed time for data; poll for the condition with a deadline "
@@ -367,8 +382,10 @@ class _Checker(ast.NodeVisitor):
         if isinstance(node, ast.Name):
             return node.id in self.scope.lists
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
-            # Envelopes like {"items": [...]}: the list under a string key is still the collection.
-            return isinstance(node.slice.value, str) and self._is_collection_list(node.value)
+            # Envelopes like {"items": [...]}: the list under a string key is still the collection; an error's
+            # "detail" or "errors" list is not.
+            key = node.slice.value
+            return isinstance(key, str) and key not in _ERROR_KEYS and self._is_collection_list(node.value)
         inner = None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "json":
             inner = node.func.value

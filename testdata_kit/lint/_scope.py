@@ -8,6 +8,13 @@ test writes outlives it and no other run sees it, so writes there are not shared
 holds for a test that takes a fixture which rolls its SQLAlchemy session back, or a TestCase whose set-up or
 clean-up rolls back.
 
+A module that defines its own web app (``FastAPI()``, ``Flask(__name__)``, ``@app.get("/...")``, Starlette
+``Route``) or builds an in-process client (``TestClient(app)``, ``app.test_client()``, an httpx client over
+``ASGITransport``/``WSGITransport``/``MockTransport``), and shows no database, is testing an app whose state
+lives and dies in the test process: its requests are isolated too. "Shows a database" means it imports a
+database library or a ``db``/``session``/``engine``/``models`` name; an in-memory SQLite database does not
+count. Calls on ``requests``, ``httpx`` and the like still reach a server and are checked everywhere.
+
 The analysis is per module and by name only: a module that imports anything from ``django``,
 ``rest_framework`` or ``pytest_django`` is taken to run under one of those runners. Classes that derive only
 from :class:`unittest.TestCase` (or nothing) in such a module get no such guarantee.
@@ -31,6 +38,22 @@ _SETUP_METHODS = frozenset(
     {"setUp", "setUpClass", "asyncSetUp", "tearDown", "tearDownClass", "asyncTearDown", "setup_method",
      "teardown_method", "setup_class", "teardown_class"}
 )
+_DB_MODULES = frozenset(
+    {"sqlalchemy", "sqlmodel", "psycopg", "psycopg2", "pymongo", "motor", "peewee", "tortoise", "databases",
+     "asyncpg", "aiosqlite", "sqlite3", "redis", "pymysql", "MySQLdb", "mongoengine", "elasticsearch", "boto3",
+     "pony", "ormar", "beanie", "odmantic", "piccolo"}
+)
+_DB_NAMES = frozenset(
+    {"db", "database", "session", "Session", "SessionLocal", "engine", "get_db", "get_session", "models",
+     "async_session", "crud"}
+)
+_APP_CONSTRUCTORS = frozenset(
+    {"FastAPI", "Flask", "Starlette", "APIRouter", "Blueprint", "Quart", "Sanic", "Litestar", "Route",
+     "Mount", "WebSocketRoute", "Router"}
+)
+_ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete", "api_route", "websocket"})
+_IN_PROCESS = frozenset({"TestClient", "test_client", "ASGITransport", "WSGITransport", "MockTransport",
+                         "test_client_factory", "FlaskClient"})
 # HTTP clients that reach a real server even from inside a rolled-back test.
 EXTERNAL_CLIENTS = frozenset({"requests", "httpx", "aiohttp", "urllib3", "urllib"})
 
@@ -56,6 +79,47 @@ def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
         elif isinstance(target, ast.Name):
             names.add(target.id)
     return names
+
+
+def _uses_database(tree: ast.AST) -> bool:
+    """Return True when the module shows a database other than an in-memory SQLite one."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and (
+            node.value in ("sqlite://", "sqlite+aiosqlite://") or ":memory:" in node.value
+        ):
+            # An in-memory SQLite database lives and dies with the test process.
+            return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] in _DB_MODULES for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom):
+            parts = set((node.module or "").split("."))
+            if parts & (_DB_MODULES | _DB_NAMES) or any(a.name in _DB_NAMES for a in node.names):
+                return True
+    return False
+
+
+def _in_process(tree: ast.AST) -> bool:
+    """Return True when the module tests an app in its own process and shows no database."""
+    found = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            over_app = any(kw.arg in ("app", "transport") for kw in node.keywords) and name in (
+                "Client", "AsyncClient"
+            )
+            if name in _APP_CONSTRUCTORS or name in _IN_PROCESS or over_app:
+                found = True
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for decorator in node.decorator_list:
+                if (
+                    isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+                    and decorator.func.attr in _ROUTE_DECORATORS and decorator.args
+                    and isinstance(decorator.args[0], ast.Constant)
+                    and str(decorator.args[0].value).startswith("/")
+                ):
+                    found = True
+    return found and not _uses_database(tree)
 
 
 class Isolation:
@@ -84,6 +148,7 @@ class Isolation:
             and any(isinstance(sub, ast.expr) and _is_django_db_mark(sub) for sub in ast.walk(stmt.value))
             for stmt in body
         )
+        self.in_process = _in_process(tree)
         self._django_fixtures = _DJANGO_FIXTURES | (_DJANGO_ONLY_FIXTURES if self.django else frozenset())
         self._classes = {node.name: node for node in body if isinstance(node, ast.ClassDef)}
         self._fixtures = self._rollback_fixtures(body)
@@ -121,7 +186,8 @@ class Isolation:
         if node.name in self._class_cache:
             return self._class_cache[node.name]
         isolated = (
-            self._module_marked
+            self.in_process
+            or self._module_marked
             or any(_is_django_db_mark(d) for d in node.decorator_list)
             or any(self._base_isolated(base, set(seen) | {node.name}) for base in node.bases)
             or any(
@@ -138,7 +204,7 @@ class Isolation:
 
         :param in_class: the function is a method; a Django module's plain functions run under pytest-django.
         """
-        if self._module_marked or any(_is_django_db_mark(d) for d in node.decorator_list):
+        if self.in_process or self._module_marked or any(_is_django_db_mark(d) for d in node.decorator_list):
             return True
         params = {a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]}
         if params & (self._django_fixtures | self._fixtures):
