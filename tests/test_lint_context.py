@@ -152,6 +152,58 @@ class TestSignup:
         self.assertEqual(codes(source, "TDK004") + codes(source, "TDK002"), [])
 
 
+class InProcessAppTests(unittest.TestCase):
+    """An app built in the test module, with no database in sight, keeps its state in the test process."""
+
+    APP = """
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+
+        app = FastAPI()
+
+        @app.post("/items/")
+        def create(item: dict):
+            return item
+
+        client = TestClient(app)
+
+        def test_create():
+            response = client.post("/items/", json={"username": "rick"})
+            assert response.json()[0]
+            client.get("/items/42")
+    """
+
+    def test_app_defined_in_the_module(self) -> None:
+        for code in ("TDK001", "TDK002", "TDK004", "TDK005"):
+            with self.subTest(code=code):
+                self.assertEqual(codes(self.APP, code), [])
+
+    def test_flask_test_client_and_httpx_transports(self) -> None:
+        for setup in ("client = app.test_client()", "client = httpx.Client(transport=httpx.MockTransport(h))",
+                      "client = httpx.AsyncClient(app=app)"):
+            source = f"{setup}\n\ndef test_x():\n    client.post('/users/', json={{'id': 1}}).json()['id']\n"
+            with self.subTest(setup=setup):
+                self.assertEqual(codes(source, "TDK004"), [])
+
+    def test_a_database_in_sight_is_checked(self) -> None:
+        for line in ("from sqlmodel import Session", "from app.db import engine", "from app import models"):
+            head = "from fastapi import FastAPI"
+            source = textwrap.dedent(self.APP).replace(head, f"{head}\n{line}")
+            with self.subTest(line=line):
+                self.assertEqual(codes(source, "TDK004"), [15])
+
+    def test_in_memory_sqlite_is_private_to_the_process(self) -> None:
+        source = textwrap.dedent(self.APP).replace(
+            "from fastapi import FastAPI", 'from fastapi import FastAPI\nfrom sqlalchemy import create_engine\n'
+            'engine = create_engine("sqlite://")'
+        )
+        self.assertEqual(codes(source, "TDK004"), [])
+
+    def test_network_clients_are_still_checked(self) -> None:
+        source = textwrap.dedent(self.APP) + '\ndef test_remote():\n    requests.post(URL + "/orders", json={})\n'
+        self.assertEqual(codes(source, "TDK004"), [19])
+
+
 class NotACreateTests(unittest.TestCase):
     """TDK004 flags a POST only when something says it creates a record."""
 
@@ -329,7 +381,35 @@ class NotDataToCreateTests(unittest.TestCase):
         self.assertEqual(codes(source, "TDK002"), [5, 6])
 
 
+class SleepInTimeTestsTests(unittest.TestCase):
+    def test_a_test_about_timeouts_sleeps_on_purpose(self) -> None:
+        source = """
+            def test_requests_after_timeout_are_dropped(self):
+                server = Server(request_timeout=1)
+                time.sleep(1.5)
+
+            def test_token_expiry(self):
+                token = issue(ttl=1)
+                time.sleep(2)
+
+            def test_broadcast(self):
+                send("hello")
+                time.sleep(0.01)
+        """
+        self.assertEqual(codes(source, "TDK006"), [12])
+
+
 class FirstRecordTests(unittest.TestCase):
+    def test_error_detail_lists_are_not_listings(self) -> None:
+        source = """
+            def test_x(self):
+                response = api.get("/items")
+                response.json()["detail"][0]
+                response.json()["errors"][-1]
+                response.json()["items"][0]
+        """
+        self.assertEqual(codes(source, "TDK005"), [6])
+
     def test_response_data_like_json(self) -> None:
         source = """
             def test_x(self):
