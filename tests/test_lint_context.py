@@ -393,7 +393,7 @@ class SleepInTimeTestsTests(unittest.TestCase):
                 time.sleep(2)
 
             def test_broadcast(self):
-                send("hello")
+                requests.post(URL, json={}, timeout=TIMEOUT)
                 time.sleep(0.01)
         """
         self.assertEqual(codes(source, "TDK006"), [12])

@@ -103,9 +103,10 @@ def _is_data_call(call: ast.Call, resolve: Resolver) -> bool:
 
 
 def _about_time(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    # The test's name, and keyword names such as request_timeout= or ttl= on the thing under test; not the
+    # plain timeout= that nearly every HTTP call carries.
     words = [func.name] + [
-        n.arg or "" if isinstance(n, ast.keyword) else n.id if isinstance(n, ast.Name) else n.attr
-        for n in ast.walk(func) if isinstance(n, ast.keyword | ast.Name | ast.Attribute)
+        n.arg for n in ast.walk(func) if isinstance(n, ast.keyword) and n.arg and n.arg != "timeout"
     ]
     return any(_TIME_WORDS.search(word) for word in words)
 
