@@ -44,7 +44,11 @@ class _LintDirectory(unittest.TestCase):
 class UnreadableFileTests(_LintDirectory):
     def test_latin1_file_without_coding_cookie(self) -> None:
         (self.dir / "test_a_latin1.py").write_bytes('name = "Zoë"\n'.encode("latin-1"))
-        self.assertUnreadable("test_a_latin1.py", "not UTF-8 and has no coding cookie")
+        self.assertUnreadable("test_a_latin1.py", "not UTF-8 and has no valid coding cookie")
+
+    def test_unknown_encoding_in_the_cookie(self) -> None:
+        (self.dir / "test_a_cookie.py").write_bytes(b"# -*- coding: klingon -*-\nx = 1\n")
+        self.assertUnreadable("test_a_cookie.py", "has no valid coding cookie")
 
     def test_latin1_file_with_coding_cookie_is_linted(self) -> None:
         source = '# -*- coding: latin-1 -*-\nt = "Zoë jane@gmail.com"\n'
@@ -78,6 +82,18 @@ class UnreadableFileTests(_LintDirectory):
         self.addCleanup(path.chmod, 0o600)
         self.assertUnreadable("test_a_secret.py", "cannot read the file")
 
+    @unittest.skipIf(hasattr(os, "geteuid") and os.geteuid() == 0, "root lists directories whatever their mode")
+    def test_directory_that_cannot_be_listed(self) -> None:
+        locked = self.dir / "locked"
+        locked.mkdir()
+        (locked / "test_hidden.py").write_text("x = 1\n", encoding="utf-8")
+        locked.chmod(0)
+        self.addCleanup(locked.chmod, 0o700)
+        found = self.lint()
+        self.assertEqual(len(found["locked"]), 1, found)
+        self.assertIn("TDK000 cannot list the directory", found["locked"][0])
+        self.assertEqual([m[:6] for m in found["test_z_good.py"]], ["TDK001"])
+
     def test_expression_too_deep(self) -> None:
         for terms in (900, 100_000):
             with self.subTest(terms=terms):
@@ -89,6 +105,16 @@ class UnreadableFileTests(_LintDirectory):
         self.assertIn("test_a_broken.py", self.lint(select=["TDK003"]))
         self.assertNotIn("test_a_broken.py", self.lint(ignore=["TDK000"]))
         self.assertEqual(lint_source("def broken(:\n", select=["TDK003"])[0].code, "TDK000")
+
+    def test_flake8_plugin_reports_an_internal_error_as_a_finding(self) -> None:
+        import ast
+
+        # A tree built by hand without positions: the rules fail on it, the plugin still answers.
+        assign = ast.Assign(targets=[ast.Name(id="x", ctx=ast.Store())], value=ast.Constant(value="a@gmail.com"))
+        tree = ast.Module(body=[assign], type_ignores=[])
+        messages = [message for _, _, message, _ in Flake8Plugin(tree).run()]
+        self.assertEqual(len(messages), 1)
+        self.assertIn("TDK000 internal error in the lint (please report it): AttributeError", messages[0])
 
     def test_flake8_plugin_reports_recursion_as_a_finding(self) -> None:
         import ast

@@ -145,10 +145,9 @@ def _read(path: Path) -> str | Finding:
         return _unreadable(f"cannot read the file: {error.strerror or error}")
     try:
         return importlib.util.decode_source(data)
-    except (UnicodeDecodeError, SyntaxError, LookupError) as error:
-        return _unreadable(
-            f"cannot decode the file: it is not UTF-8 and has no coding cookie ({type(error).__name__}: {error})"
-        )
+    except (UnicodeDecodeError, SyntaxError, LookupError):
+        # The decoder's own wording differs between Python versions; this one names the fix.
+        return _unreadable("cannot decode the file: it is not UTF-8 and has no valid coding cookie")
 
 
 def _excluded(path: Path, patterns: Sequence[str]) -> bool:
@@ -156,18 +155,24 @@ def _excluded(path: Path, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatch(text, p) or fnmatch.fnmatch(path.name, p) for p in patterns)
 
 
-def _discover(paths: Iterable[Path], exclude: Sequence[str]) -> Iterator[Path]:
+def _discover(paths: Iterable[Path], exclude: Sequence[str]) -> Iterator[tuple[Path, OSError | None]]:
+    """Yield each file to lint, or a directory that could not be listed with its error."""
     for path in paths:
         if _excluded(path, exclude):
             continue
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
+            errors: list[OSError] = []
+            for root, dirs, files in os.walk(path, onerror=errors.append):
                 dirs[:] = sorted(d for d in dirs if not _excluded(Path(root, d), exclude))
+                yield from ((Path(e.filename or root), e) for e in errors)
+                errors.clear()
                 yield from (
-                    Path(root, f) for f in sorted(files) if f.endswith(".py") and not _excluded(Path(root, f), exclude)
+                    (Path(root, f), None)
+                    for f in sorted(files) if f.endswith(".py") and not _excluded(Path(root, f), exclude)
                 )
+            yield from ((Path(e.filename or path), e) for e in errors)
         else:
-            yield path
+            yield path, None
 
 
 def lint_paths(
@@ -193,7 +198,12 @@ def lint_paths(
             raise FileNotFoundError(f"path {str(root)!r} does not exist")
     select, ignore = tuple(select), tuple(ignore)
     results: list[tuple[Path, Finding]] = []
-    for path in _discover(roots, exclude):
+    for path, error in _discover(roots, exclude):
+        if error is not None:
+            unlisted = _unreadable(f"cannot list the directory: {error.strerror or error}").message
+            finding = Finding(1, 0, PARSE_ERROR, unlisted.replace("nothing in it was checked", "no file in it was"))
+            results.extend((path, f) for f in _keep_unreadable([finding], ignore))
+            continue
         source = _read(path)
         if isinstance(source, Finding):
             results.extend((path, f) for f in _keep_unreadable([source], ignore))
