@@ -22,6 +22,7 @@ __all__ = [
     "dotted",
     "graphql_query",
     "is_create_post",
+    "is_data_call",
     "is_http_call",
     "is_request_builder",
     "uncleaned_creates",
@@ -38,6 +39,9 @@ _NOT_CLEANUP_CONTEXTS = frozenset(
      "redirect_stderr", "TemporaryDirectory", "settings", "override_settings", "raises", "assertRaises",
      "assertNumQueries", "freeze_time", "dict"}
 )
+_DATA_VERBS = frozenset({"post", "put", "patch"})
+_DATA_CALLS = frozenset({"bulk_create", "get_or_create", "update_or_create", "insert", "insert_one",
+                         "insert_many", "add_all", "bulk_insert_mappings", "create_batch"})
 _HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
 _METHOD_FIRST = frozenset({"request", "stream"})
 _ID_KEYS = frozenset({"id", "pk", "uuid", "_id"})
@@ -244,3 +248,20 @@ def uncleaned_creates(
         if isinstance(node, ast.Call) and is_create_post(node, facts, resolve):
             creates.append(node)
     return [call for call in creates if id(call) not in covered]
+
+
+def is_data_call(call: ast.Call, resolve: Callable[[ast.expr], str | None]) -> bool:
+    """Return True for calls that store what they are given: HTTP writes, ``create*``, factories, ORM bulk."""
+    name = call_name(call.func)
+    lowered = name.lower()
+    if name in _DATA_VERBS:
+        if not is_http_call(call, _DATA_VERBS) or is_request_builder(call):
+            return False
+        is_graphql, query = graphql_query(call, resolve)
+        return not is_graphql or (query is not None and query.lstrip().startswith("mutation"))
+    if lowered.endswith("requestfactory"):
+        return False
+    return (
+        lowered.startswith("create") or lowered.endswith("_create") or lowered in _DATA_CALLS
+        or lowered.endswith("factory")
+    )

@@ -14,7 +14,7 @@ from testdata_kit.lint._bindings import Resolver, string_bindings
 from testdata_kit.lint._creates import (
     call_name,
     dotted,
-    graphql_query,
+    is_data_call,
     is_http_call,
     is_request_builder,
     uncleaned_creates,
@@ -48,9 +48,6 @@ class Finding:
     message: str
 
 
-_DATA_VERBS = frozenset({"post", "put", "patch"})
-_DATA_CALLS = frozenset({"bulk_create", "get_or_create", "update_or_create", "insert", "insert_one",
-                         "insert_many", "add_all", "bulk_insert_mappings", "create_batch"})
 _LOOKUPS = frozenset({"get", "filter", "exclude", "get_or_none", "filter_by", "get_object_or_404"})
 # Keys whose value is usually unique: a person's name under "name" or "display_name" collides with the next
 # run's; first, last and full names (and an address's names) carry no uniqueness, so they are not checked.
@@ -83,23 +80,6 @@ def check_tree(tree: ast.AST) -> list[Finding]:
 
 def _normal(key: str) -> str:
     return re.sub(r"[_\s-]", "", key.lower())
-
-
-def _is_data_call(call: ast.Call, resolve: Resolver) -> bool:
-    """Return True for calls that store what they are given: HTTP writes, ``create*``, factories, ORM bulk."""
-    name = call_name(call.func)
-    lowered = name.lower()
-    if name in _DATA_VERBS:
-        if not is_http_call(call, _DATA_VERBS) or is_request_builder(call):
-            return False
-        is_graphql, query = graphql_query(call, resolve)
-        return not is_graphql or (query is not None and query.lstrip().startswith("mutation"))
-    if lowered.endswith("requestfactory"):
-        return False
-    return (
-        lowered.startswith("create") or lowered.endswith("_create") or lowered in _DATA_CALLS
-        or lowered.endswith("factory")
-    )
 
 
 def _about_time(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -174,7 +154,7 @@ class _Checker(ast.NodeVisitor):
     def _sent_names(self, body: list[ast.stmt], resolve: Resolver) -> set[str]:
         sent: set[str] = set()
         for node in (n for stmt in body for n in ast.walk(stmt)):
-            if isinstance(node, ast.Call) and _is_data_call(node, resolve):
+            if isinstance(node, ast.Call) and is_data_call(node, resolve):
                 for argument in [*node.args, *(kw.value for kw in node.keywords)]:
                     sent.update(n.id for n in ast.walk(argument) if isinstance(n, ast.Name))
         return sent
@@ -301,7 +281,7 @@ class _Checker(ast.NodeVisitor):
         context = None
         if name.startswith("assert") or name.startswith("fail"):
             context = "assert"
-        elif (_is_data_call(node, self.scope.resolve) and self._shared(node)) or (
+        elif (is_data_call(node, self.scope.resolve) and self._shared(node)) or (
             self.scope.context[-1:] == ["create"] and name[:1].isupper()
         ):
             # A data call, or a model built inside one (bulk_create([User(email=...)])).
