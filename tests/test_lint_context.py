@@ -301,6 +301,23 @@ class NotAnIdTests(unittest.TestCase):
         """
         self.assertEqual(codes(source, "TDK001"), [6])
 
+    def test_url_built_once_and_requested_later(self) -> None:
+        source = """
+            USER_URL = API + "/users/42"
+            ORDERS = f"{API}/orders/17"
+
+            def test_x():
+                requests.get(USER_URL)
+                for url in urls:
+                    requests.get(url)
+
+            def test_y():
+                url = "/users/7"
+                url = url + "/x"
+                requests.get(url)
+        """
+        self.assertEqual(codes(source, "TDK001"), [2])
+
     def test_hard_coded_primary_keys_in_orm_lookups(self) -> None:
         source = """
             class T(unittest.TestCase):

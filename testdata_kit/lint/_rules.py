@@ -322,9 +322,10 @@ class _Checker(ast.NodeVisitor):
         if url is None:
             return
         texts = url_texts(url)
-        if not texts:
-            constant, known = self.scope.resolve.constant(url), self.scope.resolve.text(url)
-            texts = [(constant, known)] if constant is not None and known is not None else []
+        bound = self.scope.resolve.bound(url)
+        if not texts and bound is not None:
+            # url = "/users/42" or URL = BASE + "/users/42", then get(url): reported where the string is.
+            texts = url_texts(bound)
         for node, text in texts:
             segment = hardcoded_id(text)
             if segment is not None:
