@@ -338,9 +338,20 @@ class NotPersonalDataTests(unittest.TestCase):
 
     def test_mac_addresses_durations_versions(self) -> None:
         for value in ("00-00-00-00-00-01", "0A:1B:2C:3D:4E:5F", "999999999 00", "-1000000000 00",
-                      "10.0.19041.1234", "2024-01-15 1030", "1111-1111-11", "2.7.18.1234567"):
+                      "10.0.19041.1234", "2024-01-15 1030", "1111-1111-11", "2.7.18.1234567",
+                      "01 02 03 000004", "000-01-2345-6", "08-01-3697739"):
             with self.subTest(value=value):
                 self.assertEqual(codes(f"v = {value!r}\n", "TDK003"), [])
+
+    def test_long_integers_are_cards_only_under_a_card_name(self) -> None:
+        source = """
+            rng = default_rng(5292808890472453840)
+            seed = 4532015112830366
+            card = 4532015112830366
+            payment = {"card_number": 4532015112830366, "amount": 4532015112830366}
+            pay(cc_number=4532015112830366)
+        """
+        self.assertEqual(codes(source, "TDK003"), [4, 5, 6])
 
     def test_phone_numbers_still_found(self) -> None:
         for value in ("+1 212 736 5000", "(415) 867-5309", "415.867.5309", "+4915123456789", "030 12345678"):

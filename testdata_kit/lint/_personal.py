@@ -137,9 +137,15 @@ def _phone_shaped(text: str, digits: str) -> bool:
         return False
     if text.startswith("+"):
         return all(len(g) <= 8 for g in groups) or len(groups) == 1
-    # A national number opens with a 2-5 digit area code and has at most one long group ("030 12345678");
-    # "999999999 00" (days and hours) has neither.
-    return 2 <= len(groups[0]) <= 5 and sum(len(g) > 4 for g in groups) <= 1 and max(map(len, groups)) <= 8
+    # A national number opens with a 2-5 digit area code; a long group ("030 12345678") comes right after it
+    # and last; no group is a single trailing digit and nothing opens with 000. "999999999 00" (days and
+    # hours), "01 02 03 000004" (a timestamp) and "000-01-2345-6" (a decimal) fail one of these.
+    lengths = [len(g) for g in groups]
+    long_ok = all(n <= 4 for n in lengths[2:-1]) and (lengths[-1] <= 4 or len(lengths) <= 2) and max(lengths) <= 8
+    return (
+        2 <= lengths[0] <= 5 and long_ok and sum(n > 4 for n in lengths) <= 1 and lengths[-1] > 1
+        and not digits.startswith("000")
+    )
 
 
 def _fictional(digits: str) -> bool:

@@ -63,6 +63,7 @@ _IDENTITY_FAKES = frozenset(
 # behaviour under test, not a wait for data.
 _TIME_WORDS = re.compile(r"timeout|ttl|expir|waiting|deadline|throttl|rate_limit|idle|keepalive|alive|"
                          r"debounce|max_age|lifetime", re.IGNORECASE)
+_CARD_NAME = re.compile(r"card|(?:^|_)pan(?:$|_)|(?:^|_)cc(?:$|_)|ccnum|credit", re.IGNORECASE)
 _ERROR_KEYS = frozenset({"detail", "details", "error", "errors", "non_field_errors", "messages", "warnings"})
 _FAKE_RECEIVERS = ("fake", "faker", "person", "mimesis", "generic")
 
@@ -211,6 +212,8 @@ class _Checker(ast.NodeVisitor):
         sent = any(isinstance(t, ast.Name) and t.id in self.scope.sent for t in node.targets)
         if sent and isinstance(node.value, ast.Dict | ast.List) and self._shared():
             self._in("create", node)
+        elif any(_CARD_NAME.search(dotted(t)) for t in node.targets if isinstance(t, ast.Name | ast.Attribute)):
+            self._in("card", node)
         else:
             self.generic_visit(node)
         for target in node.targets:
@@ -227,7 +230,8 @@ class _Checker(ast.NodeVisitor):
         if id(node) in self._docstrings:
             return
         value = node.value
-        if isinstance(value, int) and not isinstance(value, bool) and 13 <= len(str(value)) <= 19:
+        if isinstance(value, int) and not isinstance(value, bool) and self.scope.context[-1:] == ["card"]:
+            # Only under a card-like name: long integers elsewhere are seeds, hashes and timestamps.
             value = str(value)
         if not isinstance(value, str):
             return
@@ -253,7 +257,16 @@ class _Checker(ast.NodeVisitor):
             f"literal {what} {value!r} used as data to create; use {fix} so tests and runs don't collide",
         )
 
+    def _check_card_int(self, key: str, value: ast.expr) -> None:
+        if _CARD_NAME.search(key) and isinstance(value, ast.Constant) and type(value.value) is int:
+            self.scope.context.append("card")
+            self.visit_Constant(value)
+            self.scope.context.pop()
+
     def visit_Dict(self, node: ast.Dict) -> None:
+        for key, value in zip(node.keys, node.values, strict=True):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                self._check_card_int(key.value, value)
         if self.scope.context[-1:] == ["create"]:
             keys = {_normal(k.value) for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
             address = bool(keys & _ADDRESS_KEYS)
@@ -291,6 +304,9 @@ class _Checker(ast.NodeVisitor):
                     self._check_field(keyword.arg, keyword.value)
         elif name in ("patch", "setattr", "setenv", "override_settings", "modify_settings", "settings"):
             context = "settings"
+        for keyword in node.keywords:
+            if keyword.arg:
+                self._check_card_int(keyword.arg, keyword.value)
         self._check_requested_url(node)
         self._check_lookup(node)
         if name == "sleep" and self.scope.in_test and not self.scope.loops and not self.scope.about_time and dotted(
