@@ -373,6 +373,10 @@ class NotDataToCreateTests(unittest.TestCase):
         """
         self.assertEqual(codes(source, "TDK002"), [])
 
+    def test_lowercase_factories_build_anything(self) -> None:
+        self.assertEqual(codes('header_factory("To", "foo@example.com")\n', "TDK002"), [])
+        self.assertEqual(codes('UserFactory(email="foo@example.com")\n', "TDK002"), [1])
+
     def test_names_without_uniqueness(self) -> None:
         source = """
             api.post("/addresses/", json={"name": "Alice Smith", "street": "1 Main St", "city": "Springfield"})

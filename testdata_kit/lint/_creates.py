@@ -261,7 +261,8 @@ def is_data_call(call: ast.Call, resolve: Callable[[ast.expr], str | None]) -> b
         return not is_graphql or (query is not None and query.lstrip().startswith("mutation"))
     if lowered.endswith("requestfactory"):
         return False
+    # A factory class (UserFactory) creates; a lowercase header_factory(...) may build anything.
     return (
         lowered.startswith("create") or lowered.endswith("_create") or lowered in _DATA_CALLS
-        or lowered.endswith("factory")
+        or (name.endswith("Factory") and name[:1].isupper())
     )
