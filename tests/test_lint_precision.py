@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import types
 import unittest
 from pathlib import Path
 
 _SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_lint_precision.py"
 
 
-def _load():  # type: ignore[no-untyped-def]
+def _load() -> types.ModuleType:
     spec = importlib.util.spec_from_file_location("bench_lint_precision", _SCRIPT)
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {_SCRIPT}")
     module = importlib.util.module_from_spec(spec)
     # dataclasses look their module up in sys.modules while the class is built.
     sys.modules.setdefault(spec.name, module)

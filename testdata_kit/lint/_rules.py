@@ -119,7 +119,7 @@ class _Scope:
     sent: set[str] = field(default_factory=set)  # names passed to a data call in this scope
     loops: int = 0
     about_time: bool = False  # the test is about timeouts, expiry or waiting: a sleep is what it tests
-    context: list[str] = field(default_factory=list)  # "create" / "assert", innermost last
+    context: list[str] = field(default_factory=list)  # "create", "assert", "settings", "card"; innermost last
     lists: set[str] = field(default_factory=set)  # names bound to a collection's JSON list
     responses: set[str] = field(default_factory=set)
 
