@@ -430,6 +430,24 @@ class SleepInTimeTestsTests(unittest.TestCase):
         """
         self.assertEqual(codes(source, "TDK006"), [12])
 
+    def test_a_sleep_that_lets_the_clock_move_is_not_a_wait_for_data(self) -> None:
+        source = """
+            def test_conditional_get(client):
+                last = client.get("/items/")["Last-Modified"]
+                time.sleep(1)
+                assert client.get("/items/", HTTP_IF_MODIFIED_SINCE=last).status_code == 304
+
+            def test_newest_first(client):
+                time.sleep(1)
+                client.get("/entries/?ordering=-created_at")
+
+            def test_order_arrives(client):
+                client.post("/orders/", json={})
+                time.sleep(1)
+                client.get("/orders/?ordering=name")
+        """
+        self.assertEqual(codes(source, "TDK006"), [13])
+
 
 class FirstRecordTests(unittest.TestCase):
     def test_error_detail_lists_are_not_listings(self) -> None:

@@ -63,6 +63,9 @@ _IDENTITY_FAKES = frozenset(
 # behaviour under test, not a wait for data.
 _TIME_WORDS = re.compile(r"timeout|ttl|expir|waiting|deadline|throttl|rate_limit|idle|keepalive|alive|"
                          r"debounce|max_age|lifetime", re.IGNORECASE)
+# A test that reads these sleeps so the clock moves on (a Last-Modified header, an ordering by a time field):
+# a later timestamp is what it waits for, and a longer sleep only makes it slower, never flaky.
+_CLOCK_WORDS = re.compile(r"modified|timestamp|ordering=-?\w*(?:_at\b|date|time|last_)", re.IGNORECASE)
 _CARD_NAME = re.compile(r"card|(?:^|_)pan(?:$|_)|(?:^|_)cc(?:$|_)|ccnum|credit", re.IGNORECASE)
 _ERROR_KEYS = frozenset({"detail", "details", "error", "errors", "non_field_errors", "messages", "warnings"})
 _FAKE_RECEIVERS = ("fake", "faker", "person", "mimesis", "generic")
@@ -85,11 +88,15 @@ def _normal(key: str) -> str:
 
 def _about_time(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     # The test's name, and keyword names such as request_timeout= or ttl= on the thing under test; not the
-    # plain timeout= that nearly every HTTP call carries.
+    # plain timeout= that nearly every HTTP call carries. Also strings and keywords that read the clock's
+    # effect (If-Modified-Since, ?ordering=-created_at).
     words = [func.name] + [
         n.arg for n in ast.walk(func) if isinstance(n, ast.keyword) and n.arg and n.arg != "timeout"
     ]
-    return any(_TIME_WORDS.search(word) for word in words)
+    if any(_TIME_WORDS.search(word) for word in words):
+        return True
+    texts = [n.value for n in ast.walk(func) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return any(_CLOCK_WORDS.search(text) for text in texts + words)
 
 
 def _is_first_or_last(index: ast.expr) -> bool:
