@@ -1,7 +1,9 @@
 """Benchmark: how often the lint is right when it speaks, on real public test suites.
 
-Run: ``python benchmarks/bench_lint_precision.py``. The corpus in ``benchmarks/lint_corpus/`` holds test files
-of six public projects (see its ``SOURCES.md``), stored as ``*.py.txt`` so no tool runs them. The script lints
+Run: ``python benchmarks/bench_lint_precision.py``. The corpus is the test files of eight public projects, taken
+from their PyPI sdists pinned by version and sha256 (``benchmarks/_lint_corpus.py``, listed in
+``benchmarks/lint_corpus/SOURCES.md``); the script downloads what is not cached yet. Nothing of them is kept in
+this repository, only the hand-judged labels in ``benchmarks/lint_corpus/labels.csv``. The script lints
 each file as the CLI would, matches every finding against the hand-judged rows of ``labels.csv`` and prints,
 per rule: the findings, the findings per 1,000 lines, how many were judged and the precision (real / judged).
 It then counts the judged findings it no longer reports (``labels.csv`` also holds a sample of an earlier
@@ -21,8 +23,11 @@ from pathlib import Path
 
 from testdata_kit.lint import PARSE_ERROR, RULES, lint_source
 
-CORPUS = Path(__file__).resolve().parent / "lint_corpus"
-LABELS = CORPUS / "labels.csv"
+# _lint_corpus is a sibling module of this script, not an installed one.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _lint_corpus
+
+LABELS = Path(__file__).resolve().parent / "lint_corpus" / "labels.csv"
 GOAL = 0.90
 
 
@@ -75,20 +80,27 @@ def load_labels(path: Path = LABELS) -> dict[Key, tuple[str, str]]:
     return labels
 
 
-def run(corpus: Path = CORPUS) -> Report:
-    """Lint every ``*.py.txt`` under *corpus* and return the report (labels from its ``labels.csv``)."""
+def run(corpus: Path | None = None, labels: Path = LABELS) -> Report:
+    """Lint every pinned project's ``*.py`` in *corpus* (default: the cache) and return the report."""
+    root = _lint_corpus.cache_dir() if corpus is None else corpus
     findings: list[tuple[Key, str]] = []
     lines = files = 0
-    for path in sorted(corpus.rglob("*.py.txt")):
+    paths = sorted(path for p in _lint_corpus.PROJECTS for path in (root / p.folder).rglob("*.py"))
+    for path in paths:
         source = path.read_text(encoding="utf-8")
-        name = path.relative_to(corpus).as_posix().removesuffix(".txt")
+        name = path.relative_to(root).as_posix()
         files += 1
         lines += source.count("\n")
         findings += [(Key(name, f.line, f.code), f.message) for f in lint_source(source, filename=name)]
-    return Report(lines, files, findings, load_labels(corpus / "labels.csv"))
+    return Report(lines, files, findings, load_labels(labels))
 
 
 def main() -> int:
+    try:
+        _lint_corpus.fetch()
+    except _lint_corpus.CorpusError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     report = run()
     print(f"corpus: {report.files} files, {report.lines:,} lines, {len(report.findings)} findings")
     print(f"{'rule':<8} {'findings':>8} {'per 1k lines':>12} {'judged':>7} {'real':>5} {'precision':>9}")
