@@ -13,11 +13,14 @@ from requests.adapters import HTTPAdapter
 
 from testdata_kit import _redact, guard
 from testdata_kit import config as _config
+from testdata_kit.errors import InvalidValueError
 from testdata_kit.http._retry import IDEMPOTENT, RETRY_STATUSES, BoundedRetry
+from testdata_kit.http.collection import Collection
 from testdata_kit.http.errors import ApiError, HostNotAllowedError, ServerDownError
+from testdata_kit.http.tenants import tenant_client
 
 if TYPE_CHECKING:
-    from testdata_kit.http.collection import Collection
+    from testdata_kit.http._addressing import ItemTemplate
 
 __all__ = ["ApiClient", "describe", "expect_json", "log_to"]
 
@@ -69,7 +72,7 @@ class ApiClient(requests.Session):
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             self.close()
-            raise ValueError(
+            raise InvalidValueError(
                 f"base_url {base_url!r} must be an absolute http(s) URL with a host, e.g. 'http://127.0.0.1:8000'"
             )
         self.base_url = base_url.rstrip("/")
@@ -80,6 +83,8 @@ class ApiClient(requests.Session):
         #: Set on clients made by :meth:`tenant`: the tenant's id and its created item.
         self.tenant_id: Any = None
         self.tenant_item: dict[str, Any] | None = None
+        #: Set by :meth:`from_openapi`: the kinds of its document, a :class:`~testdata_kit.openapi.OpenApiKinds`.
+        self.openapi: Any = None
         self._config = config if config is not None else _config.load()
         self._extra_hosts = frozenset(allowed_hosts)
         self._allowed = guard.allowed_hosts(self._config) | self._extra_hosts
@@ -152,25 +157,56 @@ class ApiClient(requests.Session):
         """PATCH *path* with *body* as JSON and return the JSON answer (see :meth:`get_json`)."""
         return expect_json(self.patch(path, json=body, **kwargs))
 
-    def collection(self, name: str, *, path: str | None = None, id: str = "id", kind: str | None = None) -> Collection:
-        """Declare a collection whose :meth:`~Collection.create` POSTs and tracks a DELETE for the new item.
+    def collection(self, name: str, *, path: str | None = None, id: str = "id", kind: str | None = None,
+                   item: ItemTemplate | None = None, headers: Mapping[str, str] | None = None,
+                   params: Mapping[str, Any] | None = None, verify: str = "auto",
+                   delete_at: ItemTemplate | None = None, delete_method: str = "DELETE") -> Collection:
+        """Declare a collection whose :meth:`~Collection.create` POSTs and tracks a verified DELETE for the new item.
 
         :param name: the collection's name, used in messages and as the default *path* (``/name``) and *kind*.
-        :param path: where to POST, relative to the base URL; items live at ``{path}/{id}``.
+        :param path: where to POST, relative to the base URL; may hold placeholders, ``"/users/{user_id}/orders"``.
         :param id: the field of the created item that holds its id; ``"data.id"`` reads a nested field.
         :param kind: the kind recorded in the leak accounting (default: *name*).
+        :param item: the item's address: a template such as ``"{path}/{id}"`` (the default),
+            ``"{path}?id=eq.{id}"`` (a query filter) or ``"/users/{user_id}/orders/{id}"``, whose placeholders
+            are filled from the created item, then the body sent, then ``create(..., path_params=...)``; or a
+            callable ``item(created_item) -> str`` returning a relative or absolute URL.
+        :param headers: sent with every request of this collection; ``create``/``get``/``delete`` add their own.
+        :param params: query parameters of every request of this collection; the methods add their own.
+        :param verify: ``"auto"`` (check the answers that are not proof), ``"always"`` (check every deletion) or
+            ``"never"`` (trust status codes: unsafe). ``"auto"`` defers to ``$TESTDATA_HTTP_VERIFY`` or the
+            ``http-verify`` config key when set. See :class:`Collection`.
+        :param delete_at: where the deletion is sent, when not at the item's address: a template or callable
+            like *item*, e.g. ``"/db/users/{id}/-/delete"`` for Datasette's write API.
+        :param delete_method: the deletion's HTTP method (``"POST"`` for Datasette); default ``"DELETE"``.
+        :raises ValueError: for a *verify* outside those three.
         """
-        from testdata_kit.http.collection import Collection
+        return Collection(self, name, path=path, id_field=id, kind=kind, item=item, headers=headers,
+                          params=params, verify=verify, delete_at=delete_at, delete_method=delete_method)
 
-        return Collection(self, name, path=path, id_field=id, kind=kind)
+    @classmethod
+    def from_openapi(cls, document: Any, base_url: str | None = None, **options: Any) -> ApiClient:
+        """Return a client for the API *document* describes, with a kind registered for each of its collections.
+
+        Same as :func:`testdata_kit.openapi.bind` on a new client (see there for the kinds and the options
+        ``registry``, ``delete``, ``ids``, ``replace``, ``verify``, ``all_fields`` and ``validate``); other
+        *options* go to the client. The kinds are at ``api.openapi``. Needs the ``openapi`` extra.
+
+        :param document: a path, an ``http(s)://`` URL (fetched through the host guard) or a loaded mapping;
+            JSON or YAML, OpenAPI 3.0, 3.1 or Swagger 2.0.
+        :param base_url: where the API runs; default: the document's server (relative to its URL).
+        :raises testdata_kit.openapi.DocumentError: for a document that cannot be read, or names no server
+            and no *base_url* was given.
+        """
+        from testdata_kit.openapi.binding import client_from_openapi
+
+        return client_from_openapi(cls, document, base_url, **options)
 
     def tenant(self, **options: Any) -> ApiClient:
         """Create a tenant for the running test (or class) and return a client scoped to it.
 
         Same as :func:`testdata_kit.http.tenant_client` with this client; see there for *options*.
         """
-        from testdata_kit.http.tenants import tenant_client
-
         return tenant_client(self, **options)
 
     def derive(self, *, base_url: str | None = None, headers: Mapping[str, str] | None = None) -> ApiClient:
