@@ -75,8 +75,9 @@ class TestDataMixin:
         try:
             # The wrapper adds the seed that reproduces this test's fake values to its failure report. Imported
             # here, at the first test, to keep ``import testdata_kit`` light.
-            from testdata_kit import _seeding
+            from testdata_kit import _details, _seeding
 
+            _details.watch()
             return super().run(_seeding.reporting_result(result, self))  # type: ignore[misc, arg-type]
         finally:
             _scopes.pop_test(self)  # type: ignore[arg-type]
