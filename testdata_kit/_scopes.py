@@ -8,7 +8,7 @@ import sys
 import unittest
 from collections.abc import Callable
 
-from testdata_kit import _interrupts, ledger
+from testdata_kit import _interrupts, _parallel, ledger
 from testdata_kit.errors import NoScopeError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
@@ -227,7 +227,13 @@ def finish_run(stream: Any = None) -> None:
         print(f"testdata_kit: run-scope cleanup failed: {error}", file=stream or sys.stderr)
     books = ledger.current()
     books.close()
-    books.write_report(stream)
+    total = _parallel.worker_total_path() if "unittest_parallel.main" in sys.modules else None
+    if total:
+        # A unittest-parallel worker: the parent prints one total for all of them.
+        books.write_report(stream, echo=False)
+        books.write_json_line(total)
+    else:
+        books.write_report(stream)
     if _interrupted():
         _interrupts.exit_like_signal()
 
@@ -241,3 +247,7 @@ def mark_finished() -> None:
 def note_usage() -> None:
     """Make sure the end-of-run report is printed, even when no run-scope cleanup was registered."""
     _install_finish()
+
+
+if "unittest_parallel.main" in sys.modules:  # only under unittest-parallel; costs one lookup elsewhere
+    _parallel.install()
