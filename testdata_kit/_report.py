@@ -153,8 +153,8 @@ def write_junit(path: str, outcomes: Sequence[Outcome], elapsed: float) -> None:
             counts["tests"] += 1
             if outcome.properties:
                 found = ElementTree.SubElement(case, "properties")
-                for key, value in outcome.properties:
-                    ElementTree.SubElement(found, "property", name=key, value=value)
+                for prop, text in outcome.properties:
+                    ElementTree.SubElement(found, "property", name=prop, value=text)
             first_line = (outcome.detail.strip().splitlines() or [""])[-1][:200]
             if outcome.outcome in ("failure", "unexpected_success"):
                 counts["failures"] += 1

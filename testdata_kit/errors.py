@@ -68,7 +68,8 @@ class NoScopeError(TestDataError, RuntimeError):
         self.kind = kind
         super().__init__(
             f"Cannot create {kind!r}: no test is running, so nothing would delete it. Create it inside a "
-            f"DataTestCase test or setUpClass, or pass an explicit scope: "
+            f"DataTestCase test or setUpClass, or inside a pytest test or fixture (the testdata fixture: "
+            f"testdata.create({kind!r})), or pass an explicit scope: "
             f"testdata_kit.create({kind!r}, scope='module') (or 'run', or scope='class' with owner=YourTestCase)."
         )
 

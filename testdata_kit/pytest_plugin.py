@@ -15,6 +15,21 @@ from typing import Any
 import pytest
 
 from testdata_kit import _scopes, ledger
+from testdata_kit._pytest_data import (  # noqa: F401  (pytest finds hooks and fixtures by name here)
+    TestData,
+    fixture_for,
+    pytest_addoption,
+    pytest_configure,
+    pytest_configure_node,
+    pytest_fixture_setup,
+    pytest_report_header,
+    pytest_runtest_call,
+    pytest_runtest_makereport,
+    pytest_runtest_setup,
+    testdata,
+)
+
+__all__ = ["TestData", "fixture_for", "testdata"]
 
 _totals: dict[str, Any] | None = None
 

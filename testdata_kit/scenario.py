@@ -156,7 +156,8 @@ class Scenario:
     """A builder with one method per registered kind; results become attributes, needs are filled in.
 
     ``s.user()`` creates a ``user`` and returns the scenario, so calls chain; afterwards ``s.user`` reads as the
-    created user (a :class:`Held`: ``s.user["id"]``), and calling it again, ``s.user()``, creates another. For a second one of a kind use :meth:`create` with ``as_=``. A kind's ``needs=`` are taken
+    created user (a :class:`Held`: ``s.user["id"]``), and calling it again, ``s.user()``, creates another.
+    For a second one of a kind held apart, use :meth:`create` with ``as_=``. A kind's ``needs=`` are taken
     from what the scenario holds (the latest of that kind), or created on demand; parameters of the factory
     named after other kinds (``discount=None``) are filled only when the scenario holds one.
 
