@@ -92,9 +92,9 @@ def main() -> int:
             discover = ["-s", ".", "-p", "case_*.py"]
             runs = {
                 "python -m unittest": [sys.executable, "-m", "unittest", "discover", *discover],
-                "run -j 1": [sys.executable, "-m", "testdata_kit.runner", "-j", "1", *discover],
-                "run -j 2": [sys.executable, "-m", "testdata_kit.runner", "-j", "2", *discover],
-                "run -j 4": [sys.executable, "-m", "testdata_kit.runner", "-j", "4", *discover],
+                "run -j 1": [sys.executable, "-m", "testdata_kit.run.runner", "-j", "1", *discover],
+                "run -j 2": [sys.executable, "-m", "testdata_kit.run.runner", "-j", "2", *discover],
+                "run -j 4": [sys.executable, "-m", "testdata_kit.run.runner", "-j", "4", *discover],
             }
             times: dict[str, list[float]] = {name: [] for name in runs}
             for _ in range(args.repeat):

@@ -10,15 +10,18 @@ from testdata_kit.errors import (
     CleanupError,
     DuplicateKindError,
     FactoryProtocolError,
+    InvalidValueError,
     LeakError,
     MissingExtraError,
+    MissingKeyError,
     NoScopeError,
     TestDataError,
     UnknownKindError,
+    UsageError,
 )
 from testdata_kit.kinds import Factory, Registry, create, creates, default_registry
 from testdata_kit.ledger import summary
-from testdata_kit.resources import GONE, Resource, track
+from testdata_kit.resources import GONE, Resource, track, tracked
 
 __version__ = "0.1.0"
 
@@ -43,20 +46,24 @@ __all__ = [
     "DuplicateKindError",
     "Factory",
     "FactoryProtocolError",
+    "InvalidValueError",
     "LeakError",
     "MissingExtraError",
+    "MissingKeyError",
     "NoScopeError",
     "Registry",
     "Resource",
     "TestDataError",
     "TestDataMixin",
     "UnknownKindError",
+    "UsageError",
     "__version__",
     "create",
     "creates",
     "default_registry",
     "summary",
     "track",
+    "tracked",
     "unique",
     "uses",
 ]

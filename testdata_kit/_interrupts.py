@@ -13,6 +13,10 @@ still holds is released. Three rules keep that safe:
 - handlers are installed only over the default ones, never over a runner's own (``unittest -c``).
 
 Set ``TESTDATA_INTERRUPTS=0`` to leave the signals alone.
+
+This module owns the signal state: the signal received, the create and delete calls in flight, and a signal
+waiting for one to return. It sits below :mod:`testdata_kit._scopes`, which owns the running tests and classes
+and does the unwinding (:func:`testdata_kit._scopes.unwind`); it never imports it.
 """
 
 from __future__ import annotations
@@ -21,24 +25,44 @@ import contextlib
 import os
 import signal
 import sys
-import unittest
+from collections.abc import Callable
 from types import FrameType
 
-from testdata_kit import _scopes, ledger
+from testdata_kit import _env, ledger
 
-# Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
-# unittest itself does not pay; type checkers treat this constant as True.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
+__all__ = ["INTERRUPTS_ENV", "Interrupted", "enter_call", "install", "leave_call", "received"]
 
-__all__ = ["INTERRUPTS_ENV", "Interrupted", "install", "received"]
-
-INTERRUPTS_ENV = "TESTDATA_INTERRUPTS"
+INTERRUPTS_ENV = _env.INTERRUPTS_ENV
 
 _signal: int | None = None
 _installed = False
-_unwound = False
+# Create and delete calls in progress, and a SIGINT/SIGTERM that arrived during one: the signal waits until
+# the call returns, so that a row is never created (or deleted) without the process knowing it.
+_in_flight = 0
+_deferred_signal: int | None = None
+
+
+def _never_busy() -> bool:
+    return False
+
+
+def _nothing() -> None:
+    pass
+
+
+# Given by install(): whether a test or class is running, and how the run ends in an idle pool worker.
+_busy: Callable[[], bool] = _never_busy
+_finish_run: Callable[[], None] = _nothing
+
+
+def _forget_after_fork() -> None:
+    # A forked child has no call in flight, whatever its parent was doing.
+    global _in_flight, _deferred_signal
+    _in_flight = 0
+    _deferred_signal = None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -54,9 +78,29 @@ def received() -> int | None:
     return _signal
 
 
-def install() -> None:
-    """Handle SIGINT and SIGTERM where their handlers are still Python's defaults (main thread only)."""
-    global _installed
+def enter_call() -> None:
+    """Mark the start of a create or delete call: an interrupt now waits until :func:`leave_call`."""
+    global _in_flight
+    _in_flight += 1
+
+
+def leave_call() -> None:
+    """Mark the end of a create or delete call, and raise the interrupt that arrived during it, if any."""
+    global _in_flight, _deferred_signal
+    _in_flight -= 1
+    if _deferred_signal is not None and not _in_flight:
+        signum, _deferred_signal = _deferred_signal, None
+        raise Interrupted(signum)
+
+
+def install(busy: Callable[[], bool] = _never_busy, finish_run: Callable[[], None] = _nothing) -> None:
+    """Handle SIGINT and SIGTERM where their handlers are still Python's defaults (main thread only).
+
+    :param busy: says whether a test or class is running; an idle pool worker exits at once instead.
+    :param finish_run: ends the run (run-scope cleanups, report) before such an exit.
+    """
+    global _installed, _busy, _finish_run
+    _busy, _finish_run = busy, finish_run
     if _installed or os.environ.get(INTERRUPTS_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
         return
     _installed = True
@@ -69,25 +113,20 @@ def install() -> None:
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
-    global _signal
+    global _signal, _deferred_signal
     if _signal is not None:
         _give_up(signum)
     _signal = signum
-    if _scopes._in_flight:
-        _scopes._deferred_signal = signum
+    if _in_flight:
+        _deferred_signal = signum
         return
     mp = sys.modules.get("multiprocessing")
-    if mp is not None and mp.parent_process() is not None and not (_scopes._tests or _scopes._classes):
+    if mp is not None and mp.parent_process() is not None and not _busy():
         # An idle worker of a process pool (Pool.terminate() sends SIGTERM): nothing of ours is running,
         # and an exception would only print a traceback from the pool's loop.
-        _scopes.finish_run()
+        _finish_run()
         _flush()
         os._exit(128 + signum)
-    raise Interrupted(signum)
-
-
-def raise_interrupt(signum: int) -> None:
-    """Raise the interrupt that waited for a create or delete call to return."""
     raise Interrupted(signum)
 
 
@@ -98,51 +137,6 @@ def _give_up(signum: int) -> None:
     print(f"\ntestdata_kit: interrupted again; leaving {left} resource(s) undeleted{where}", file=sys.stderr)
     _flush()
     os._exit(128 + signum)
-
-
-def unwind(test: Any) -> None:
-    """Run the pending cleanups of the tests, classes, modules and run, then release what is still live.
-
-    Called once, while an interrupt unwinds through a test or class context, or at exit.
-    """
-    global _unwound
-    if _unwound or _signal is None:
-        return
-    _unwound = True
-    books = ledger.current()
-    name = signal.Signals(_signal).name
-    print(
-        f"\ntestdata_kit: interrupted by {name}; deleting {len(books.live)} pending resource(s) "
-        f"(send it again to stop and leave them for a sweep)",
-        file=sys.stderr, flush=True,
-    )
-    tests = [*reversed(_scopes._tests)]
-    if test is not None and test not in tests:
-        tests.insert(0, test)
-    classes: list[type] = []
-    for cls in [*(type(t) for t in tests), *reversed(_scopes._classes)]:
-        if cls not in classes:
-            classes.append(cls)
-    for each in tests:
-        _run("test cleanups", each.doCleanups)
-    for cls in classes:
-        do_class_cleanups = getattr(cls, "doClassCleanups", None)
-        if do_class_cleanups is not None:
-            _run("class cleanups", do_class_cleanups)
-    # doModuleCleanups raises only the first error; run it until the list is empty so none is skipped.
-    while unittest.case._module_cleanups:  # type: ignore[attr-defined]
-        _run("module cleanups", unittest.case.doModuleCleanups)
-    for error in _scopes.run_cleanups():
-        print(f"testdata_kit: run-scope cleanup failed: {error}", file=sys.stderr)
-    for resource in reversed(books.still_live()):
-        _run(f"deleting {resource!r}", resource.release)
-
-
-def _run(what: str, call: Any) -> None:
-    try:
-        call()
-    except Exception as error:
-        print(f"testdata_kit: {what} after the interrupt failed: {error}", file=sys.stderr)
 
 
 def exit_like_signal() -> None:

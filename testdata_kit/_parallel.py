@@ -10,10 +10,9 @@ import atexit
 import os
 import sys
 
-__all__ = ["TOTAL_ENV", "install", "worker_total_path"]
+from testdata_kit._env import PARALLEL_TOTAL_ENV as TOTAL_ENV
 
-#: Set by the unittest-parallel parent for its workers: the file each one appends its account to.
-TOTAL_ENV = "TESTDATA_PARALLEL_TOTAL"
+__all__ = ["install", "worker_total_path"]
 
 
 def _in_worker() -> bool:
@@ -49,12 +48,9 @@ def _print_total(path: str) -> None:
         total = ledger.read_reports(path)
     finally:
         os.unlink(path)
-    if not total["processes"] or not (total["created"] or total["leaked"]):
+    count = total["processes"]
+    if not count or not (total["created"] or total["leaked"]):
         return
-    leaks, count = total["leaked"], total["processes"]
-    line = (f"testdata_kit: created {total['created']}, deleted {total['deleted']}, leaked {len(leaks)}"
-            + (f", kept {len(total['kept'])}" if total["kept"] else "")
-            + f" (all {count} worker process{'es' if count != 1 else ''})")
-    lines = [line] + [f"  leaked: {leak['resource']} in {leak['test']}: {leak['reason']}" for leak in leaks]
-    lines += [f"  kept (TESTDATA_KEEP=failed): {text}" for text in total["kept"]]
+    lines = ledger.totals_lines(total)
+    lines[0] += f" (all {count} worker process{'es' if count != 1 else ''})"
     print("\n".join(lines), file=sys.stderr, flush=True)

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from testdata_kit import _details, _run, _scopes
+from testdata_kit._env import KEEP_ENV
 from testdata_kit.kinds import Factory, Registry, default_registry
-from testdata_kit.resources import KEEP_ENV
 
 __all__ = ["Owner", "TestData", "fixture_for"]
 

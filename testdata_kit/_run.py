@@ -6,12 +6,8 @@ import os
 
 __all__ = ["RUN_ID_ENV", "RUN_SEED_ENV", "WORKER_ENV", "run_id", "run_seed", "use_run_seed", "worker_token"]
 
-#: Set by the parent of a multi-process run so that every worker shares one run id.
-RUN_ID_ENV = "TESTDATA_RUN_ID"
-#: Seed for fake values; chosen at random once per run when unset.
-RUN_SEED_ENV = "TESTDATA_SEED"
-#: Worker name given by a parallel runner; falls back to pytest-xdist's, then the pid.
-WORKER_ENV = "TESTDATA_WORKER"
+from testdata_kit._env import RUN_ID_ENV, RUN_SEED_ENV, WORKER_ENV
+from testdata_kit.errors import InvalidValueError
 
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 _RUN_ID_LENGTH = 6
@@ -24,7 +20,7 @@ _worker: tuple[int, str] | None = None
 def base36(number: int) -> str:
     """Return *number* (>= 0) in lower-case base 36, the compact alphabet every token uses."""
     if number < 0:
-        raise ValueError(f"base36() needs a non-negative number, got {number!r}")
+        raise InvalidValueError(f"base36() needs a non-negative number, got {number!r}")
     digits = []
     while True:
         number, rest = divmod(number, 36)

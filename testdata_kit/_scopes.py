@@ -1,15 +1,20 @@
-"""Where cleanups go: the running test, its class, its module, or the end of the run."""
+"""Where cleanups go: the running test, its class, its module, or the end of the run.
+
+This module owns the running tests and classes and runs their cleanups, also when an interrupt unwinds them
+(:func:`unwind`); :mod:`testdata_kit._interrupts`, below it, owns the signal state.
+"""
 
 from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
 import unittest
 from collections.abc import Callable
 
 from testdata_kit import _interrupts, _parallel, ledger
-from testdata_kit.errors import NoScopeError
+from testdata_kit.errors import InvalidValueError, NoScopeError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
 # unittest itself does not pay; type checkers treat this constant as True.
@@ -19,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SCOPES", "current_class", "current_test", "finish_run", "register"]
 
+#: The scopes a resource or cleanup can belong to, innermost first.
 SCOPES = ("test", "class", "module", "run")
 
 # A stack rather than a single slot: a test may run another test (unittest's own tests do, and so do ours).
@@ -27,22 +33,17 @@ _classes: list[type] = []
 _run_cleanups: list[Callable[[], object]] = []
 _finish_installed = False
 _run_finished = False
-# Create and delete calls in progress, and a SIGINT/SIGTERM that arrived during one: the signal waits until
-# the call returns, so that a row is never created (or deleted) without the process knowing it.
-_in_flight = 0
-_deferred_signal: int | None = None
+_unwound = False
 
 
 def _forget_after_fork() -> None:
     # The child of a fork inherits these stacks; left as they are, its exit would run the parent's run-scope
     # cleanups and delete data the parent still uses.
-    global _finish_installed, _run_finished, _in_flight, _deferred_signal
+    global _finish_installed, _run_finished
     _tests.clear()
     _classes.clear()
     _run_cleanups.clear()
     _finish_installed = _run_finished = False
-    _in_flight = 0
-    _deferred_signal = None
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
@@ -64,7 +65,7 @@ def push_test(test: unittest.TestCase) -> None:
 
 def pop_test(test: unittest.TestCase) -> None:
     if _interrupted():
-        _interrupts.unwind(test)
+        unwind(test)
     if _tests and _tests[-1] is test:
         _tests.pop()
 
@@ -75,7 +76,7 @@ def push_class(cls: type) -> None:
 
 def pop_class(cls: type) -> None:
     if _interrupted():
-        _interrupts.unwind(None)
+        unwind(None)
     if _classes and _classes[-1] is cls:
         _classes.pop()
 
@@ -84,19 +85,50 @@ def _interrupted() -> bool:
     return _interrupts.received() is not None
 
 
-def enter_call() -> None:
-    """Mark the start of a create or delete call: an interrupt now waits until :func:`leave_call`."""
-    global _in_flight
-    _in_flight += 1
+def unwind(test: Any) -> None:
+    """Run the pending cleanups of the tests, classes, modules and run, then release what is still live.
+
+    Called once, while an interrupt unwinds through a test or class context, or at exit.
+    """
+    global _unwound
+    signum = _interrupts.received()
+    if _unwound or signum is None:
+        return
+    _unwound = True
+    books = ledger.current()
+    name = signal.Signals(signum).name
+    print(
+        f"\ntestdata_kit: interrupted by {name}; deleting {len(books.live)} pending resource(s) "
+        f"(send it again to stop and leave them for a sweep)",
+        file=sys.stderr, flush=True,
+    )
+    tests = [*reversed(_tests)]
+    if test is not None and test not in tests:
+        tests.insert(0, test)
+    classes: list[type] = []
+    for cls in [*(type(t) for t in tests), *reversed(_classes)]:
+        if cls not in classes:
+            classes.append(cls)
+    for each in tests:
+        _run("test cleanups", each.doCleanups)
+    for cls in classes:
+        do_class_cleanups = getattr(cls, "doClassCleanups", None)
+        if do_class_cleanups is not None:
+            _run("class cleanups", do_class_cleanups)
+    # doModuleCleanups raises only the first error; run it until the list is empty so none is skipped.
+    while unittest.case._module_cleanups:  # type: ignore[attr-defined]
+        _run("module cleanups", unittest.case.doModuleCleanups)
+    for error in run_cleanups():
+        print(f"testdata_kit: run-scope cleanup failed: {error}", file=sys.stderr)
+    for resource in reversed(books.still_live()):
+        _run(f"deleting {resource!r}", resource.release)
 
 
-def leave_call() -> None:
-    """Mark the end of a create or delete call, and raise the interrupt that arrived during it, if any."""
-    global _in_flight, _deferred_signal
-    _in_flight -= 1
-    if _deferred_signal is not None and not _in_flight:
-        signum, _deferred_signal = _deferred_signal, None
-        _interrupts.raise_interrupt(signum)
+def _run(what: str, call: Any) -> None:
+    try:
+        call()
+    except Exception as error:
+        print(f"testdata_kit: {what} after the interrupt failed: {error}", file=sys.stderr)
 
 
 def resolve(scope: str | None, owner: Any, kind: str) -> tuple[str, Any]:
@@ -122,14 +154,14 @@ def resolve(scope: str | None, owner: Any, kind: str) -> tuple[str, Any]:
         if isinstance(cls, unittest.TestCase):
             cls = type(cls)
         if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
-            raise ValueError(
+            raise InvalidValueError(
                 f"scope='class' needs a TestCase class to own the cleanup, got {cls!r}. "
                 f"Call cls.create(...) in setUpClass, or pass owner=YourTestCase."
             )
         return scope, cls
     if scope in ("module", "run"):
         return scope, None
-    raise ValueError(f"Unknown scope {scope!r}. Choose one of: {', '.join(repr(s) for s in SCOPES)}.")
+    raise InvalidValueError(f"Unknown scope {scope!r}. Choose one of: {', '.join(repr(s) for s in SCOPES)}.")
 
 
 def register(cleanup: Callable[[], object], scope: str | None = None, owner: Any = None, kind: str = "cleanup") -> str:
@@ -167,7 +199,7 @@ def _install_finish() -> None:
         return
     _finish_installed = True
     atexit.register(finish_run)
-    _interrupts.install()
+    _interrupts.install(busy=lambda: bool(_tests or _classes), finish_run=finish_run)
     # Worker processes of multiprocessing leave through os._exit and never run atexit handlers; their own
     # finalizers do run. Only consult multiprocessing when the program already imported it.
     mp = sys.modules.get("multiprocessing")
@@ -222,7 +254,7 @@ def finish_run(stream: Any = None) -> None:
         return
     _run_finished = True
     if _interrupted():
-        _interrupts.unwind(None)
+        unwind(None)
     for error in run_cleanups():
         print(f"testdata_kit: run-scope cleanup failed: {error}", file=stream or sys.stderr)
     books = ledger.current()

@@ -8,7 +8,7 @@ import unittest
 from collections.abc import Callable
 
 from testdata_kit import _scopes, ledger
-from testdata_kit.errors import LeakError
+from testdata_kit.errors import LeakError, UsageError
 from testdata_kit.kinds import Factory, Registry, default_registry
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
@@ -134,7 +134,7 @@ def _spec_maker(spec: Any) -> Callable[[Any], Any]:
         return lambda test: spec.create_in("test", test, (), {})
     if callable(spec):
         return lambda test: spec()
-    raise TypeError(
+    raise UsageError(
         f"uses() takes kind names, @creates factories or zero-argument callables, got {spec!r}. "
         f"For overrides write uses(item=lambda: product(price=25))."
     )
@@ -151,14 +151,14 @@ def uses(*kinds: str | Factory, **named: Any) -> Callable[[Any], Any]:
     for kind in kinds:
         name = kind.kind if isinstance(kind, Factory) else kind
         if not isinstance(name, str):
-            raise TypeError(f"uses() positional arguments must be kind names or factories, got {kind!r}.")
+            raise UsageError(f"uses() positional arguments must be kind names or factories, got {kind!r}.")
         specs.append((name, _spec_maker(kind)))
     specs += [(name, _spec_maker(spec)) for name, spec in named.items()]
 
     def decorate(target: Any) -> Any:
         if isinstance(target, type):
             if not issubclass(target, unittest.TestCase):
-                raise TypeError(
+                raise UsageError(
                     f"Can only decorate unittest.TestCase subclasses, not {target!r}. Make it a TestCase, or "
                     f"decorate its test methods."
                 )
@@ -169,7 +169,7 @@ def uses(*kinds: str | Factory, **named: Any) -> Callable[[Any], Any]:
                     setattr(target, attr, decorate(method))
             return target
         if not callable(target):
-            raise TypeError(f"uses() decorates test methods and TestCase classes, not {target!r}.")
+            raise UsageError(f"uses() decorates test methods and TestCase classes, not {target!r}.")
         return _wrap_method(target, specs)
 
     return decorate
@@ -183,7 +183,7 @@ def _wrap_method(method: Callable[..., Any], specs: list[tuple[str, Callable[[An
         try:
             for name, make in specs:
                 if name in kwargs:
-                    raise TypeError(f"{method.__qualname__}() got {name!r} from two uses() decorators; rename one.")
+                    raise UsageError(f"{method.__qualname__}() got {name!r} from two uses() decorators; rename one.")
                 kwargs[name] = make(test)
         finally:
             _scopes.pop_test(test)

@@ -15,8 +15,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve-demo": ("testdata_kit.demo.server", "run the demo shop API until interrupted"),
     "lint": ("testdata_kit.lint", "find test-data mistakes: hard-coded ids, shared emails, real personal data"),
     "factories": ("testdata_kit.factory_check", "build every declared factory and trait, and report those that fail"),
-    "run": ("testdata_kit.runner", "run a unittest suite in parallel worker processes, or one CI shard of it"),
-    "check": ("testdata_kit.check", "run a suite once, again, shuffled, beside itself and split; report coupling"),
+    "run": ("testdata_kit.run.runner", "run a unittest suite in parallel worker processes, or one CI shard of it"),
+    "check": ("testdata_kit.run.check", "run a suite once, again, shuffled, beside itself and split; report coupling"),
     "sweep": ("testdata_kit.sweep", "delete leftover test data: journals of dead runs, or stale marked rows"),
     "reset": ("testdata_kit.db.reset", "restore a test database to a named snapshot (dry run without --yes)"),
 }

@@ -18,7 +18,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, overload
 
-from testdata_kit.errors import TestDataError
+from testdata_kit import _env
+from testdata_kit.errors import InvalidValueError, TestDataError
 
 __all__ = [
     "DEFAULT_FILES",
@@ -32,7 +33,7 @@ __all__ = [
 
 SECTION = "testdata_kit"
 #: Files searched, in order, in the current directory when :func:`load` gets no path.
-DEFAULT_FILES = ("setup.cfg", "tox.ini")
+DEFAULT_FILES = _env.CONFIG_FILES
 #: The forms a duration may take, as error messages name them.
 DURATION_FORMS = "a duration such as 24h, 90m, 30s, 2d, 1h30m or plain seconds"
 
@@ -296,14 +297,14 @@ def parse_duration(text: str) -> timedelta:
         compact = stripped.replace(" ", "")
         parts = _DURATION_PART.findall(compact)
         if not parts or "".join(n + u for n, u in parts).lower() != compact.lower():
-            raise ValueError(f"{text!r} is not valid; expected {DURATION_FORMS}") from None
+            raise InvalidValueError(f"{text!r} is not valid; expected {DURATION_FORMS}") from None
         seconds = sum(float(n) * _DURATION_UNITS[u.lower()] for n, u in parts)
     try:
         if seconds >= 0:  # False for NaN too
             return timedelta(seconds=seconds)
     except OverflowError:  # inf, or beyond timedelta's 999999999 days
         pass
-    raise ValueError(f"{text!r} is not valid; expected {DURATION_FORMS}")
+    raise InvalidValueError(f"{text!r} is not valid; expected {DURATION_FORMS}")
 
 
 def load(path: str | os.PathLike[str] | None = None, *, known: Collection[str] | None = None) -> Config:

@@ -1,4 +1,12 @@
-"""Exceptions raised by testdata_kit: one root, small subclasses that carry the offending parts."""
+"""Exceptions raised by testdata_kit: one root, small subclasses that carry the offending parts.
+
+Every exception class the package defines subclasses :class:`TestDataError`, so ``except TestDataError``
+catches them all; most also subclass the builtin a caller would expect (``ValueError``, ``TypeError``,
+``KeyError``...), so that ``except ValueError`` keeps working. The one exception is
+:class:`testdata_kit._interrupts.Interrupted`, a ``KeyboardInterrupt``: making it an ``Exception`` would let
+``except Exception`` swallow an interrupt. Integrations define their own subclasses next to their code
+(``testdata_kit.http.errors``, ``testdata_kit.db``...).
+"""
 
 from __future__ import annotations
 
@@ -14,11 +22,14 @@ __all__ = [
     "CleanupError",
     "DuplicateKindError",
     "FactoryProtocolError",
+    "InvalidValueError",
     "LeakError",
     "MissingExtraError",
+    "MissingKeyError",
     "NoScopeError",
     "TestDataError",
     "UnknownKindError",
+    "UsageError",
 ]
 
 
@@ -27,6 +38,21 @@ class TestDataError(Exception):
 
     # unittest's loader would otherwise try to collect a class whose name starts with "Test".
     __test__ = False
+
+
+class UsageError(TestDataError, TypeError):
+    """A call that passes the wrong kind of thing (a decorator on a non-test, an argument of the wrong type)."""
+
+
+class InvalidValueError(TestDataError, ValueError):
+    """An argument, setting or environment variable whose value cannot be used; the message names the fix."""
+
+
+class MissingKeyError(TestDataError, KeyError):
+    """A name or key that is not there. Unlike a plain ``KeyError``, its message prints without quotes."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if len(self.args) == 1 else super().__str__()
 
 
 class UnknownKindError(TestDataError, LookupError):

@@ -11,13 +11,14 @@ import ipaddress
 import os
 from collections.abc import Iterable
 
+from testdata_kit import _env
 from testdata_kit.config import SECTION, Config, load
 from testdata_kit.errors import TestDataError
 
 __all__ = ["ALLOWED_HOSTS_ENV", "HostNotAllowedError", "allowed_hosts", "check_host", "is_loopback"]
 
 #: Comma-separated hosts added to the ``allowed-hosts`` key, for CI jobs that cannot edit setup.cfg.
-ALLOWED_HOSTS_ENV = "TESTDATA_ALLOWED_HOSTS"
+ALLOWED_HOSTS_ENV = _env.ALLOWED_HOSTS_ENV
 
 
 class HostNotAllowedError(TestDataError, PermissionError):

@@ -6,7 +6,7 @@ import functools
 import inspect
 from collections.abc import Callable, Iterable, Iterator
 
-from testdata_kit import _scopes, ledger, resources
+from testdata_kit import _scopes, resources
 from testdata_kit.errors import DuplicateKindError, FactoryProtocolError, UnknownKindError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
@@ -127,31 +127,19 @@ class Factory:
     ) -> resources.Resource:
         """Create, journal and record one resource in a scope that :func:`~testdata_kit._scopes.resolve` gave.
 
+        Goes through :func:`testdata_kit.resources.tracked`, the one path of a tracked creation.
+
         :param register: register its deletion at the end of the scope; a scenario, which orders the
             deletions of its links itself, passes ``False`` and releases the resource when its turn comes.
         """
-        if not resources._journal_checked:
-            resources._check_journal()
-        books = ledger.current()
-        _scopes.enter_call()
-        try:
-            if not books.observers:
-                value, delete = self.make(*args, **kwargs)
-                return resources._track(self.kind, value, delete, scope, holder, self.gone, register=register)
-            intent = books.intend(next(resources._intents), self.kind, scope, holder)
-            try:
-                value, delete = self.make(*args, **kwargs)
-            except Exception:
-                # The factory failed, so most likely nothing was created. An interrupt (BaseException) leaves
-                # the intent open instead: the create call may have gone through.
-                books.abandon(intent)
-                raise
-            recovery = None
-            if self.recover is not None:
-                recovery = {"call": self.recover, "id": resources._ident(value)}
-            return resources._track(self.kind, value, delete, scope, holder, self.gone, recovery, intent, register)
-        finally:
-            _scopes.leave_call()
+        # A failed factory most likely created nothing, so its intent is abandoned (tracked()'s default).
+        return resources.tracked(
+            self.kind, functools.partial(self.make, *args, **kwargs), scope=scope, owner=holder, gone=self.gone,
+            recovery=self._recovery, register=register,
+        )
+
+    def _recovery(self, value: Any) -> dict[str, Any] | None:
+        return None if self.recover is None else {"call": self.recover, "id": resources.plain_id(value)}
 
 
 def _finish_generator(kind: str, func: Callable[..., Any], generator: Any) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import _thread
+import itertools
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from testdata_kit import _env
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
 # unittest itself does not pay; type checkers treat this constant as True.
@@ -18,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["REPORT_ENV", "Leak", "Ledger", "current", "isolated", "read_reports", "summary"]
 
 #: When set, the end-of-run accounting is appended to this file as one JSON line per process.
-REPORT_ENV = "TESTDATA_REPORT"
+REPORT_ENV = _env.REPORT_ENV
 
 
 class Leak:
@@ -129,17 +132,11 @@ class Ledger:
 
     def summary(self) -> str:
         """Return the one-line summary, e.g. ``created 12, deleted 12, leaked 0``."""
-        line = f"created {self.created}, deleted {self.deleted}, leaked {self.leaked}"
-        if self.kept:
-            line += f", kept {len(self.kept)}"
-        return line
+        return summary_line(self.created, self.deleted, self.leaked, len(self.kept))
 
     def report_lines(self) -> list[str]:
         """Return the summary line followed by one line per leak and per kept resource."""
-        lines = [f"testdata_kit: {self.summary()}"]
-        lines += [f"  leaked: {leak.text} in {leak.test_id}: {leak.reason}" for leak in self.leaks]
-        lines += [f"  kept (TESTDATA_KEEP=failed): {text}" for text in self.kept]
-        return lines
+        return totals_lines(self.as_dict())
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -173,6 +170,38 @@ class Ledger:
 
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(self.as_dict()) + "\n")
+
+
+def summary_line(created: int, deleted: int, leaked: int, kept: int = 0) -> str:
+    """Return ``created N, deleted N, leaked N`` (and ``, kept N`` when some were kept): the account's one line."""
+    line = f"created {created}, deleted {deleted}, leaked {leaked}"
+    return line + f", kept {kept}" if kept else line
+
+
+def totals_lines(totals: dict[str, Any]) -> list[str]:
+    """Return the printed account of *totals*: the summary line, then one line per leak and per kept resource.
+
+    The one formatter of the account, for one process (:meth:`Ledger.report_lines`), the parallel runner's sum
+    over its workers and the pytest plugin's sum over xdist workers alike.
+
+    :param totals: the shape of :meth:`Ledger.as_dict` (or a sum of them): ``created`` and ``deleted`` counts,
+        ``kept`` a list of texts, ``leaked`` a list of :meth:`Leak.as_dict` mappings.
+    """
+    leaks, kept = totals["leaked"], totals["kept"]
+    lines = ["testdata_kit: " + summary_line(totals["created"], totals["deleted"], len(leaks), len(kept))]
+    lines += [f"  leaked: {leak['resource']} in {leak['test']}: {leak['reason']}" for leak in leaks]
+    lines += [f"  kept ({_env.KEEP_ENV}=failed): {text}" for text in kept]
+    return lines
+
+
+# Numbers every creation in this process, so that a journal can tie "about to create" to "created" and
+# "released". One counter for all ledgers: a journal file outlives ledger.isolated() blocks.
+_numbers = itertools.count(1)
+
+
+def new_number() -> int:
+    """Return the next creation number of this process (1, 2, ...), as journal records name creations."""
+    return next(_numbers)
 
 
 _current = Ledger()

@@ -2,8 +2,14 @@
 
 pytest honours ``addCleanup`` and ``addClassCleanup`` but never runs ``addModuleCleanup`` callbacks
 (pytest-dev/pytest#14958), so module-scoped test data would leak. This plugin, registered through the
-``pytest11`` entry point, runs them when the last test of a module has been torn down. Under pytest-xdist
-each worker sends its accounting to the controller, which prints one summary for the whole session.
+``pytest11`` entry point, runs them once, after the last test of their module in the session's run order.
+
+unittest keeps one process-global list of module cleanups, and pytest may leave a module and come back to it
+(a reordering plugin such as pytest-randomly, or a ``-k`` mix): running the whole list at every module
+boundary would delete a module's data while later tests of that module still need it, and run other modules'
+cleanups early. So each cleanup is attributed to the module whose test was running when it was registered,
+and a module's cleanups run at the teardown of its last test; whatever is left runs at the end of the session.
+Under pytest-xdist each worker sends its accounting to the controller, which prints one summary.
 """
 
 from __future__ import annotations
@@ -32,23 +38,69 @@ from testdata_kit._pytest_data import (  # noqa: F401  (pytest finds hooks and f
 __all__ = ["TestData", "fixture_for", "testdata"]
 
 _totals: dict[str, Any] | None = None
+# The registered module cleanups (unittest's own entries, by identity) and the module that registered each.
+_owners: dict[int, tuple[object, str]] = {}
+# For the session's run order: each item's position, and the position of each module's last item.
+_order: tuple[dict[int, int], dict[str, int]] | None = None
+_order_of: object = None
 
 
-def _module_of(item: Any) -> Any:
-    return getattr(item, "module", None)
+def _module_of(item: Any) -> str:
+    module = getattr(item, "module", None)
+    return getattr(module, "__name__", None) or item.nodeid.partition("::")[0]
+
+
+def _positions(item: Any) -> tuple[dict[int, int], dict[str, int]]:
+    global _order, _order_of
+    if _order is None or _order_of is not item.session:
+        _order_of = item.session
+        items = item.session.items
+        _order = ({id(each): n for n, each in enumerate(items)}, {_module_of(each): n for n, each in enumerate(items)})
+    return _order
+
+
+def _adopt(module: str) -> None:
+    # Module cleanups registered since the last look belong to the module whose test just ran.
+    for entry in unittest.case._module_cleanups:  # type: ignore[attr-defined]
+        _owners.setdefault(id(entry), (entry, module))
+
+
+def _run_module_cleanups(module: str) -> None:
+    """Run *module*'s cleanups, newest first, as ``doModuleCleanups`` does: all of them, then raise the first error.
+
+    They stay in unittest's list until they run, so an interrupt's unwinding still finds every one.
+    """
+    pending = unittest.case._module_cleanups  # type: ignore[attr-defined]
+    mine = [entry for entry in pending if _owners.get(id(entry), (None, module))[1] == module]
+    if not mine:
+        return
+    others = [entry for entry in pending if all(entry is not own for own in mine)]
+    pending[:] = mine
+    try:
+        unittest.case.doModuleCleanups()
+    finally:
+        for entry in mine:
+            _owners.pop(id(entry), None)
+        pending[:] = others + pending
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: Any, nextitem: Any) -> Generator[None, None, None]:
     yield
-    if nextitem is None or _module_of(nextitem) is not _module_of(item):
+    module = _module_of(item)
+    _adopt(module)
+    position, last = _positions(item)
+    # The module is done when no later item of the run order belongs to it. Under pytest-xdist a worker runs
+    # only some items, in run order: it is done with the module once it moves past the module's last item.
+    if nextitem is None or position.get(id(nextitem), -1) > last.get(module, -1):
         # Raises the first failing module cleanup, after running all of them, just as unittest does;
         # the ledger has already recorded every failed deletion for the summary.
-        unittest.case.doModuleCleanups()
+        _run_module_cleanups(module)
 
 
 def pytest_sessionfinish(session: Any) -> None:
     failed = False
+    _owners.clear()
     try:
         unittest.case.doModuleCleanups()
     except Exception as module_error:  # an error here must not cost the run scope and the summary
@@ -92,12 +144,5 @@ def _add(part: dict[str, Any]) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not _totals or not (_totals["created"] or _totals["leaked"]):
         return
-    leaks = _totals["leaked"]
-    terminalreporter.write_line(
-        f"testdata_kit: created {_totals['created']}, deleted {_totals['deleted']}, leaked {len(leaks)}"
-        + (f", kept {len(_totals['kept'])}" if _totals["kept"] else "")
-    )
-    for leak in leaks:
-        terminalreporter.write_line(f"  leaked: {leak['resource']} in {leak['test']}: {leak['reason']}")
-    for text in _totals["kept"]:
-        terminalreporter.write_line(f"  kept (TESTDATA_KEEP=failed): {text}")
+    for line in ledger.totals_lines(_totals):
+        terminalreporter.write_line(line)

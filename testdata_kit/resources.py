@@ -1,13 +1,17 @@
-"""Tracked resources: what was created, by which test, and its release (deleted, kept or leaked)."""
+"""Tracked resources: what was created, by which test, and its release (deleted, kept or leaked).
+
+:func:`tracked` is the one path of a tracked creation. ``@creates`` factories, scenario links, ``uses``,
+``DataFactory`` and HTTP collections all create through it, so that the order of its steps (resolve the scope,
+journal the intent, hold interrupts, create, track, register the deletion) is written once.
+"""
 
 from __future__ import annotations
 
-import itertools
 import os
 import sys
 from collections.abc import Callable, Iterable
 
-from testdata_kit import _scopes, ledger
+from testdata_kit import _env, _interrupts, _scopes, ledger
 from testdata_kit.errors import AlreadyGone, CleanupError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
@@ -16,15 +20,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["GONE", "JOURNAL_ENV", "KEEP_ENV", "Resource", "intend", "track"]
+__all__ = ["GONE", "JOURNAL_ENV", "KEEP_ENV", "Resource", "intend", "track", "tracked"]
 
 #: ``TESTDATA_KEEP=failed`` keeps the data of failing tests for debugging.
-KEEP_ENV = "TESTDATA_KEEP"
+KEEP_ENV = _env.KEEP_ENV
 #: ``TESTDATA_JOURNAL=DIR`` journals every creation to DIR (see :mod:`testdata_kit.journal`).
-JOURNAL_ENV = "TESTDATA_JOURNAL"
+JOURNAL_ENV = _env.JOURNAL_ENV
 
-# Numbers every creation, so that a journal can tie "about to create" to "created" and "released".
-_intents = itertools.count(1)
 _journal_checked = False
 
 
@@ -107,7 +109,7 @@ class Resource:
             print(f"testdata_kit: kept {self!r} of failed test {self.test_id}", file=sys.stderr)
             return
         if defer_interrupts:
-            _scopes.enter_call()
+            _interrupts.enter_call()
         try:
             try:
                 self._delete()
@@ -127,7 +129,7 @@ class Resource:
         finally:
             # An interrupt that arrived during the delete is raised here, once the deletion is on record.
             if defer_interrupts:
-                _scopes.leave_call()
+                _interrupts.leave_call()
 
 
 def _short(value: Any) -> str:
@@ -146,7 +148,8 @@ def _keep(owner: Any) -> bool:
     return bool(failed) and os.environ.get(KEEP_ENV, "").lower() == "failed"
 
 
-def _ident(value: Any) -> Any:
+def plain_id(value: Any) -> str | int | None:
+    """Return the ``id`` of a mapping or object when it is a str or int (what a journal can record), else ``None``."""
     ident = value.get("id") if isinstance(value, dict) else getattr(value, "id", None)
     return ident if isinstance(ident, (str, int)) else None
 
@@ -170,22 +173,10 @@ def _check_journal() -> None:
     # Once per process, at the first creation: nothing journal-related is imported when it is not enabled.
     global _journal_checked
     _journal_checked = True
-    if os.environ.get(JOURNAL_ENV) or _configured("journal-dir"):
-        import importlib
+    if _env.journal_requested():
+        from testdata_kit import journal  # the journal observes the ledger and never imports this module
 
-        importlib.import_module("testdata_kit.journal").start()
-
-
-def _configured(key: str) -> bool:
-    # A byte search before configparser: most projects never set the key, and they pay one small read.
-    for name in ("setup.cfg", "tox.ini"):
-        try:
-            with open(name, "rb") as handle:
-                if key.encode() in handle.read():
-                    return True
-        except OSError:
-            continue
-    return False
+        journal.start()
 
 
 def _track(
@@ -201,13 +192,65 @@ def _track(
     return resource
 
 
+def _always(error: Exception) -> bool:
+    return True
+
+
+def tracked(
+    kind: str, make: Callable[[], tuple[Any, Callable[[], object]]], *, scope: str | None = None, owner: Any = None,
+    gone: Iterable[type[BaseException]] = (),
+    recovery: dict[str, Any] | Callable[[Any], dict[str, Any] | None] | None = None, register: bool = True,
+    created_nothing: Callable[[Exception], bool] = _always,
+) -> Resource:
+    """Create one resource through *make* and track it: the one path every tracked creation takes.
+
+    In order: resolve the scope (a resource nobody could delete is never created: :class:`NoScopeError` comes
+    first); journal "about to create" when a journal is on; hold SIGINT and SIGTERM until the resource is on
+    record; call *make*; record the resource in the ledger; register its deletion at the end of the scope.
+    When *make* raises an ordinary exception for which *created_nothing* is true, the journal marks the intent
+    abandoned; any other exception, and an interrupt (a ``BaseException``), leave the intent open, since the
+    create call may have gone through, so that ``sweep --journal`` can find it after a crash.
+
+    :param kind: the kind's name, as the ledger and the journal show it.
+    :param make: creates the resource and returns ``(value, delete)``, *delete* taking no arguments.
+    :param scope: ``'test'``, ``'class'``, ``'module'``, ``'run'``, or ``None`` for the innermost one running.
+    :param owner: the test or TestCase class that owns the resource, when not the one running now.
+    :param gone: exception types *delete* raises when the resource no longer exists; they count as deleted.
+    :param recovery: how another process could delete it after a crash (JSON-able, no secrets), or a callable
+        that returns it given the value: ``{"method": "DELETE", "url": ...}`` or ``{"call": "mod:func", "id": 7}``.
+    :param register: register the deletion at the end of the scope; ``False`` for a caller that releases the
+        resource itself at its turn (a scenario orders the deletions of its links).
+    :param created_nothing: says whether an exception of *make* proves that nothing was created (default: any).
+    :returns: the :class:`Resource`; its ``value`` is what *make* returned.
+    :raises NoScopeError: no scope was given and no test or class is running.
+    """
+    scope, holder = _scopes.resolve(scope, owner, kind)
+    books = _books()
+    _interrupts.enter_call()
+    try:
+        intent = books.intend(ledger.new_number(), kind, scope, holder) if books.observers else None
+        try:
+            value, delete = make()
+        except Exception as error:
+            if intent is not None and created_nothing(error):
+                books.abandon(intent)
+            raise
+        if callable(recovery):
+            recovery = recovery(value)
+        return _track(kind, value, delete, scope, holder, tuple(gone), recovery, intent, register)
+    finally:
+        # An interrupt that arrived while the resource was being made is raised here, once it is on record.
+        _interrupts.leave_call()
+
+
 def track(
     kind: str, value: Any, delete: Callable[[], object], *, scope: str | None = None, owner: Any = None,
     gone: Iterable[type[BaseException]] = (), recovery: dict[str, Any] | None = None, intent: int | None = None,
 ) -> Resource:
     """Record something already created, and register *delete* (no arguments) at the end of *scope*.
 
-    This is how integrations such as HTTP collections join the accounting without a ``@creates`` kind.
+    For what was created outside testdata_kit; code that creates should prefer :func:`tracked`, which also
+    journals the intent before the create call and holds interrupts during it.
 
     :param recovery: how another process could delete it after a crash (JSON-able, no secrets), for the journal:
         ``{"method": "DELETE", "url": ...}`` or ``{"call": "module:function", "id": ...}``.
@@ -227,4 +270,4 @@ def intend(kind: str, *, scope: str | None = None, owner: Any = None) -> int | N
     if not books.observers:
         return None
     scope, holder = _scopes.resolve(scope, owner, kind)
-    return books.intend(next(_intents), kind, scope, holder)
+    return books.intend(ledger.new_number(), kind, scope, holder)

@@ -208,8 +208,7 @@ def hostname(rng: random.Random, label: str, tlds: tuple[str, ...] = (".example"
 
 def is_safe_hostname(host: str) -> bool:
     """Return whether *host* is a reserved name (``example.com`` and friends, or under a reserved TLD)."""
-    host = host.lower().rstrip(".")
-    return host.endswith(RESERVED_TLDS) or any(host == d or host.endswith("." + d) for d in RESERVED_DOMAINS)
+    return unique.is_reserved_domain(host)
 
 
 def is_safe_email(value: str) -> bool:

@@ -24,15 +24,15 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from testdata_kit import _scopes
-from testdata_kit.errors import TestDataError
+from testdata_kit import _env, _scopes
+from testdata_kit.errors import InvalidValueError, MissingKeyError, TestDataError
 from testdata_kit.kinds import Factory, Registry, default_registry
 from testdata_kit.resources import Resource
 
 __all__ = ["DEFAULT_WORKERS", "WORKERS_ENV", "Held", "Scenario", "ScenarioTeardownError"]
 
 #: Threads deleting independent branches at once; ``1`` tears down serially.
-WORKERS_ENV = "TESTDATA_TEARDOWN_WORKERS"
+WORKERS_ENV = _env.TEARDOWN_WORKERS_ENV
 DEFAULT_WORKERS = 16
 
 
@@ -142,13 +142,13 @@ def _parameters(func: Callable[..., Any]) -> tuple[str, ...]:
 def _workers(value: int | None) -> int:
     if value is not None:
         if value < 1:
-            raise ValueError(f"workers={value!r} must be 1 (serial teardown) or more")
+            raise InvalidValueError(f"workers={value!r} must be 1 (serial teardown) or more")
         return value
     raw = os.environ.get(WORKERS_ENV, "").strip()
     if not raw:
         return DEFAULT_WORKERS
     if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{WORKERS_ENV}={raw!r} must be a whole number: 1 for serial teardown, or more threads")
+        raise InvalidValueError(f"{WORKERS_ENV}={raw!r} must be a whole number: 1 for serial teardown, or more threads")
     return int(raw)
 
 
@@ -202,7 +202,8 @@ class Scenario:
     def __getitem__(self, name: str) -> Any:
         found = self._lookup(name)
         if found is _NOTHING:
-            raise KeyError(f"{name!r}; the scenario holds: {', '.join(self._all_held()) or 'nothing yet'}")
+            held = ", ".join(self._all_held()) or "nothing yet"
+            raise MissingKeyError(f"Scenario has no result {name!r}; it holds: {held}")
         return found
 
     def _build(self, kind: str, /, *args: Any, as_: str | None = None, **overrides: Any) -> Scenario:

@@ -25,7 +25,8 @@ import os
 import re
 import time
 
-from testdata_kit import _run
+from testdata_kit import _env, _run
+from testdata_kit.errors import InvalidValueError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
 # unittest itself does not pay; type checkers treat this constant as True.
@@ -45,6 +46,7 @@ __all__ = [
     "filename",
     "id",
     "idempotency_key",
+    "is_reserved_domain",
     "is_test_value",
     "name",
     "parse",
@@ -53,7 +55,7 @@ __all__ = [
 ]
 
 DEFAULT_PREFIX = "test-"
-PREFIX_ENV = "TESTDATA_PREFIX"
+PREFIX_ENV = _env.PREFIX_ENV
 MIN_PREFIX_LENGTH = 3
 
 #: Domains reserved for documentation and testing by RFC 2606 and RFC 6761; mail sent there reaches nobody.
@@ -92,20 +94,13 @@ def _configured_prefix() -> str | None:
 
 
 def _read_configured_prefix() -> str | None:
-    # A byte search first: most projects never set the key, and they should not pay for configparser.
-    for name in ("setup.cfg", "tox.ini"):
-        try:
-            with open(name, "rb") as handle:
-                if b"marker-prefix" not in handle.read():
-                    continue
-        except OSError:
-            continue
-        from testdata_kit import config
+    if not _env.mentions("marker-prefix"):
+        return None
+    from testdata_kit import config
 
-        loaded = config.load()
-        value = loaded.get_str("marker-prefix", "")
-        return check_prefix(value, f"marker-prefix in {loaded.path}") if value else None
-    return None
+    loaded = config.load()
+    value = loaded.get_str("marker-prefix", "")
+    return check_prefix(value, f"marker-prefix in {loaded.path}") if value else None
 
 
 def current_prefix() -> str:
@@ -126,7 +121,7 @@ def check_prefix(value: str, source: str) -> str:
     checks it here, so the rule cannot drift between them.
     """
     if len(value) < MIN_PREFIX_LENGTH or not _PREFIX_RE.match(value):
-        raise ValueError(
+        raise InvalidValueError(
             f"Marker prefix {value!r} from {source} is unsafe: it needs at least {MIN_PREFIX_LENGTH} characters, "
             f"a leading letter, and only letters, digits, '_', '.' or '-', so that a sweeper can never match "
             f"real data by accident. The default is {DEFAULT_PREFIX!r}."
@@ -155,15 +150,28 @@ def tenant() -> str:
     return f"tenant-{token()}"
 
 
+def is_reserved_domain(name: str) -> bool:
+    """Return whether the domain *name* is reserved for documentation and testing, so it reaches nobody.
+
+    The one rule for unique and safe values alike: ``example.com``, ``example.net``, ``example.org`` and every
+    name under them (RFC 6761 section 6.5 reserves "any names falling within those domains"), and every name
+    under ``.test``, ``.example``, ``.invalid`` or ``.localhost`` (RFC 2606). Case and a trailing dot are
+    ignored.
+    """
+    host = name.lower().rstrip(".")
+    return host.endswith(RESERVED_TLDS) or any(host == d or host.endswith("." + d) for d in RESERVED_DOMAINS)
+
+
 def email(domain: str = "example.com") -> str:
     """Return a unique email address on a reserved domain, which can never reach a real inbox.
 
-    :param domain: ``example.com``/``.net``/``.org`` or any name under ``.test``, ``.example``, ``.invalid``
-        or ``.localhost``.
+    :param domain: ``example.com``/``.net``/``.org`` or a name under them (``mail.example.com``), or any name
+        under ``.test``, ``.example``, ``.invalid`` or ``.localhost``; see :func:`is_reserved_domain`.
+    :raises InvalidValueError: (a ``ValueError``) for any other domain.
     """
     lowered = domain.lower()
-    if lowered not in RESERVED_DOMAINS and not lowered.endswith(RESERVED_TLDS):
-        raise ValueError(
+    if not is_reserved_domain(lowered):
+        raise InvalidValueError(
             f"Email domain {domain!r} is not reserved for testing, so mail could reach a real person. "
             f"Use one of {', '.join(RESERVED_DOMAINS)} or a name ending in {', '.join(RESERVED_TLDS)}."
         )

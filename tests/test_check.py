@@ -22,9 +22,10 @@ from unittest import mock
 
 import requests
 
-from testdata_kit import check, demo
+from testdata_kit import demo
 from testdata_kit import lint as tdk_lint
-from testdata_kit._suite import Discovery
+from testdata_kit.run import check
+from testdata_kit.run._suite import Discovery
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -35,7 +36,7 @@ REFACTORED = HERE / "refactored_suite"
 # OrderTests before ReceiptTests: the seed under which only the order-dependent test breaks.
 _FIND_SEED = """
 import sys
-from testdata_kit._suite import Discovery, shuffle, units_of
+from testdata_kit.run._suite import Discovery, shuffle, units_of
 tests = Discovery(start=sys.argv[1], pattern="case_*.py").tests()
 ids = [t.id() for t in tests]
 for seed in range(1000):

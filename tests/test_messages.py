@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import unittest
 
-from testdata_kit import DuplicateKindError, NoScopeError, Registry, UnknownKindError, creates, uses
+from testdata_kit import (
+    DataTestCase,
+    DuplicateKindError,
+    NoScopeError,
+    Registry,
+    TestDataError,
+    UnknownKindError,
+    creates,
+    uses,
+)
 from testdata_kit.errors import FactoryProtocolError, MissingExtraError
 
 
@@ -108,3 +117,12 @@ class MessageTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ScenarioMessageTests(DataTestCase):
+    def test_a_missing_result_is_named_without_quotes_around_the_message(self):
+        scenario = self.scenario()
+        with self.assertRaises(KeyError) as caught:
+            scenario["order"]
+        self.assertIsInstance(caught.exception, TestDataError)
+        self.assertEqual(str(caught.exception), "Scenario has no result 'order'; it holds: nothing yet")

@@ -9,8 +9,8 @@ import tempfile
 import unittest
 from unittest import mock
 
-from testdata_kit import _suite, check, runner
 from testdata_kit.errors import TestDataError
+from testdata_kit.run import _suite, check, runner
 
 
 def call(main, *args: str) -> tuple[int, str]:

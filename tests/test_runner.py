@@ -14,7 +14,7 @@ import textwrap
 import unittest
 from xml.etree import ElementTree
 
-from testdata_kit import _suite, runner
+from testdata_kit.run import _suite, runner
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -125,7 +125,7 @@ class RunnerTestCase(unittest.TestCase):
             if name not in (env or {}):
                 environ.pop(name, None)
         return subprocess.run(
-            [sys.executable, "-m", "testdata_kit.runner", *args, "-s", str(self.dir), "-p", "case_*.py"],
+            [sys.executable, "-m", "testdata_kit.run.runner", *args, "-s", str(self.dir), "-p", "case_*.py"],
             cwd=self.dir, env=environ, capture_output=True, text=True, timeout=120,
         )
 

@@ -82,3 +82,27 @@ class SafeChecksTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReservedDomainRuleTest(unittest.TestCase):
+    """unique.email and safe.is_safe_email apply one rule: RFC 2606 names and everything under them (RFC 6761)."""
+
+    CASES = {
+        "example.com": True, "mail.example.com": True, "a.b.Example.ORG": True, "example.net.": True,
+        "shop.test": True, "x.invalid": True, "host.localhost": True, "docs.example": True,
+        "gmail.com": False, "example.co": False, "notexample.com": False, "example.com.evil.org": False,
+        "test.com": False, "mytest": False,
+    }
+
+    def test_unique_and_safe_agree_on_every_domain(self):
+        from testdata_kit import unique
+
+        for domain, reserved in self.CASES.items():
+            with self.subTest(domain=domain):
+                self.assertEqual(unique.is_reserved_domain(domain), reserved)
+                self.assertEqual(safe.is_safe_email(f"a@{domain}"), reserved)
+                if reserved:
+                    self.assertTrue(safe.is_safe_email(unique.email(domain)))
+                else:
+                    with self.assertRaises(ValueError):
+                        unique.email(domain)

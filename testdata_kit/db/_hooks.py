@@ -7,6 +7,8 @@ import functools
 import unittest
 from typing import Protocol, TypeVar
 
+from testdata_kit.errors import UsageError
+
 _T = TypeVar("_T", bound=type)
 
 
@@ -21,7 +23,7 @@ class Hooks(Protocol):
 def decorate_testcase(cls: _T, hooks: Hooks) -> _T:
     """Wrap *cls*'s ``setUpClass`` and ``setUp`` so that they call *hooks*; refuse anything but a TestCase."""
     if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
-        raise TypeError(
+        raise UsageError(
             f"Can only decorate unittest.TestCase subclasses, not {cls!r}. Make it a TestCase, or use the object "
             f"as a context manager inside the test."
         )

@@ -8,8 +8,9 @@ import unittest
 from types import TracebackType
 from typing import Any, TypeVar
 
+from testdata_kit import _scopes
 from testdata_kit.db._hooks import decorate_testcase, make_mixin
-from testdata_kit.errors import TestDataError
+from testdata_kit.errors import InvalidValueError, TestDataError
 
 __all__ = [
     "SCOPES",
@@ -23,8 +24,8 @@ __all__ = [
     "check_name",
 ]
 
-#: Where a restore can be registered: the end of each test, class, module, or of the whole run.
-SCOPES = ("test", "class", "module", "run")
+#: Where a restore can be registered: the end of each test, class, module, or of the whole run (the core's scopes).
+SCOPES = _scopes.SCOPES
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,29}\Z")
 _T = TypeVar("_T", bound=type)
@@ -158,7 +159,7 @@ class Snapshot:
 
     def __init__(self, backend: Backend, name: str = "baseline", *, scope: str = "test") -> None:
         if scope not in SCOPES:
-            raise ValueError(f"Unknown scope {scope!r}. Choose one of: {', '.join(map(repr, SCOPES))}.")
+            raise InvalidValueError(f"Unknown scope {scope!r}. Choose one of: {', '.join(map(repr, SCOPES))}.")
         self.backend = backend
         self.name = check_name(name)
         self.scope = scope
@@ -195,8 +196,6 @@ class Snapshot:
             the current class inside ``setUpClass``).
         :param owner: the test or class that owns a test or class scope; found automatically when None.
         """
-        from testdata_kit import _scopes
-
         return _scopes.register(self.restore, scope, owner, kind=f"snapshot {self.name!r}")
 
     def __enter__(self) -> Snapshot:

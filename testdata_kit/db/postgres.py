@@ -23,7 +23,7 @@ from testdata_kit.db._snapshot import (
     Snapshot,
     check_name,
 )
-from testdata_kit.errors import MissingExtraError
+from testdata_kit.errors import InvalidValueError, MissingExtraError
 
 try:
     import psycopg
@@ -85,7 +85,7 @@ class TemplateBackend(Backend):
         self.dsn = dsn
         self.database = str(info.get("dbname") or info.get("user") or "")
         if len(self.database) + len(_SNAP) + 30 > 63:
-            raise ValueError(
+            raise InvalidValueError(
                 f"Database name {self.database!r} is too long for template snapshots (PostgreSQL names stop "
                 f"at 63 bytes); use TruncateBackend, or a database name of at most 26 characters."
             )
@@ -395,6 +395,6 @@ def snapshot(dsn: str, name: str = "baseline", *, scope: str = "test", strategy:
     :param strategy: ``"template"`` (:class:`TemplateBackend`) or ``"truncate"`` (:class:`TruncateBackend`).
     """
     if strategy not in ("template", "truncate"):
-        raise ValueError(f"Unknown strategy {strategy!r}. Choose 'template' (needs CREATEDB) or 'truncate'.")
+        raise InvalidValueError(f"Unknown strategy {strategy!r}. Choose 'template' (needs CREATEDB) or 'truncate'.")
     return Snapshot(TemplateBackend(dsn) if strategy == "template" else TruncateBackend(dsn), name, scope=scope)
 

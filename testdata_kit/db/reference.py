@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from testdata_kit.db._hooks import decorate_testcase, make_mixin
-from testdata_kit.errors import TestDataError
+from testdata_kit.errors import InvalidValueError, TestDataError
 
 __all__ = ["ReferenceData", "ReferenceDataMutatedError", "table_checksum"]
 
@@ -57,7 +57,9 @@ def table_checksum(connection: Any, table: str) -> str:
 
 def _quote(table: str) -> str:
     if not _IDENTIFIER.match(table):
-        raise ValueError(f"Invalid table name {table!r}: use letters, digits and '_', as 'name' or 'schema.name'.")
+        raise InvalidValueError(
+            f"Invalid table name {table!r}: use letters, digits and '_', as 'name' or 'schema.name'."
+        )
     return ".".join(f'"{part}"' for part in table.split("."))
 
 
@@ -92,9 +94,9 @@ class ReferenceData:
         per_test: bool = True,
     ) -> None:
         if check not in ("class", "run"):
-            raise ValueError(f"Unknown check scope {check!r}. Choose 'class' or 'run'.")
+            raise InvalidValueError(f"Unknown check scope {check!r}. Choose 'class' or 'run'.")
         if not tables:
-            raise ValueError("ReferenceData needs at least one table name, for example tables=['countries'].")
+            raise InvalidValueError("ReferenceData needs at least one table name, for example tables=['countries'].")
         for table in tables:
             _quote(table)
         self.connection = connection

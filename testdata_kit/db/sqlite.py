@@ -18,6 +18,7 @@ from contextlib import closing
 from pathlib import Path
 
 from testdata_kit.db._snapshot import Backend, DatabaseInUseError, Snapshot, UnknownSnapshotError, check_name
+from testdata_kit.errors import TestDataError
 
 __all__ = ["SQLiteBackend", "snapshot"]
 
@@ -161,6 +162,6 @@ def snapshot(
     return Snapshot(backend, name, scope=scope)
 
 
-class _Busy(Exception):
+class _Busy(TestDataError):
     pass
 

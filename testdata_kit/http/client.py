@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -13,11 +13,11 @@ from requests.adapters import HTTPAdapter
 
 from testdata_kit import _details, _redact, guard
 from testdata_kit import config as _config
+from testdata_kit.errors import InvalidValueError
 from testdata_kit.http._retry import IDEMPOTENT, RETRY_STATUSES, BoundedRetry
+from testdata_kit.http.collection import Collection
 from testdata_kit.http.errors import ApiError, HostNotAllowedError, ServerDownError
-
-if TYPE_CHECKING:
-    from testdata_kit.http.collection import Collection
+from testdata_kit.http.tenants import tenant_client
 
 __all__ = ["ApiClient", "describe", "exchange_text", "expect_json", "log_to"]
 
@@ -69,7 +69,7 @@ class ApiClient(requests.Session):
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             self.close()
-            raise ValueError(
+            raise InvalidValueError(
                 f"base_url {base_url!r} must be an absolute http(s) URL with a host, e.g. 'http://127.0.0.1:8000'"
             )
         self.base_url = base_url.rstrip("/")
@@ -163,8 +163,6 @@ class ApiClient(requests.Session):
         :param id: the field of the created item that holds its id; ``"data.id"`` reads a nested field.
         :param kind: the kind recorded in the leak accounting (default: *name*).
         """
-        from testdata_kit.http.collection import Collection
-
         return Collection(self, name, path=path, id_field=id, kind=kind)
 
     def tenant(self, **options: Any) -> ApiClient:
@@ -172,8 +170,6 @@ class ApiClient(requests.Session):
 
         Same as :func:`testdata_kit.http.tenant_client` with this client; see there for *options*.
         """
-        from testdata_kit.http.tenants import tenant_client
-
         return tenant_client(self, **options)
 
     def derive(self, *, base_url: str | None = None, headers: Mapping[str, str] | None = None) -> ApiClient:

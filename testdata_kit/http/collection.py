@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from testdata_kit import _redact, _scopes, ledger
+from testdata_kit import _redact
+from testdata_kit.errors import MissingKeyError
 from testdata_kit.http.errors import ApiError, DeleteFailedError, MissingIdError, ServerDownError
-from testdata_kit.resources import GONE, intend, track
+from testdata_kit.resources import GONE, tracked
 
 if TYPE_CHECKING:
     import requests
@@ -53,7 +54,7 @@ class Collection:
         for part in self.id_field.split("."):
             value = value.get(part, _MISSING) if isinstance(value, Mapping) else _MISSING
         if value is _MISSING or value is None:
-            raise KeyError(f"{self.name} item has no {self.id_field!r}; keys present: {sorted(item)}")
+            raise MissingKeyError(f"{self.name} item has no {self.id_field!r}; keys present: {sorted(item)}")
         return value
 
     def post(self, body: Mapping[str, Any] | None = None, /, **fields: Any) -> dict[str, Any]:
@@ -77,32 +78,30 @@ class Collection:
         :param scope: ``'test'``, ``'class'``, ``'module'`` or ``'run'``; default: the innermost one running.
         :param owner: the test or TestCase class owning the item, when not the one running now.
         """
-        scope, holder = _scopes.resolve(scope, owner, self.kind)
-        # With a journal, "about to create" is on disk before the POST leaves, so a crash during it is visible.
-        intent = intend(self.kind, scope=scope, owner=holder)
-        try:
+        addresses: list[str] = []
+
+        def make() -> tuple[dict[str, Any], Any]:
             response = self.api.post(self.path, json={**(body or {}), **fields})
             item, ident = self._created(response)
-        except ApiError as error:
-            # An error status means nothing was created. Anything else (a timeout, a body without an id) may
-            # have created a row, so the intent stays open for a sweep.
-            if intent is not None and error.status >= 400:
-                ledger.current().abandon(intent)
-            raise
-        address = self.url(ident)
-        recovery: dict[str, Any] = {"method": "DELETE", "url": _redact.url(address)}
-        tenant_headers = {k: v for k, v in self.api.headers.items() if k.lower().startswith("x-tenant")}
-        if tenant_headers:
-            recovery["headers"] = _redact.headers(tenant_headers)
-        track(self.kind, item, functools.partial(self._delete_url, address), scope=scope, owner=holder,
-              recovery=recovery, intent=intent)
-        return item
+            addresses.append(self.url(ident))
+            return item, functools.partial(self._delete_url, addresses[0])
+
+        def recovery(item: dict[str, Any]) -> dict[str, Any]:
+            kept: dict[str, Any] = {"method": "DELETE", "url": _redact.url(addresses[0])}
+            tenant_headers = {k: v for k, v in self.api.headers.items() if k.lower().startswith("x-tenant")}
+            if tenant_headers:
+                kept["headers"] = _redact.headers(tenant_headers)
+            return kept
+
+        # With a journal, "about to create" is on disk before the POST leaves, so a crash during it is visible.
+        # An error status means nothing was created. Anything else (a timeout, a body without an id) may have
+        # created a row, so the intent stays open for a sweep.
+        return tracked(self.kind, make, scope=scope, owner=owner, recovery=recovery,
+                       created_nothing=lambda error: isinstance(error, ApiError) and error.status >= 400).value
 
     def get(self, item_or_id: Any) -> dict[str, Any]:
         """Return the current state of one item (a GET of its URL)."""
-        from testdata_kit.http.client import expect_json
-
-        return dict(expect_json(self.api.get(self.url(item_or_id))))
+        return dict(self.api.get_json(self.url(item_or_id)))
 
     def delete(self, item_or_id: Any) -> Any:
         """DELETE one item; return :data:`~testdata_kit.GONE` when it was already gone (404 or 410).

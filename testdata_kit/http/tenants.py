@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from testdata_kit import _scopes, unique
+from testdata_kit.errors import InvalidValueError
 
 if TYPE_CHECKING:
     from testdata_kit.http.client import ApiClient
@@ -46,9 +47,10 @@ def tenant_client(
     :returns: an :class:`~testdata_kit.http.ApiClient` whose ``tenant_id`` and ``tenant_item`` describe the tenant.
     """
     if via not in VIAS:
-        raise ValueError(f"via={via!r} is not a way to scope a client; choose one of: {', '.join(map(repr, VIAS))}")
+        choices = ", ".join(map(repr, VIAS))
+        raise InvalidValueError(f"via={via!r} is not a way to scope a client; choose one of: {choices}")
     if via == "path" and "{id}" not in path:
-        raise ValueError(f"path={path!r} must contain '{{id}}' where the tenant id goes, e.g. '/tenants/{{id}}'")
+        raise InvalidValueError(f"path={path!r} must contain '{{id}}' where the tenant id goes, e.g. '/tenants/{{id}}'")
     scope, holder = _scopes.resolve(scope, owner, kind)
     tenants = api.collection(collection, kind=kind)
     item = tenants.create(dict(fields) if fields is not None else {"name": unique.tenant()}, scope=scope, owner=holder)

@@ -15,9 +15,9 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from testdata_kit import _run
-from testdata_kit._report import Tally, fixture_parts, write_json, write_junit
-from testdata_kit._suite import (
+from testdata_kit import _run, ledger
+from testdata_kit.run._report import Tally, fixture_parts, write_json, write_junit
+from testdata_kit.run._suite import (
     Discovery,
     ShardError,
     add_discovery_arguments,
@@ -28,7 +28,7 @@ from testdata_kit._suite import (
     shuffle,
     units_of,
 )
-from testdata_kit._workers import Outcome, WorkerSpec, run_units
+from testdata_kit.run._workers import Outcome, WorkerSpec, run_units
 
 __all__ = ["NO_TESTS_EXIT", "default_workers", "main"]
 
@@ -201,13 +201,7 @@ def _ledger_lines(finished: Sequence[dict[str, Any]]) -> list[str]:
     total = _sum_ledgers(finished)
     if not total["created"] and not total["leaked"]:
         return lines
-    line = f"testdata_kit: created {total['created']}, deleted {total['deleted']}, leaked {len(total['leaked'])}"
-    if total["kept"]:
-        line += f", kept {len(total['kept'])}"
-    lines.append(line)
-    lines += [f"  leaked: {leak['resource']} in {leak['test']}: {leak['reason']}" for leak in total["leaked"]]
-    lines += [f"  kept (TESTDATA_KEEP=failed): {text}" for text in total["kept"]]
-    return lines
+    return lines + ledger.totals_lines(total)
 
 
 if __name__ == "__main__":

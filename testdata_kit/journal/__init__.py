@@ -17,6 +17,11 @@ record per line, each written by a single ``write`` call as soon as it happens:
 ``close``
     the process ended normally.
 
+The journal is one package with two halves: this module writes (and owns ``TESTDATA_JOURNAL``, the decision to
+journal, and the record numbers' bookkeeping), ``testdata_kit.journal._read`` reads; everything is imported from
+here. The core starts it at a process's first tracked creation when :func:`enabled`; the journal observes the
+ledger (:attr:`testdata_kit.ledger.Ledger.observers`) and never imports the core's creation path.
+
 The heartbeat is the file's modification time: every record touches it, and a daemon thread touches it every
 ``heartbeat`` seconds. A run is alive while its file is fresh and, on the same host, its pid exists. With
 ``TESTDATA_JOURNAL_FSYNC=1`` (or ``journal-fsync = true``) each record is also fsync'ed, which survives a power
@@ -36,28 +41,30 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from testdata_kit import _run, ledger
-from testdata_kit._journal_read import HEARTBEAT, Entry, JournalFile, is_alive, read, scan
-from testdata_kit._journal_read import STALE_AFTER as STALE_AFTER
-from testdata_kit._journal_read import live_runs as live_runs
-from testdata_kit.resources import JOURNAL_ENV
+from testdata_kit import _env, _run, ledger
+from testdata_kit._env import JOURNAL_ENV
+from testdata_kit.journal._read import HEARTBEAT, Entry, JournalFile, is_alive, read, scan
+from testdata_kit.journal._read import STALE_AFTER as STALE_AFTER
+from testdata_kit.journal._read import live_runs as live_runs
 
 if TYPE_CHECKING:
     from testdata_kit.config import Config
 
 __all__ = [
     "FSYNC_ENV",
+    "JOURNAL_ENV",
     "Entry",
     "Journal",
     "JournalFile",
     "configured_directory",
+    "enabled",
     "is_alive",
     "read",
     "scan",
     "start",
 ]
 
-FSYNC_ENV = "TESTDATA_JOURNAL_FSYNC"
+FSYNC_ENV = _env.JOURNAL_FSYNC_ENV
 _RECOVERY_KEYS = ("method", "url", "call", "id")
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -169,9 +176,7 @@ class Journal:
     def on_create(self, resource: Any) -> None:
         number = resource.intent
         if number is None:  # tracked after the fact (track() without intend()): intent and confirmation at once
-            from testdata_kit import resources
-
-            number = resource.intent = next(resources._intents)
+            number = resource.intent = ledger.new_number()
             self.on_intent(number, resource.kind, resource.scope, resource.owner)
         ident = resource.ident
         self._write({"op": "made", "n": number, "id": ident if isinstance(ident, (str, int)) else None,
@@ -201,6 +206,12 @@ class Journal:
         self._fd = None
         if mine and self._open_entries == 0 and self.path is not None:
             self.path.unlink(missing_ok=True)
+
+
+#: Whether this process should journal: ``$TESTDATA_JOURNAL`` is set, or setup.cfg may set ``journal-dir``.
+#: Cheap on purpose, and defined in :mod:`testdata_kit._env` so that the core can ask it at a process's first
+#: tracked creation without importing this package when nothing journals.
+enabled = _env.journal_requested
 
 
 def start(books: ledger.Ledger | None = None, directory: str | os.PathLike[str] | None = None) -> Journal:

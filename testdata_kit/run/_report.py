@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 from xml.etree import ElementTree
 
-from testdata_kit._workers import FAILING, Outcome
+from testdata_kit.run._workers import FAILING, Outcome
 
 __all__ = ["Tally", "fixture_parts", "write_json", "write_junit"]
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from testdata_kit import ledger
-from testdata_kit._suite import Discovery, add_discovery_arguments
+from testdata_kit import _env, ledger
 from testdata_kit.errors import TestDataError
-from testdata_kit.runner import default_workers
+from testdata_kit.run._suite import Discovery, add_discovery_arguments
+from testdata_kit.run.runner import default_workers
 
 __all__ = ["CAUSES", "MODES", "CheckError", "main"]
 
@@ -49,7 +49,7 @@ CAUSES = {
 
 # A mode that runs longer than this prints how far it got, so a large suite never looks stuck.
 _PROGRESS_EVERY = 5.0
-_RUNNER = (sys.executable, "-m", "testdata_kit.runner")
+_RUNNER = (sys.executable, "-m", "testdata_kit.run.runner")
 
 
 class CheckError(TestDataError):
@@ -159,8 +159,8 @@ def _run_mode(mode: str, label: str, copies: int, extra: list[str], discovery: D
               tmp: Path, earlier: Sequence[ModeResult]) -> ModeResult:
     """Run one mode (several runner processes for ``copies``) and collect its per-test outcomes and leaks."""
     environ = {key: value for key, value in os.environ.items()
-               if key not in ("TESTDATA_RUN_ID", "TESTDATA_WORKER", "CI_NODE_INDEX", "CI_NODE_TOTAL")}
-    environ["TESTDATA_SEED"] = seed  # one seed for every mode: only the order and the concurrency change
+               if key not in (_env.RUN_ID_ENV, _env.WORKER_ENV, "CI_NODE_INDEX", "CI_NODE_TOTAL")}
+    environ[_env.RUN_SEED_ENV] = seed  # one seed for every mode: only the order and the concurrency change
     report_path = tmp / f"{mode}.ledger"
     environ[ledger.REPORT_ENV] = str(report_path)
     started = time.perf_counter()

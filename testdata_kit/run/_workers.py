@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from testdata_kit import _details, _scopes, ledger
-from testdata_kit._suite import Discovery, Unit, class_key, fingerprint
+from testdata_kit import _details, _env, _scopes, ledger
+from testdata_kit.run._suite import Discovery, Unit, class_key, fingerprint
 
 __all__ = ["Outcome", "WorkerSpec", "run_units"]
 
@@ -237,7 +237,7 @@ def run_units(
     pool: list[_Worker] = []
     for name in worker_names[:count]:
         parent_end, child_end = context.Pipe()
-        worker_spec = WorkerSpec(spec.discovery, spec.fingerprint, {**spec.environ, "TESTDATA_WORKER": name},
+        worker_spec = WorkerSpec(spec.discovery, spec.fingerprint, {**spec.environ, _env.WORKER_ENV: name},
                                  spec.buffer, spec.failfast)
         process = context.Process(target=_worker_main, args=(child_end, worker_spec, name), name=f"tdk-{name}")
         process.start()
