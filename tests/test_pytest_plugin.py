@@ -320,5 +320,29 @@ class JunitTests(PytestTestCase):
         self.assertIn("owns (not deleted yet): <Resource pt_thing", cases["test_fails"]["testdata_kit.details"])
 
 
+class DocsExampleTests(unittest.TestCase):
+    """The how-to's example project runs as printed, alone, under xdist and under pytest-randomly."""
+
+    def run_example(self, *args: str) -> str:
+        example = ROOT / "docs" / "examples" / "pytest_shop"
+        environ = {**os.environ, "PYTHONPATH": str(ROOT)}
+        for name in ("TESTDATA_SEED", "TESTDATA_REPORT", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER",
+                     "PYTEST_XDIST_TESTRUNUID"):
+            environ.pop(name, None)
+        process = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=example,
+                                 env=environ, capture_output=True, text=True, timeout=180)
+        output = process.stdout + process.stderr
+        self.assertEqual(process.returncode, 0, output)
+        self.assertIn("5 passed", output)
+        self.assertRegex(output, r"testdata_kit: created (\d+), deleted \1, leaked 0")
+        return output
+
+    def test_the_example_runs(self) -> None:
+        self.run_example("-p", "no:randomly")
+
+    @unittest.skipUnless(has("xdist") and has("pytest_randomly"), "needs pytest-xdist and pytest-randomly")
+    def test_the_example_runs_under_xdist_and_randomly(self) -> None:
+        self.run_example("-n", "2", "-p", "randomly")
+
 if __name__ == "__main__":
     unittest.main()
