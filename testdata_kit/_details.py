@@ -26,7 +26,7 @@ class _Record:
 
     def __init__(self) -> None:
         self.counts = {"created": 0, "deleted": 0, "kept": 0, "leaked": 0}
-        self.events: list[str] = []
+        self.events: list[tuple[str, Any]] = []  # (what happened, resource): formatted only for a report
         self.owned: dict[int, Any] = {}  # id(resource) -> resource, while it is live
 
 
@@ -46,13 +46,13 @@ class _Watcher:
         record = _record(resource.test_id)
         record.counts["created"] += 1
         record.owned[id(resource)] = resource
-        _event(record, f"created {resource!r}")
+        _event(record, "created", resource)
 
     def on_release(self, resource: Any, outcome: str) -> None:
         record = _record(resource.test_id)
         record.counts[outcome] = record.counts.get(outcome, 0) + 1
         record.owned.pop(id(resource), None)
-        _event(record, f"{outcome} {resource!r}")
+        _event(record, outcome, resource)
 
     def close(self) -> None:
         pass
@@ -68,11 +68,9 @@ def _record(test_id: str) -> _Record:
     return record
 
 
-def _event(record: _Record, text: str) -> None:
-    if len(record.events) < _MAX_EVENTS:
-        record.events.append(text)
-    elif len(record.events) == _MAX_EVENTS:
-        record.events.append("... (later events left out)")
+def _event(record: _Record, what: str, resource: Any) -> None:
+    if len(record.events) <= _MAX_EVENTS:
+        record.events.append((what, resource))
 
 
 def watch() -> None:
@@ -136,7 +134,9 @@ def failure_text(test: Any) -> str:
         c = record.counts
         lines.append(f"  created {c['created']}, deleted {c['deleted']}, leaked {c['leaked']}"
                      + (f", kept {c['kept']}" if c["kept"] else ""))
-        lines += [f"  journal: {event}" for event in record.events]
+        lines += [f"  journal: {what} {resource!r}" for what, resource in record.events[:_MAX_EVENTS]]
+        if len(record.events) > _MAX_EVENTS:
+            lines.append("  journal: ... (later events left out)")
     if response is not None:
         from testdata_kit.http.client import exchange_text
 

@@ -222,6 +222,10 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Generator[None, Any, Any]
         item.user_properties.extend(_details.properties(owner.id()))
     report = yield
     if owner is None:
+        # A DataTestCase ran under pytest's unittest support: it kept its properties (see DataTestCase.run).
+        found = getattr(getattr(item, "instance", None), "_testdata_properties", None)
+        if call.when == "call" and found:
+            item.user_properties.extend(found)
         return report
     state = owner.__dict__
     # Read by TESTDATA_KEEP=failed at deletion time; once set, later HTTP exchanges are the cleanups' own.

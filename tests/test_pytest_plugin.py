@@ -115,6 +115,17 @@ def test_fake_{n}(testdata):
     log("fake", "test_fake_{n}", testdata.fake.person.full_name().replace(" ", "_"))
 ''' for n in range(6))
 
+UNITTEST_STYLE = '''
+from conftest import pt_thing
+
+from testdata_kit import DataTestCase
+
+
+class Legacy(DataTestCase):
+    def test_legacy(self):
+        pt_thing(label="legacy")
+'''
+
 FAILING = '''
 from conftest import log, pt_stuck, pt_thing
 
@@ -304,8 +315,9 @@ class JunitTests(PytestTestCase):
 
         self.write("test_plain.py", PLAIN)
         self.write("test_failing.py", FAILING)
+        self.write("test_legacy.py", UNITTEST_STYLE)
         junit = self.dir / "junit.xml"
-        self.pytest("-q", "--testdata-seed", "31", f"--junitxml={junit}", "test_plain.py",
+        self.pytest("-q", "--testdata-seed", "31", f"--junitxml={junit}", "test_plain.py", "test_legacy.py",
                     "test_failing.py::test_fails", code=1)
         cases: dict[str, Any] = {}
         for suite in junitparser.JUnitXml.fromfile(str(junit)):
@@ -317,6 +329,8 @@ class JunitTests(PytestTestCase):
             {"created": "2", "deleted": "2", "leaked": "0", "seed": "31"},
         )
         self.assertEqual(cases["test_fails"]["testdata_kit.deleted"], "1")
+        self.assertEqual((cases["test_legacy"]["testdata_kit.created"], cases["test_legacy"]["testdata_kit.deleted"]),
+                         ("1", "1"), "a DataTestCase under pytest carries them too")
         self.assertIn("owns (not deleted yet): <Resource pt_thing", cases["test_fails"]["testdata_kit.details"])
 
 
