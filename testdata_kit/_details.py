@@ -22,15 +22,18 @@ _MAX_EVENTS = 50
 
 
 class _Record:
-    __slots__ = ("counts", "events", "owned")
+    __slots__ = ("counts", "events", "owned", "owner")
 
-    def __init__(self) -> None:
+    def __init__(self, owner: Any) -> None:
+        self.owner = owner  # held, so that its id() names no other object while the record lives
         self.counts = {"created": 0, "deleted": 0, "kept": 0, "leaked": 0}
         self.events: list[tuple[str, Any]] = []  # (what happened, resource): formatted only for a report
         self.owned: dict[int, Any] = {}  # id(resource) -> resource, while it is live
 
 
-_records: dict[str, _Record] = {}
+# By id() of the owning test (or class, or None for module and run scope): computing a test's id string for
+# every creation would cost more than the rest of the record.
+_records: dict[int, _Record] = {}
 
 
 class _Watcher:
@@ -43,13 +46,13 @@ class _Watcher:
         pass
 
     def on_create(self, resource: Any) -> None:
-        record = _record(resource.test_id)
+        record = _record(resource.owner)
         record.counts["created"] += 1
         record.owned[id(resource)] = resource
         _event(record, "created", resource)
 
     def on_release(self, resource: Any, outcome: str) -> None:
-        record = _record(resource.test_id)
+        record = _record(resource.owner)
         record.counts[outcome] = record.counts.get(outcome, 0) + 1
         record.owned.pop(id(resource), None)
         _event(record, outcome, resource)
@@ -61,10 +64,10 @@ class _Watcher:
 _WATCHER = _Watcher()
 
 
-def _record(test_id: str) -> _Record:
-    record = _records.get(test_id)
+def _record(owner: Any) -> _Record:
+    record = _records.get(id(owner))
     if record is None:
-        record = _records[test_id] = _Record()
+        record = _records[id(owner)] = _Record(owner)
     return record
 
 
@@ -80,9 +83,9 @@ def watch() -> None:
         observers.append(_WATCHER)
 
 
-def forget(test_id: str) -> None:
-    """Drop the record of *test_id* once it is reported, so a long run does not hold every test's events."""
-    _records.pop(test_id, None)
+def forget(test: Any) -> None:
+    """Drop the record of *test* once it is reported, so a long run does not hold every test's events."""
+    _records.pop(id(test), None)
 
 
 def note_exchange(response: Any) -> None:
@@ -99,20 +102,20 @@ def note_exchange(response: Any) -> None:
         state[_EXCHANGE_ATTR] = response
 
 
-def counts(test_id: str) -> dict[str, int]:
-    """Return created, deleted, kept and leaked counts of the resources *test_id* owned."""
-    record = _records.get(test_id)
+def counts(test: Any) -> dict[str, int]:
+    """Return created, deleted, kept and leaked counts of the resources *test* owned."""
+    record = _records.get(id(test))
     return dict(record.counts) if record else {"created": 0, "deleted": 0, "kept": 0, "leaked": 0}
 
 
-def properties(test_id: str) -> list[tuple[str, str]]:
-    """Return the JUnit ``<properties>`` of one test: its counts and the seed of its fake values."""
+def properties(test: Any) -> list[tuple[str, str]]:
+    """Return the JUnit ``<properties>`` of one test (or pytest owner): its counts and the seeds of its values."""
     from testdata_kit import _seeding
 
-    found = [(f"testdata_kit.{name}", str(value)) for name, value in counts(test_id).items()]
+    found = [(f"testdata_kit.{name}", str(value)) for name, value in counts(test).items()]
     seed = _run.run_seed()
     found.append(("testdata_kit.seed", seed))
-    found.append(("testdata_kit.test_seed", f"{_seeding.test_seed(test_id, seed):016x}"))
+    found.append(("testdata_kit.test_seed", f"{_seeding.test_seed(str(test.id()), seed):016x}"))
     return found
 
 
@@ -122,7 +125,7 @@ def failure_text(test: Any) -> str:
     Returns ``""`` for a test that created nothing and sent no request through an ``ApiClient``.
     """
     test_id = str(test.id())
-    record = _records.get(test_id)
+    record = _records.get(id(test))
     response = getattr(test, "__dict__", {}).get(_EXCHANGE_ATTR)
     if record is None and response is None:
         return ""

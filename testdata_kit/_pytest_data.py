@@ -219,7 +219,7 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Generator[None, Any, Any]
     owner = _owner(item)
     if call.when == "teardown" and owner is not None:
         # Properties are read from the teardown report, after the test's data was deleted.
-        item.user_properties.extend(_details.properties(owner.id()))
+        item.user_properties.extend(_details.properties(owner))
     report = yield
     if owner is None:
         # A DataTestCase ran under pytest's unittest support: it kept its properties (see DataTestCase.run).
@@ -238,7 +238,7 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Generator[None, Any, Any]
             if call.when != "setup":
                 item.user_properties.append(("testdata_kit.details", text))
     if call.when == "teardown":
-        _details.forget(owner.id())
+        _details.forget(owner)
     return report
 
 

@@ -83,9 +83,8 @@ class TestDataMixin:
             _scopes.pop_test(self)  # type: ignore[arg-type]
             # Reported by now (failure text, the runner's JUnit properties): a long run keeps no test's events.
             # pytest reads the properties after this returns, so they stay on the test.
-            test_id = self.id()  # type: ignore[attr-defined]
-            self.__dict__["_testdata_properties"] = _details.properties(test_id)
-            _details.forget(test_id)
+            self.__dict__["_testdata_properties"] = _details.properties(self)
+            _details.forget(self)
 
     @property
     def fake(self) -> Any:

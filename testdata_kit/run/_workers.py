@@ -103,10 +103,10 @@ class _Recorder(unittest.TestResult):
         if current is not None:
             current.duration = time.perf_counter() - self._started
             current.outcome = current.outcome or "success"
-            current.properties = _details.properties(current.id)
+            current.properties = _details.properties(test)
             if current.outcome in FAILING:
                 current.data = _details.failure_text(test)
-            _details.forget(current.id)
+            _details.forget(test)
             self._send(current)
 
     def addSuccess(self, test: unittest.TestCase) -> None:
