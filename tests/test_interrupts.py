@@ -64,6 +64,11 @@ class InterruptTests(unittest.TestCase):
         self.assertEqual(process.returncode, -signal.SIGTERM, stderr)
         self.assertIn("created 7, deleted 7, leaked 0", stderr)
 
+    def test_a_signal_during_an_http_collection_create_waits_for_it_and_deletes_what_it_made(self):
+        process, stderr = self.interrupt(signal.SIGTERM, mode="slow-http-create")
+        self.assertEqual(process.returncode, -signal.SIGTERM, stderr)
+        self.assertIn("created 7, deleted 7, leaked 0", stderr)
+
 
 if __name__ == "__main__":
     unittest.main()

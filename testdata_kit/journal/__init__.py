@@ -17,10 +17,11 @@ record per line, each written by a single ``write`` call as soon as it happens:
 ``close``
     the process ended normally.
 
-The journal is one package with two halves: this module writes (and owns ``TESTDATA_JOURNAL``, the decision to
-journal, and the record numbers' bookkeeping), ``testdata_kit.journal._read`` reads; everything is imported from
-here. The core starts it at a process's first tracked creation when :func:`enabled`; the journal observes the
-ledger (:attr:`testdata_kit.ledger.Ledger.observers`) and never imports the core's creation path.
+The journal is one package with two halves: this module writes, ``testdata_kit.journal._read`` reads; import
+everything from here. The core starts it at a process's first tracked creation when :func:`enabled` (whose
+cheap check, like the variable's name, sits in ``testdata_kit._env`` so that processes that never journal do
+not import this package); the journal then observes the ledger (:attr:`testdata_kit.ledger.Ledger.observers`)
+and never imports the core's creation path.
 
 The heartbeat is the file's modification time: every record touches it, and a daemon thread touches it every
 ``heartbeat`` seconds. A run is alive while its file is fresh and, on the same host, its pid exists. With

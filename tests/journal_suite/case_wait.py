@@ -19,6 +19,22 @@ def setUpModule():
     create("jr_run_user", scope="run")
 
 
+def slow_http_user(test):
+    """POST a user through an HTTP collection whose answer takes a while to arrive: a signal lands mid-create."""
+    from testdata_kit.http import ApiClient
+
+    api = ApiClient(os.environ["TDK_DEMO_URL"])
+    test.addCleanup(api.close)
+
+    def slow(response, *args, **kwargs):
+        with open(os.environ["TDK_READY"], "w", encoding="utf-8") as handle:
+            handle.write("creating")
+        time.sleep(1.0)
+
+    api.hooks["response"].append(slow)
+    api.collection("users", kind="jr_http_user").create(email=shop_kinds.unique.email(), name="Slow HTTP")
+
+
 class WaitTests(DataTestCase):
     @classmethod
     def setUpClass(cls):
@@ -32,6 +48,8 @@ class WaitTests(DataTestCase):
         self.addCleanup(print, "own cleanup ran", flush=True)
         if os.environ.get("TDK_MODE") == "slow-create":
             shop_kinds.slow_user()
+        elif os.environ.get("TDK_MODE") == "slow-http-create":
+            slow_http_user(self)
         else:
             with open(os.environ["TDK_READY"], "w", encoding="utf-8") as handle:
                 handle.write("waiting")
