@@ -226,6 +226,10 @@ def hook_result(result: Any) -> None:
         for error in run_cleanups():
             holder = unittest.suite._ErrorHolder("run-scope cleanup (testdata_kit)")  # type: ignore[attr-defined]
             result.addError(holder, (type(error), error, error.__traceback__))
+        if "unittest_parallel.main" in sys.modules:
+            # Each unittest-parallel task ends here, before its result goes back to the parent; the pool may
+            # then terminate this worker before its exit handlers get to report.
+            _parallel.send(ledger.current())
         stop()
 
     try:
@@ -259,11 +263,9 @@ def finish_run(stream: Any = None) -> None:
         print(f"testdata_kit: run-scope cleanup failed: {error}", file=stream or sys.stderr)
     books = ledger.current()
     books.close()
-    total = _parallel.worker_total_path() if "unittest_parallel.main" in sys.modules else None
-    if total:
+    if "unittest_parallel.main" in sys.modules and _parallel.send(books):
         # A unittest-parallel worker: the parent prints one total for all of them.
         books.write_report(stream, echo=False)
-        books.write_json_line(total)
     else:
         books.write_report(stream)
     if _interrupted():
