@@ -10,6 +10,10 @@ boundary would delete a module's data while later tests of that module still nee
 cleanups early. So each cleanup is attributed to the module whose test was running when it was registered,
 and a module's cleanups run at the teardown of its last test; whatever is left runs at the end of the session.
 Under pytest-xdist each worker sends its accounting to the controller, which prints one summary.
+
+It also makes pytest a first-class host without ``TestCase``: plain test functions and fixtures own what they
+create, the ``testdata`` fixture, :func:`fixture_for`, and the ``--testdata-seed``/``--testdata-keep`` options
+(their hooks live in ``testdata_kit._pytest_data``; see the pytest how-to).
 """
 
 from __future__ import annotations
