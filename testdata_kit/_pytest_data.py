@@ -283,5 +283,8 @@ def pytest_configure_node(node: Any) -> None:
 
 def pytest_report_header(config: Any) -> str:
     seed = _run.run_seed()
-    return (f"testdata_kit: fake values seeded with {_run.RUN_SEED_ENV}={seed} (replay: --testdata-seed {seed}); "
-            f"pytest-randomly's seed does not change them")
+    line = f"testdata_kit: fake values seeded with {_run.RUN_SEED_ENV}={seed} (replay: --testdata-seed {seed})"
+    if config.pluginmanager.hasplugin("randomly"):
+        # It reseeds random and mimesis' global seed before each test; our providers use neither.
+        line += "; --randomly-seed only changes the order, not these values"
+    return line

@@ -280,6 +280,8 @@ class SeedTests(PytestTestCase):
         )
         self.assertEqual(process.returncode, 0, process.stdout + process.stderr)
         self.assertIn(f"Using --randomly-seed={randomly_seed}", process.stdout)
+        self.assertIn("testdata_kit: fake values seeded with TESTDATA_SEED=5 (replay: --testdata-seed 5); "
+                      "--randomly-seed only changes the order, not these values", process.stdout)
 
     @unittest.skipUnless(has("xdist"), "pytest-xdist is not installed (pip install 'testdata_kit[dev]')")
     def test_xdist_workers_use_the_seed_the_header_printed(self) -> None:
