@@ -14,7 +14,7 @@ import sys
 import unittest
 from collections.abc import Callable
 
-from testdata_kit import _interrupts, ledger
+from testdata_kit import _interrupts, _parallel, ledger
 from testdata_kit.errors import InvalidValueError, NoScopeError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
@@ -337,6 +337,10 @@ def hook_result(result: Any) -> None:
             if not isinstance(owner, unittest.TestCase):
                 owner = unittest.suite._ErrorHolder("run-scope cleanup (testdata_kit)")  # type: ignore[attr-defined]
             result.addError(owner, (type(error), error, error.__traceback__))
+        if "unittest_parallel.main" in sys.modules:
+            # Each unittest-parallel task ends here, before its result goes back to the parent; the pool may
+            # then terminate this worker before its exit handlers get to report.
+            _parallel.send(ledger.current())
         stop()
 
     try:
@@ -370,7 +374,11 @@ def finish_run(stream: Any = None) -> None:
         print(f"testdata_kit: run-scope cleanup failed: {error}", file=stream or sys.stderr)
     books = ledger.current()
     books.close()
-    books.write_report(stream)
+    if "unittest_parallel.main" in sys.modules and _parallel.send(books):
+        # A unittest-parallel worker: the parent prints one total for all of them.
+        books.write_report(stream, echo=False)
+    else:
+        books.write_report(stream)
     if _interrupted():
         _interrupts.exit_like_signal()
 
@@ -384,3 +392,7 @@ def mark_finished() -> None:
 def note_usage() -> None:
     """Make sure the end-of-run report is printed, even when no run-scope cleanup was registered."""
     _install_finish()
+
+
+if "unittest_parallel.main" in sys.modules:  # only under unittest-parallel; costs one lookup elsewhere
+    _parallel.install()

@@ -99,7 +99,9 @@ class Resource:
     def __repr__(self) -> str:
         ident = self.ident
         shown = f"id={ident!r}" if ident is not None else _short(self.value)
-        where = self.test_id.rpartition(".")[2] if self.owner is not None else self.test_id
+        test_id = self.test_id
+        # A pytest node id ("tests/test_a.py::test_x") names the test after its last "::", not its last dot.
+        where = test_id.rpartition("::" if "::" in test_id else ".")[2] if self.owner is not None else test_id
         return f"<Resource {self.kind} {shown} test={where}>"
 
     @property

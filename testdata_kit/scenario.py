@@ -31,7 +31,7 @@ from testdata_kit.errors import InvalidValueError, MissingKeyError, TestDataErro
 from testdata_kit.kinds import Factory, Registry, default_registry
 from testdata_kit.resources import Resource
 
-__all__ = ["DEFAULT_WORKERS", "WORKERS_ENV", "Scenario", "ScenarioTeardownError"]
+__all__ = ["DEFAULT_WORKERS", "WORKERS_ENV", "Held", "Scenario", "ScenarioTeardownError"]
 
 #: Threads deleting independent branches at once; ``1`` tears down serially.
 WORKERS_ENV = _env.TEARDOWN_WORKERS_ENV
@@ -110,8 +110,9 @@ def _workers(value: int | None) -> int:
 class Scenario:
     """A builder with one method per registered kind; results become attributes, needs are filled in.
 
-    ``s.user()`` creates a ``user`` and returns the scenario, so calls chain; afterwards ``s.user`` is the
-    created user. For a second one of a kind use :meth:`create` with ``as_=``. A kind's ``needs=`` are taken
+    ``s.user()`` creates a ``user`` and returns the scenario, so calls chain; afterwards ``s.user`` reads as the
+    created user (a :class:`Held`: ``s.user["id"]``), and calling it again, ``s.user()``, creates another.
+    For a second one of a kind held apart, use :meth:`create` with ``as_=``. A kind's ``needs=`` are taken
     from what the scenario holds (the latest of that kind), or created on demand; parameters of the factory
     named after other kinds (``discount=None``) are filled only when the scenario holds one.
 
@@ -143,7 +144,9 @@ class Scenario:
             raise AttributeError(name)
         found = self._lookup(name)
         if found is not _NOTHING:
-            return found
+            # A held kind must still chain (``s.user()`` makes another user), and its value must still read
+            # as the resource (``s.user["id"]``): one object that does both.
+            return Held(found, functools.partial(self._build, name)) if name in self._registry else found
         if name in self._registry:
             return functools.partial(self._build, name)
         raise AttributeError(
@@ -180,7 +183,8 @@ class Scenario:
         :param overrides: passed to the factory; a value the scenario holds links the new resource to it.
         """
         factory = kind if isinstance(kind, Factory) else self._registry.get(kind)
-        kwargs = dict(overrides)
+        args = tuple(_unwrap(arg) for arg in args)
+        kwargs = {name: _unwrap(value) for name, value in overrides.items()}
         for need in factory.needs:
             if need not in kwargs:
                 held = self._find(need)
@@ -232,6 +236,61 @@ class Scenario:
 
 
 _NOTHING: Any = object()
+
+
+class Held:
+    """What ``s.user`` gives when the scenario holds a ``user``: the resource, and the call that makes another.
+
+    Indexing (reading, assigning, deleting), attributes, ``==``, ``len``, iteration and ``in`` go to the
+    resource (``s.user["id"]``, ``s.user["profile_id"] = 7``);
+    calling it creates another resource of the kind and returns the scenario (``s.user().order()``), as it
+    does before the scenario holds one. Passed to the scenario's own calls it stands for the resource. Code
+    that checks types or serializes (``json=``) needs the object itself: ``s.user.value`` or ``s["user"]``.
+    """
+
+    __slots__ = ("_build", "value")
+
+    def __init__(self, value: Any, build: Callable[..., Scenario]) -> None:
+        #: The held resource itself, as the factory returned it.
+        self.value = value
+        self._build = build
+
+    def __call__(self, *args: Any, **overrides: Any) -> Scenario:
+        return self._build(*args, **overrides)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.value, name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.value[key]
+
+    def __setitem__(self, key: Any, item: Any) -> None:
+        # A late link (``s.user["profile_id"] = s.profile["id"]``) changes the held resource itself.
+        self.value[key] = _unwrap(item)
+
+    def __delitem__(self, key: Any) -> None:
+        del self.value[key]
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self.value == _unwrap(other))
+
+    __hash__ = None  # type: ignore[assignment]  # equal to its value, so it cannot hash like an identity
+
+    def __iter__(self) -> Any:
+        return iter(self.value)
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.value
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+def _unwrap(value: Any) -> Any:
+    return value.value if isinstance(value, Held) else value
 
 
 def _short(value: Any) -> str:
