@@ -62,13 +62,23 @@ default_registry = Registry()
 
 
 class Factory:
-    """A declared kind: calling it creates the resource and registers its deletion in the current scope."""
+    """A declared kind: calling it creates the resource and registers its deletion in the current scope.
+
+    :param recover: ``"module:function"`` deleting one resource given its id, journalled for ``sweep --journal``.
+    :param recovery: a callable returning the journal's recovery record of a created value, for kinds whose
+        deletion another process can replay by itself: ``{"method": "DELETE", "url": ...}`` (see
+        :func:`~testdata_kit.resources.tracked`); it takes precedence over *recover*.
+    """
 
     def __init__(
         self, kind: str, func: Callable[..., Any], *, needs: tuple[str, ...], delete: Callable[[Any], object] | None,
         gone: tuple[type[BaseException], ...], registry: Registry, recover: str | None = None,
+        recovery: Callable[[Any], dict[str, Any] | None] | None = None,
     ) -> None:
         self.kind = kind
+        #: Returns the journal's recovery record of a created value (``{"method": "DELETE", "url": ...}``),
+        #: for a kind that knows where its items live (OpenAPI-derived kinds); it takes precedence over *recover*.
+        self.recovery = recovery
         #: ``"module:function"`` that deletes this kind given the resource's id, for replay after a crash.
         self.recover = recover
         self.func = func
@@ -139,6 +149,8 @@ class Factory:
         )
 
     def _recovery(self, value: Any) -> dict[str, Any] | None:
+        if self.recovery is not None:
+            return self.recovery(value)
         return None if self.recover is None else {"call": self.recover, "id": resources.plain_id(value)}
 
 
