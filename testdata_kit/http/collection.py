@@ -201,7 +201,7 @@ class Collection:
                 return {"id": None, **sent}, functools.partial(_raise, unknown)
             address = self._address(item, sent, extra, ident)
             removal = address if self.delete_at is None else self._address(item, sent, extra, ident, self.delete_at)
-            learned["recovery"] = self._recovery(removal, sent_headers, sent_params)
+            learned["recovery"] = self._recovery(address, removal, sent_headers, sent_params)
             learned["confirm"] = (address, ident, sent_headers, sent_params)
             return item, functools.partial(self._delete_at, address, sent_headers, sent_params, ident, removal)
 
@@ -255,7 +255,7 @@ class Collection:
         :raises KeyError: when the address needs a value found nowhere.
         """
         address = self.url(item, path_params=path_params)
-        return self._recovery(self._removal(item, path_params, address), self._headers(headers),
+        return self._recovery(address, self._removal(item, path_params, address), self._headers(headers),
                               self._params(params))
 
     def exists(self, item_or_id: Any, *, headers: Mapping[str, str] | None = None,
@@ -279,7 +279,9 @@ class Collection:
         ident = self.ident(item) if isinstance(item_or_id, Mapping) else item_or_id
         return self._address(item, {}, path_params or {}, ident, self.delete_at)
 
-    def _recovery(self, removal: str, headers: Mapping[str, str], params: Mapping[str, Any]) -> dict[str, Any]:
+    def _recovery(self, address: str, removal: str, headers: Mapping[str, str],
+                  params: Mapping[str, Any]) -> dict[str, Any]:
+        """The journal's record for an item at *address*, deleted at *removal*: one writer for every creation."""
         record: dict[str, Any] = {"method": self.delete_method, "url": _redact.url(with_query(removal, params))}
         tenant_headers = {k: v for k, v in {**self.api.headers, **headers}.items() if k.lower().startswith("x-tenant")}
         if tenant_headers:
