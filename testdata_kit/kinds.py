@@ -62,16 +62,26 @@ default_registry = Registry()
 
 
 class Factory:
-    """A declared kind: calling it creates the resource and registers its deletion in the current scope."""
+    """A declared kind: calling it creates the resource and registers its deletion in the current scope.
+
+    :param recover: ``"module:function"`` deleting one resource given its id, journalled for ``sweep --journal``.
+    :param recovery: a callable returning the journal's recovery record of a created value, for kinds whose
+        deletion another process can replay by itself: ``{"method": "DELETE", "url": ...}`` (see
+        :func:`~testdata_kit.resources.tracked`); it takes precedence over *recover*.
+    """
 
     def __init__(
         self, kind: str, func: Callable[..., Any], *, needs: tuple[str, ...], delete: Callable[[Any], object] | None,
         gone: tuple[type[BaseException], ...], registry: Registry, recover: str | None = None,
         refused: tuple[int | type[BaseException], ...] | None = None,
+        recovery: Callable[[Any], dict[str, Any] | None] | None = None,
     ) -> None:
         self.kind = kind
         #: Statuses and exception types of the deleter that mean "refused for now"; ``None``: the defaults.
         self.refused = refused
+        #: Returns the journal's recovery record of a created value (``{"method": "DELETE", "url": ...}``),
+        #: for a kind that knows where its items live (OpenAPI-derived kinds); it takes precedence over *recover*.
+        self.recovery = recovery
         #: ``"module:function"`` that deletes this kind given the resource's id, for replay after a crash.
         self.recover = recover
         self.func = func
@@ -82,7 +92,8 @@ class Factory:
         self.is_generator = inspect.isgeneratorfunction(func)
         # What tracked() needs of this kind besides the make call, built once.
         self._options: dict[str, Any] = {
-            "gone": gone, "recovery": None if recover is None else self._recovery, "refused": refused}
+            "gone": gone, "recovery": None if recover is None and recovery is None else self._recovery,
+            "refused": refused}
         self._needs_checked = not needs
         functools.update_wrapper(self, func)
 
@@ -144,6 +155,8 @@ class Factory:
                                  register=register, **self._options)
 
     def _recovery(self, value: Any) -> dict[str, Any] | None:
+        if self.recovery is not None:
+            return self.recovery(value)
         return None if self.recover is None else {"call": self.recover, "id": resources.plain_id(value)}
 
 

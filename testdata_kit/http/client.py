@@ -15,6 +15,7 @@ from testdata_kit import _details, _redact, guard
 from testdata_kit import config as _config
 from testdata_kit.errors import InvalidValueError
 from testdata_kit.http._retry import IDEMPOTENT, RETRY_STATUSES, BoundedRetry
+from testdata_kit.http._verify import SETTLE_SECONDS
 from testdata_kit.http.collection import Collection
 from testdata_kit.http.errors import ApiError, HostNotAllowedError, ServerDownError
 from testdata_kit.http.tenants import tenant_client
@@ -163,7 +164,8 @@ class ApiClient(requests.Session):
     def collection(self, name: str, *, path: str | None = None, id: str = "id", kind: str | None = None,
                    item: ItemTemplate | None = None, headers: Mapping[str, str] | None = None,
                    params: Mapping[str, Any] | None = None, verify: str = "auto",
-                   delete_at: ItemTemplate | None = None, delete_method: str = "DELETE") -> Collection:
+                   delete_at: ItemTemplate | None = None, delete_method: str = "DELETE",
+                   settle: float = SETTLE_SECONDS) -> Collection:
         """Declare a collection whose :meth:`~Collection.create` POSTs and tracks a verified DELETE for the new item.
 
         :param name: the collection's name, used in messages and as the default *path* (``/name``) and *kind*.
@@ -182,18 +184,22 @@ class ApiClient(requests.Session):
         :param delete_at: where the deletion is sent, when not at the item's address: a template or callable
             like *item*, e.g. ``"/db/users/{id}/-/delete"`` for Datasette's write API.
         :param delete_method: the deletion's HTTP method (``"POST"`` for Datasette); default ``"DELETE"``.
-        :raises ValueError: for a *verify* outside those three.
+        :param settle: seconds a deletion the server accepted (2xx) may take to finish: while a check still
+            finds the item, it is read again with a doubling backoff from 50 ms, up to this long, before the item
+            counts as leaked (default 2; 0 re-checks nothing). A refused deletion (4xx) is not re-checked.
+        :raises ValueError: for a *verify* outside those three, or a negative *settle*.
         """
         return Collection(self, name, path=path, id_field=id, kind=kind, item=item, headers=headers,
-                          params=params, verify=verify, delete_at=delete_at, delete_method=delete_method)
+                          params=params, verify=verify, delete_at=delete_at, delete_method=delete_method,
+                          settle=settle)
 
     @classmethod
     def from_openapi(cls, document: Any, base_url: str | None = None, **options: Any) -> ApiClient:
         """Return a client for the API *document* describes, with a kind registered for each of its collections.
 
         Same as :func:`testdata_kit.openapi.bind` on a new client (see there for the kinds and the options
-        ``registry``, ``delete``, ``ids``, ``replace``, ``verify``, ``all_fields`` and ``validate``); other
-        *options* go to the client. The kinds are at ``api.openapi``. Needs the ``openapi`` extra.
+        ``registry``, ``delete``, ``ids``, ``replace``, ``verify``, ``settle``, ``all_fields`` and ``validate``);
+        other *options* go to the client. The kinds are at ``api.openapi``. Needs the ``openapi`` extra.
 
         :param document: a path, an ``http(s)://`` URL (fetched through the host guard) or a loaded mapping;
             JSON or YAML, OpenAPI 3.0, 3.1 or Swagger 2.0.
