@@ -7,12 +7,14 @@ journal the intent, hold interrupts, create, track, register the deletion) is wr
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 
 from testdata_kit import _env, _interrupts, _scopes, ledger
-from testdata_kit.errors import AlreadyGone, CleanupError
+from testdata_kit.errors import AlreadyGone, CleanupError, UsageError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
 # unittest itself does not pay; type checkers treat this constant as True.
@@ -20,7 +22,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["GONE", "JOURNAL_ENV", "KEEP_ENV", "Resource", "intend", "track", "tracked"]
+__all__ = ["GONE", "JOURNAL_ENV", "KEEP_ENV", "Resource", "atracked", "intend", "track", "tracked"]
 
 #: ``TESTDATA_KEEP=failed`` keeps the data of failing tests for debugging.
 KEEP_ENV = _env.KEEP_ENV
@@ -94,40 +96,78 @@ class Resource:
     def release(self, *, defer_interrupts: bool = True) -> None:
         """Delete the resource once; a failure is recorded as a leak and raised as :class:`CleanupError`.
 
+        An async deleter is run to its end here: in the owning test's event loop when it still has one (an
+        interrupt unwinding an async test), else in a new one (the end of a class, module or run scope).
+
         :param defer_interrupts: hold a SIGINT or SIGTERM that arrives during the delete until the outcome is on
             record. Threads of a concurrent teardown pass ``False``: signals reach only the main thread, which
             is waiting for them and takes the interrupt itself.
+        :raises UsageError: for an async deleter called from a running event loop; await :meth:`arelease` there.
         """
-        if self.state != _LIVE:
+        if not self._must_delete():
             return
-        books = ledger.current()
-        if _keep(self.owner):
-            self.state = _KEPT
-            books.mark_kept(self)
-            print(f"testdata_kit: kept {self!r} of failed test {self.test_id}", file=sys.stderr)
-            return
+        if inspect.iscoroutinefunction(self._delete):
+            _refuse_inside_loop(self)
         if defer_interrupts:
             _interrupts.enter_call()
         try:
-            try:
-                self._delete()
-            except (AlreadyGone, *self._gone):  # type: ignore[misc]
-                pass
-            except Exception as error:
-                self.state = _LEAKED
-                books.mark_leaked(self, f"{type(error).__name__}: {error}")
-                raise CleanupError(self, error) from error
-            except BaseException:
-                # Interrupted half-way: whether it is gone is unknown, so the journal keeps it for a sweep.
-                self.state = _LEAKED
-                books.mark_leaked(self, "interrupted while deleting")
-                raise
-            self.state = _DELETED
-            books.mark_deleted(self)
+            with self._deleting():
+                result = self._delete()
+                if inspect.isawaitable(result):
+                    _run_to_end(result, self.owner)
         finally:
             # An interrupt that arrived during the delete is raised here, once the deletion is on record.
             if defer_interrupts:
                 _interrupts.leave_call()
+
+    async def arelease(self, *, defer_interrupts: bool = True) -> None:
+        """Same as :meth:`release`, except that an async deleter is awaited in the running event loop.
+
+        A sync deleter is called as it is. Registered with ``addAsyncCleanup`` by :func:`atracked`.
+        """
+        if not self._must_delete():
+            return
+        if defer_interrupts:
+            _interrupts.enter_call()
+        try:
+            with self._deleting():
+                result = self._delete()
+                if inspect.isawaitable(result):
+                    await result
+        finally:
+            if defer_interrupts:
+                _interrupts.leave_call()
+
+    def _must_delete(self) -> bool:
+        """Whether a delete call is due: not when already released, nor when kept for a failed test."""
+        if self.state != _LIVE:
+            return False
+        if _keep(self.owner):
+            self.state = _KEPT
+            ledger.current().mark_kept(self)
+            print(f"testdata_kit: kept {self!r} of failed test {self.test_id}", file=sys.stderr)
+            return False
+        return True
+
+    @contextlib.contextmanager
+    def _deleting(self) -> Iterator[None]:
+        """Record the outcome of the delete call made in the ``with`` block: deleted, or leaked and raised."""
+        books = ledger.current()
+        try:
+            yield
+        except (AlreadyGone, *self._gone):  # type: ignore[misc]
+            pass
+        except Exception as error:
+            self.state = _LEAKED
+            books.mark_leaked(self, f"{type(error).__name__}: {error}")
+            raise CleanupError(self, error) from error
+        except BaseException:
+            # Interrupted half-way: whether it is gone is unknown, so the journal keeps it for a sweep.
+            self.state = _LEAKED
+            books.mark_leaked(self, "interrupted while deleting")
+            raise
+        self.state = _DELETED
+        books.mark_deleted(self)
 
 
 def _short(value: Any) -> str:
@@ -186,12 +226,52 @@ def _track(
     resource.intent = intent
     _books().add(resource)
     if register:
-        _scopes.add(resource.release, scope, holder)
+        if scope == "test" and hasattr(holder, "addAsyncCleanup") and inspect.iscoroutinefunction(delete):
+            # In the test's own event loop, in the one newest-first cleanup list with the sync deletions.
+            holder.addAsyncCleanup(resource.arelease)
+        else:
+            _scopes.add(resource.release, scope, holder)
     return resource
 
 
 def _always(error: Exception) -> bool:
     return True
+
+
+class _Creation:
+    """The bookkeeping around one create call, shared by :func:`tracked` and :func:`atracked`.
+
+    Made before the call: resolves the scope, journals the intent and holds interrupts. Then :meth:`failed` or
+    :meth:`made`, and always :meth:`end`, which lets an interrupt that waited through.
+    """
+
+    def __init__(self, kind: str, scope: str | None, owner: Any) -> None:
+        self.kind = kind
+        self.scope, self.holder = _scopes.resolve(scope, owner, kind)
+        self.books = _books()
+        _interrupts.enter_call()
+        try:
+            self.intent = (self.books.intend(ledger.new_number(), kind, self.scope, self.holder)
+                           if self.books.observers else None)
+        except BaseException:
+            _interrupts.leave_call()
+            raise
+
+    def failed(self, error: Exception, created_nothing: Callable[[Exception], bool]) -> None:
+        if self.intent is not None and created_nothing(error):
+            self.books.abandon(self.intent)
+
+    def made(
+        self, value: Any, delete: Callable[[], object], gone: Iterable[type[BaseException]],
+        recovery: dict[str, Any] | Callable[[Any], dict[str, Any] | None] | None, register: bool,
+    ) -> Resource:
+        if callable(recovery):
+            recovery = recovery(value)
+        return _track(self.kind, value, delete, self.scope, self.holder, tuple(gone), recovery, self.intent, register)
+
+    def end(self) -> None:
+        # An interrupt that arrived while the resource was being made is raised here, once it is on record.
+        _interrupts.leave_call()
 
 
 def tracked(
@@ -222,23 +302,77 @@ def tracked(
     :returns: the :class:`Resource`; its ``value`` is what *make* returned.
     :raises NoScopeError: no scope was given and no test or class is running.
     """
-    scope, holder = _scopes.resolve(scope, owner, kind)
-    books = _books()
-    _interrupts.enter_call()
+    creation = _Creation(kind, scope, owner)
     try:
-        intent = books.intend(ledger.new_number(), kind, scope, holder) if books.observers else None
         try:
             value, delete = make()
         except Exception as error:
-            if intent is not None and created_nothing(error):
-                books.abandon(intent)
+            creation.failed(error, created_nothing)
             raise
-        if callable(recovery):
-            recovery = recovery(value)
-        return _track(kind, value, delete, scope, holder, tuple(gone), recovery, intent, register)
+        return creation.made(value, delete, gone, recovery, register)
     finally:
-        # An interrupt that arrived while the resource was being made is raised here, once it is on record.
-        _interrupts.leave_call()
+        creation.end()
+
+
+async def atracked(
+    kind: str, make: Callable[[], Awaitable[tuple[Any, Callable[[], object]]]], *, scope: str | None = None,
+    owner: Any = None, gone: Iterable[type[BaseException]] = (),
+    recovery: dict[str, Any] | Callable[[Any], dict[str, Any] | None] | None = None, register: bool = True,
+    created_nothing: Callable[[Exception], bool] = _always,
+) -> Resource:
+    """Same as :func:`tracked`, except that *make* is awaited: the one path of an async tracked creation.
+
+    The steps and their order are :func:`tracked`'s; interrupts are held while *make* is awaited, so a SIGINT
+    during an awaited POST waits until the resource is on record. *delete* may be an async callable: in a test
+    of an ``IsolatedAsyncioTestCase`` it is registered with ``addAsyncCleanup`` (in the one newest-first cleanup
+    list with the sync deletions), elsewhere it is run to its end by :meth:`Resource.release`.
+
+    :param make: an async callable (no arguments) returning ``(value, delete)``.
+    :returns: the :class:`Resource`.
+    :raises NoScopeError: no scope was given and no test or class is running.
+    """
+    creation = _Creation(kind, scope, owner)
+    try:
+        try:
+            value, delete = await make()
+        except Exception as error:
+            creation.failed(error, created_nothing)
+            raise
+        return creation.made(value, delete, gone, recovery, register)
+    finally:
+        creation.end()
+
+
+def _refuse_inside_loop(resource: Resource) -> None:
+    import asyncio  # only for async deleters, so that sync suites never import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise UsageError(
+        f"{resource!r} has an async deleter, and release() was called inside a running event loop, which it "
+        f"cannot block. Use 'await resource.arelease()' there (an AsyncScenario's teardown is awaited too)."
+    )
+
+
+def _run_to_end(awaitable: Awaitable[object], owner: Any) -> None:
+    import asyncio
+
+    async def wait() -> None:
+        await awaitable
+
+    # The owning test's loop, when it is still open: its async clients are bound to it.
+    runner = getattr(owner, "_asyncioRunner", None)
+    if runner is not None:
+        try:
+            runner.get_loop()
+        except RuntimeError:  # closed: the test is over
+            runner = None
+    if runner is not None:
+        runner.run(wait())
+    else:
+        asyncio.run(wait())
 
 
 def track(

@@ -20,7 +20,7 @@ import functools
 import heapq
 import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -57,17 +57,22 @@ class _Node:
 class _Graph:
     """The resources of one scenario and its branches, and the teardown that deletes them children first."""
 
-    def __init__(self, scope: str, holder: Any, workers: int) -> None:
+    def __init__(self, scope: str, holder: Any, workers: int, awaited: bool = False) -> None:
         self.scope = scope
         self.holder = holder
         self.workers = workers
+        #: An async scenario's: its teardown is awaited in the test's event loop (:meth:`ateardown`).
+        self.awaited = awaited
         self.nodes: list[_Node] = []
         self.by_value: dict[int, _Node] = {}
         self.registered = False
         self.register()
 
     def register(self) -> None:
-        _scopes.register(self.teardown, self.scope, self.holder, "scenario")
+        if self.awaited and self.scope == "test" and hasattr(self.holder, "addAsyncCleanup"):
+            self.holder.addAsyncCleanup(self.ateardown)
+        else:
+            _scopes.register(self.teardown, self.scope, self.holder, "scenario")
         self.registered = True
 
     def add(self, resource: Resource, parents: list[_Node]) -> None:
@@ -81,33 +86,14 @@ class _Graph:
 
     def teardown(self) -> None:
         """Delete every live resource after its children; raise what failed once all were attempted."""
-        nodes, self.nodes, self.by_value, self.registered = self.nodes, [], {}, False
-        waiting = {id(node): node.children for node in nodes}
-        ready = [node for node in nodes if not node.children]
+        order = self.take()
         errors: list[BaseException] = []
-
-        def finished(node: _Node) -> list[_Node]:
-            freed = []
-            for parent in node.parents:
-                key = id(parent)
-                if key in waiting:
-                    waiting[key] -= 1
-                    if not waiting[key]:
-                        freed.append(parent)
-            return freed
-
-        if self.workers <= 1 or len(nodes) <= 1:
-            # Newest first among the deletable, so that serial teardown is unittest's LIFO wherever LIFO is safe.
-            rank = {id(node): index for index, node in enumerate(nodes)}
-            heap = [(-rank[id(node)], rank[id(node)]) for node in ready]
-            heapq.heapify(heap)
-            while heap:
-                node = nodes[heapq.heappop(heap)[1]]
+        if self.workers <= 1 or len(order.nodes) <= 1:
+            for node in order.serial():
                 _release(node, errors)
-                for parent in finished(node):
-                    heapq.heappush(heap, (-rank[id(parent)], rank[id(parent)]))
         else:
-            with ThreadPoolExecutor(min(self.workers, len(nodes)), thread_name_prefix="teardown") as pool:
+            ready = order.ready()
+            with ThreadPoolExecutor(min(self.workers, len(order.nodes)), thread_name_prefix="teardown") as pool:
                 running: dict[Future[None], _Node] = {}
                 while ready or running:
                     for node in ready:
@@ -115,11 +101,79 @@ class _Graph:
                     ready = []
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in done:
-                        ready.extend(finished(running.pop(future)))
-        if len(errors) == 1:
-            raise errors[0]
-        if errors:
-            raise ScenarioTeardownError(errors)
+                        ready.extend(order.finished(running.pop(future)))
+        raise_errors(errors)
+
+    async def ateardown(self) -> None:
+        """Same as :meth:`teardown`, awaiting async deleters: independent branches together, children first.
+
+        At most *workers* deletions are awaited at once; ``1`` deletes one at a time, newest first.
+        """
+        import asyncio  # only async scenarios pay for it
+
+        order = self.take()
+        errors: list[BaseException] = []
+        if self.workers <= 1 or len(order.nodes) <= 1:
+            for node in order.serial():
+                await _arelease(node, errors)
+        else:
+            slots = asyncio.Semaphore(self.workers)
+
+            async def release_then_parents(node: _Node) -> None:
+                async with slots:
+                    await _arelease(node, errors)
+                await asyncio.gather(*map(release_then_parents, order.finished(node)))
+
+            await asyncio.gather(*map(release_then_parents, order.ready()))
+        raise_errors(errors)
+
+    def take(self) -> _Order:
+        """Hand the resources held so far to a teardown, which releases them in :class:`_Order`."""
+        nodes, self.nodes, self.by_value, self.registered = self.nodes, [], {}, False
+        return _Order(nodes)
+
+
+class _Order:
+    """Which resources of a teardown may be deleted now: those whose children are all released."""
+
+    def __init__(self, nodes: list[_Node]) -> None:
+        self.nodes = nodes
+        self.waiting = {id(node): node.children for node in nodes}
+
+    def ready(self) -> list[_Node]:
+        """The resources no other resource was made from: deletable at once."""
+        return [node for node in self.nodes if not node.children]
+
+    def finished(self, node: _Node) -> list[_Node]:
+        """Note that *node* was released (or failed); return its parents that have become deletable."""
+        freed = []
+        for parent in node.parents:
+            key = id(parent)
+            if key in self.waiting:
+                self.waiting[key] -= 1
+                if not self.waiting[key]:
+                    freed.append(parent)
+        return freed
+
+    def serial(self) -> Iterator[_Node]:
+        """Yield every resource once, children first, newest first among the deletable (unittest's LIFO)."""
+        nodes = self.nodes
+        rank = {id(node): index for index, node in enumerate(nodes)}
+        heap = [(-rank[id(node)], rank[id(node)]) for node in self.ready()]
+        heapq.heapify(heap)
+        while heap:
+            node = nodes[heapq.heappop(heap)[1]]
+            yield node
+            for parent in self.finished(node):
+                heapq.heappush(heap, (-rank[id(parent)], rank[id(parent)]))
+
+
+def raise_errors(errors: list[BaseException]) -> None:
+    """Raise the one failure of a teardown as it is, several as a :class:`ScenarioTeardownError`."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ScenarioTeardownError(errors)
 
 
 def _release(node: _Node, errors: list[BaseException], defer_interrupts: bool = True) -> None:
@@ -127,6 +181,13 @@ def _release(node: _Node, errors: list[BaseException], defer_interrupts: bool = 
     # deletions, waits for those already running, and lets the interrupt unwind the test.
     try:
         node.resource.release(defer_interrupts=defer_interrupts)
+    except Exception as error:  # the ledger records the leak; the parents still get their turn
+        errors.append(error)
+
+
+async def _arelease(node: _Node, errors: list[BaseException]) -> None:
+    try:
+        await node.resource.arelease()
     except Exception as error:  # the ledger records the leak; the parents still get their turn
         errors.append(error)
 
@@ -166,11 +227,14 @@ class Scenario:
     :param workers: threads for teardown; default ``$TESTDATA_TEARDOWN_WORKERS`` or 16; ``1`` is serial.
     """
 
+    #: Set by :class:`testdata_kit.aio.AsyncScenario`, whose teardown is awaited.
+    _awaited = False
+
     def __init__(self, *, registry: Registry | None = None, scope: str | None = None, owner: Any = None,
                  workers: int | None = None) -> None:
         scope, holder = _scopes.resolve(scope, owner, "scenario")
         self._registry = registry or default_registry
-        self._graph = _Graph(scope, holder, _workers(workers))
+        self._graph = _Graph(scope, holder, _workers(workers), awaited=self._awaited)
         self._parent: Scenario | None = None
         self._held: dict[str, Any] = {}
         self._latest: dict[str, Any] = {}
@@ -212,7 +276,7 @@ class Scenario:
 
         Branches share this scenario's teardown, so ten branches are deleted side by side.
         """
-        child = Scenario.__new__(Scenario)
+        child = type(self).__new__(type(self))
         child._registry, child._graph, child._parent = self._registry, self._graph, self
         child._held, child._latest = {}, {}
         return child
@@ -226,20 +290,35 @@ class Scenario:
         """
         factory = kind if isinstance(kind, Factory) else self._registry.get(kind)
         kwargs = dict(overrides)
+        for need in self._unheld(factory, kwargs):
+            kwargs[need] = self.create(need)
+        graph = self._graph
+        # Through the factory, so that the journal and interrupt handling see scenario links like any other
+        # creation; the scenario, not the scope, decides when each one is deleted.
+        resource = factory.create_resource(graph.scope, graph.holder, args, kwargs, register=False)
+        return self._hold(factory, resource, args, kwargs, as_)
+
+    def _unheld(self, factory: Factory, kwargs: dict[str, Any]) -> Iterator[str]:
+        """Fill *kwargs* with the needs the scenario holds; yield each other need, for the caller to create
+        and put in *kwargs* before the next one is looked at. Then fill the optional links held."""
         for need in factory.needs:
             if need not in kwargs:
                 held = self._find(need)
-                kwargs[need] = held if held is not _NOTHING else self.create(need)
+                if held is _NOTHING:
+                    yield need
+                else:
+                    kwargs[need] = held
         for name in _parameters(factory.func):
             if name not in kwargs and name != factory.kind and name in self._registry:
                 held = self._find(name)
                 if held is not _NOTHING:
                     kwargs[name] = held
+
+    def _hold(self, factory: Factory, resource: Resource, args: tuple[Any, ...], kwargs: dict[str, Any],
+              as_: str | None) -> Any:
+        """Add the new *resource* to the teardown after what it was made from, and hold its value."""
         graph = self._graph
         parents = [graph.by_value[id(v)] for v in (*args, *kwargs.values()) if id(v) in graph.by_value]
-        # Through the factory, so that the journal and interrupt handling see scenario links like any other
-        # creation; the scenario, not the scope, decides when each one is deleted.
-        resource = factory.create_resource(graph.scope, graph.holder, args, kwargs, register=False)
         value = resource.value
         graph.add(resource, list({id(p): p for p in parents}.values()))
         name = as_ or factory.kind
