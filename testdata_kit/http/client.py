@@ -15,7 +15,7 @@ from testdata_kit import _redact, guard
 from testdata_kit import config as _config
 from testdata_kit.errors import InvalidValueError
 from testdata_kit.http import _exchange
-from testdata_kit.http._retry import IDEMPOTENT, RETRY_STATUSES, BoundedRetry
+from testdata_kit.http._retry import policy
 from testdata_kit.http.collection import Collection, answer_of
 from testdata_kit.http.errors import HostNotAllowedError, ServerDownError
 from testdata_kit.http.tenants import tenant_client
@@ -92,11 +92,7 @@ class ApiClient(requests.Session):
         except HostNotAllowedError:
             self.close()
             raise
-        retry = BoundedRetry(
-            total=retries, connect=retries, read=retries, status=retries, other=0,
-            allowed_methods=IDEMPOTENT, status_forcelist=RETRY_STATUSES, backoff_factor=backoff, backoff_max=1.0,
-            raise_on_status=False, respect_retry_after_header=True, seconds=retry_seconds,
-        )
+        retry = policy(retries, retry_seconds, backoff)
         # Concurrent teardown runs many deletions at once; a pool of 10 would drop and reopen connections.
         adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=32)
         self.mount("http://", adapter)

@@ -95,7 +95,8 @@ class Collection:
 
     def __repr__(self) -> str:
         shown = self.item if isinstance(self.item, str) else getattr(self.item, "__name__", "callable")
-        return (f"<Collection {self.name} at {_redact.url(self.api.url_for(self.path))} id={self.id_field!r} "
+        where = _redact.url(self.api.url_for(self.path))
+        return (f"<{type(self).__name__} {self.name} at {where} id={self.id_field!r} "
                 f"item={shown!r} verify={self.verify!r}>")
 
     @property
@@ -176,7 +177,7 @@ class Collection:
         # A 4xx refused the create. A 5xx may come from a proxy after the backend committed, so its intent stays
         # open for a journal sweep, as it does for anything else make() raises.
         resource = tracked(self.kind, make, scope=scope, owner=owner,
-                           recovery=lambda item: learned.get("recovery"), created_nothing=_refused)
+                           recovery=lambda item: learned.get("recovery"), created_nothing=refused)
         if "error" in learned:
             raise learned["error"]
         self._confirm(*learned["confirm"])
@@ -410,7 +411,8 @@ def _raise(error: BaseException) -> None:
     raise error
 
 
-def _refused(error: Exception) -> bool:
+def refused(error: Exception) -> bool:
+    """Whether a create's *error* proves nothing was created: a 4xx refused it (a 5xx may come after a commit)."""
     return isinstance(error, ApiError) and 400 <= error.status < 500
 
 
