@@ -32,7 +32,7 @@ CORE = frozenset({
 #: Integrations and tools: they build on the core, and the core never imports them at import time.
 INTEGRATIONS = ("http", "fake", "factories", "db", "demo", "lint", "run", "sweep", "openapi", "pytest_plugin")
 #: Third-party packages that only the extras may import.
-EXTRAS = ("requests", "urllib3", "mimesis", "psycopg")
+EXTRAS = ("requests", "urllib3", "httpx", "mimesis", "psycopg")
 #: Exceptions that must not be an ``Exception``: ``except Exception`` would swallow an interrupt.
 NOT_TEST_DATA_ERRORS = (Interrupted,)
 
