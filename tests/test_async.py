@@ -182,7 +182,7 @@ class AsyncFactoryTests(unittest.TestCase):
 
         with mock.patch.dict(os.environ, {"TESTDATA_SEED": "1234"}):
             result, _ = run_cases(Inner)
-            again, _ = run_cases(Inner)
+            _again, _ = run_cases(Inner)
         self.assertEqual(drawn[0], drawn[1], "the same seed and test id give the same values")
         self.assertIn("TESTDATA_SEED=1234", problems(result)[0])
 
@@ -314,7 +314,7 @@ class AsyncScenarioTests(unittest.TestCase):
                 await s.order()
                 await s.create("user", name="B")
 
-        result, books = run_cases(Inner)
+        result, _books = run_cases(Inner)
         self.assertEqual(problems(result), [])
         self.assertEqual(log[3:], ["delete user B", "delete order of A", "delete user A"])
 
