@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from testdata_kit.http._addressing import with_query
 from testdata_kit.http._exchange import Answer, Call, adrive
 from testdata_kit.http._verify import IS_GONE, IS_THERE
 from testdata_kit.http.collection import Collection, refused
@@ -98,8 +99,10 @@ class AsyncCollection(Collection):
     # -- the awaited I/O; the decisions are Collection's ---------------------------------------------------
 
     async def _asend(self, call: Call) -> Answer:
-        response = await self.api.request(call.method, call.url, headers=dict(call.headers),
-                                          params=dict(call.params), json=call.json)
+        # The query string is built as requests builds it: httpx would drop an address's own query
+        # (``/users?id=eq.7``) when given params, and encode some values differently.
+        response = await self.api.request(call.method, with_query(call.url, call.params), headers=dict(call.headers),
+                                          json=call.json)
         return answer_of(response)
 
     async def _confirm(self, address: str, ident: Any, headers: Mapping[str, str],  # type: ignore[override]
