@@ -17,7 +17,6 @@ from testdata_kit.http import (
     AddressError,
     ApiClient,
     ApiError,
-    DeleteUnprovenError,
     HostNotAllowedError,
     ServerDownError,
     UnreadableCreateError,
@@ -94,14 +93,14 @@ class CollectionTests(unittest.TestCase):
                 with self.subTest(switches=switches, options=options, runner=runner), \
                         demo.running(**switches) as server:
                     if runner == "sync":
-                        def body(test: Any) -> None:
+                        def body(test: Any, options: dict[str, Any] = options) -> None:
                             users = test.api.collection("users", **options)
                             for n in range(2):
                                 users.create(email=f"s{n}@example.com", name="S")
 
                         result, books = run_sync(server.url, body)
                     else:
-                        async def abody(test: Any) -> None:
+                        async def abody(test: Any, options: dict[str, Any] = options) -> None:
                             users = test.api.collection("users", **options)
                             for n in range(2):
                                 await users.create(email=f"s{n}@example.com", name="S")
@@ -131,7 +130,7 @@ class CollectionTests(unittest.TestCase):
                                             verify="always")
                 await users.create(email="q@example.com", name="Q")
 
-            result, books = run_async(server.url, body)
+            _, books = run_async(server.url, body)
             rows = server.counts()["users"]
         self.assertEqual((rows, books.deleted, books.leaked), (1, 0, 1))
         self.assertIn("DeleteUnprovenError", books.leaks[0].reason)
