@@ -2,8 +2,9 @@
 
 A test of an AsyncDataTestCase builds N independent chains of 5 linked resources (each needs the one before
 it) through an AsyncApiClient, then awaits the scenario's teardown. Its critical path is one chain: 5
-deletions one after another. The demo API runs in a process of its own, as a real API would. The baseline is measured in the same run: the teardown of 1 chain. Target: the
-teardown of 10 chains costs <= 1.2x the baseline. Variants are interleaved; medians of --repeat runs.
+deletions one after another. The demo API runs in a process of its own, as a real API would. The baseline
+is measured in the same run: the teardown of 1 chain. Target: the teardown of 10 chains costs <= 1.2x the
+baseline. Sizes are interleaved; medians of --repeat runs.
 Run: python benchmarks/bench_async_teardown.py [--repeat N]
 """
 
