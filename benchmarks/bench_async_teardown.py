@@ -4,7 +4,8 @@ A test of an AsyncDataTestCase builds N independent chains of 5 linked resources
 it) through an AsyncApiClient, then awaits the scenario's teardown. Its critical path is one chain: 5
 deletions one after another. The demo API runs in a process of its own, as a real API would. The baseline
 is measured in the same run: the teardown of 1 chain. Target: the teardown of 10 chains costs <= 1.2x the
-baseline. Sizes are interleaved; medians of --repeat runs.
+baseline. IsolatedAsyncioTestCase runs in asyncio's debug mode; a row without it, and one of the sync
+scenario's threads, are measured alongside for comparison. Variants are interleaved; medians of --repeat runs.
 Run: python benchmarks/bench_async_teardown.py [--repeat N]
 """
 
@@ -23,7 +24,8 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-from testdata_kit import AsyncDataTestCase, Registry, creates, ledger
+from testdata_kit import AsyncDataTestCase, DataTestCase, Registry, creates, ledger
+from testdata_kit.http import ApiClient
 from testdata_kit.http.aio import AsyncApiClient
 
 LATENCY_MS = 20
@@ -46,14 +48,20 @@ def declare(api: AsyncApiClient) -> Registry:
     return kinds
 
 
-def measure(url: str, chains: int) -> float:
-    """Run one async test that builds *chains* chains, and return how long awaiting their teardown took."""
+def measure(url: str, chains: int, debug: bool = True) -> float:
+    """Run one async test that builds *chains* chains, and return how long awaiting their teardown took.
+
+    :param debug: keep asyncio's debug mode, which IsolatedAsyncioTestCase turns on (it records a stack for
+        every scheduled callback, about 3x the CPU of the teardown).
+    """
     timing: list[float] = []
 
     class Chains(AsyncDataTestCase):
         async def asyncSetUp(self) -> None:
             self.api = await self.enterAsyncContext(AsyncApiClient(url))
-            asyncio.get_running_loop().slow_callback_duration = 5  # debug mode's report would cost time
+            loop = asyncio.get_running_loop()
+            loop.slow_callback_duration = 5  # debug mode's report would cost time
+            loop.set_debug(debug)
 
         async def test_chains(self) -> None:
             self.registry = declare(self.api)
@@ -65,6 +73,37 @@ def measure(url: str, chains: int) -> float:
                 await s.branch().create(f"link{LINKS - 1}")  # creates the 4 links it needs on demand
             started = time.perf_counter()
             await s.teardown()
+            timing.append(time.perf_counter() - started)
+
+    result = unittest.TestResult()
+    with ledger.isolated() as books:
+        Chains("test_chains").run(result)
+    if not result.wasSuccessful() or books.deleted != chains * LINKS + 1 or books.leaked:
+        raise SystemExit(f"benchmark run failed: {result.errors + result.failures} {books.summary()}")
+    return timing[0]
+
+
+def measure_threads(url: str, chains: int) -> float:
+    """For comparison: the sync scenario's teardown of the same chains, by 16 threads and the requests client."""
+    timing: list[float] = []
+
+    class Chains(DataTestCase):
+        def test_chains(self) -> None:
+            api = ApiClient(url)
+            self.addCleanup(api.close)
+            products = api.collection("products")
+            self.registry = Registry()
+            for level in range(LINKS):
+                needs = (f"link{level - 1}",) if level else ()
+                creates(f"link{level}", needs=needs, registry=self.registry, delete=products.delete)(
+                    lambda **parents: products.post(name="Link", price=1))
+            s = self.scenario(workers=16)
+            s.branch().create("link0")
+            s.teardown()
+            for _ in range(chains):
+                s.branch().create(f"link{LINKS - 1}")
+            started = time.perf_counter()
+            s.teardown()
             timing.append(time.perf_counter() - started)
 
     result = unittest.TestResult()
@@ -107,9 +146,13 @@ def main() -> int:
     with demo_process(LATENCY_MS) as url:
         measure(url, max(SIZES))  # warm-up: imports, the TLS context, the first connections
         runs: dict[int, list[float]] = {size: [] for size in SIZES}
-        for _ in range(args.repeat):  # interleaved, so that machine noise hits every size alike
+        threads: list[float] = []
+        quiet: list[float] = []
+        for _ in range(args.repeat):  # interleaved, so that machine noise hits every variant alike
             for size in SIZES:
                 runs[size].append(measure(url, size))
+            quiet.append(measure(url, max(SIZES), debug=False))
+            threads.append(measure_threads(url, max(SIZES)))
     baseline = statistics.median(runs[1])
     print(f"async teardown of N chains x {LINKS} links, {LATENCY_MS} ms per request, medians of {args.repeat} runs")
     print(f"  baseline: the critical path, 1 chain (5 deletions in a row): {baseline * 1000:6.1f} ms "
@@ -118,6 +161,10 @@ def main() -> int:
     for size in SIZES:
         median = statistics.median(runs[size])
         print(f"  {size:>6} {size * LINKS:>9} {median * 1000:>7.1f}ms {median / baseline:>9.2f}x")
+    nodebug, sync = statistics.median(quiet), statistics.median(threads)
+    top = max(SIZES)
+    print(f"  {top} chains, asyncio debug mode off:           {nodebug * 1000:7.1f}ms {nodebug / baseline:5.2f}x")
+    print(f"  {top} chains, the sync scenario with 16 threads: {sync * 1000:7.1f}ms {sync / baseline:5.2f}x")
     ratio = statistics.median(runs[max(SIZES)]) / baseline
     print(f"  {max(SIZES)} chains / critical path: {ratio:.2f}x (target <= {TARGET}x: "
           f"{'met' if ratio <= TARGET else 'MISSED'})")
