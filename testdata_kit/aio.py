@@ -22,6 +22,7 @@ sync ones, and run in the test's event loop, also when an interrupt unwinds the 
 from __future__ import annotations
 
 import contextlib
+import functools
 import unittest
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -90,6 +91,19 @@ def _unwinding(test: unittest.TestCase) -> Iterator[None]:
         raise
 
 
+class _AwaitedOnInstance:
+    """``self.create`` awaited, while ``cls.create`` stays the mixin's class-scoped, sync one."""
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+
+    def __get__(self, instance: Any, owner: type) -> Callable[..., Any]:
+        if instance is None:
+            return TestDataMixin.__dict__["create"].__get__(None, owner)
+        return functools.partial(self.func, instance)
+
+
 class AsyncDataTestCase(TestDataMixin, unittest.IsolatedAsyncioTestCase):
     """An ``IsolatedAsyncioTestCase`` with :class:`~testdata_kit.TestDataMixin`: ``await self.create("user")``.
 
@@ -101,8 +115,12 @@ class AsyncDataTestCase(TestDataMixin, unittest.IsolatedAsyncioTestCase):
     has its own.
     """
 
+    @_AwaitedOnInstance
     async def create(self, kind: str | Factory, /, *args: Any, **overrides: Any) -> Any:
         """Create a resource of *kind* owned by this test and return it; awaited for every kind.
+
+        ``cls.create`` in ``setUpClass`` is :meth:`TestDataMixin.create <testdata_kit.TestDataMixin.create>`,
+        not awaited: sync kinds only, since no event loop runs there.
 
         :param kind: a kind name declared with ``@creates``, or the factory itself.
         :param overrides: keyword arguments passed to the factory.

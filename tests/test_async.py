@@ -109,6 +109,24 @@ class AsyncFactoryTests(unittest.TestCase):
         self.assertEqual(log, ["create user Z", "delete user Z"])
         self.assertEqual((books.created, books.deleted), (1, 1))
 
+    def test_cls_create_in_set_up_class_makes_class_data_and_self_create_is_awaited(self) -> None:
+        log: list[str] = []
+
+        class Inner(AsyncDataTestCase):
+            registry = shop(log)
+
+            @classmethod
+            def setUpClass(cls) -> None:
+                cls.note = cls.create("note", text="class")
+
+            async def test_it(self) -> None:
+                self.assertEqual(self.note, {"id": "class"})
+                self.assertEqual(await self.create("note", text="test"), {"id": "test"})
+
+        result, books = run_cases(Inner)
+        self.assertEqual(problems(result), [])
+        self.assertEqual(log, ["create note class", "create note test", "delete note test", "delete note class"])
+
     def test_outside_a_test_nothing_is_created_and_no_scope_is_the_error(self) -> None:
         log: list[str] = []
         user = shop(log).get("user")
