@@ -58,7 +58,8 @@ def measure(url: str, chains: int, debug: bool = True) -> float:
 
     class Chains(AsyncDataTestCase):
         async def asyncSetUp(self) -> None:
-            self.api = await self.enterAsyncContext(AsyncApiClient(url))
+            self.api = AsyncApiClient(url)
+            self.addAsyncCleanup(self.api.aclose)
             loop = asyncio.get_running_loop()
             loop.slow_callback_duration = 5  # debug mode's report would cost time
             loop.set_debug(debug)

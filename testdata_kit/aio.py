@@ -87,8 +87,26 @@ def _unwinding(test: unittest.TestCase) -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         if _interrupts.received() is not None:
+            _revive_runner(test)
             _scopes.unwind(test)
         raise
+
+
+def _revive_runner(test: Any) -> None:
+    # Python 3.10 runs a test's coroutines one after the other in one long task. The interrupt either ended that
+    # task (without a new one, the async cleanups would wait forever) or left it awaiting the test's coroutine
+    # (the cleanups would wait for that to finish); cancelling ends only the coroutine, the task goes on.
+    # Python 3.11 and later run each coroutine in a task of its own.
+    task = getattr(test, "_asyncioCallsTask", None)
+    loop = getattr(test, "_asyncioTestLoop", None)
+    if task is None or loop is None:
+        return
+    if not task.done():
+        task.cancel()
+        return
+    started = loop.create_future()
+    test._asyncioCallsTask = loop.create_task(test._asyncioLoopRunner(started))
+    loop.run_until_complete(started)
 
 
 class _AwaitedOnInstance:
@@ -110,9 +128,8 @@ class AsyncDataTestCase(TestDataMixin, unittest.IsolatedAsyncioTestCase):
     Same as :class:`~testdata_kit.DataTestCase`, except that :meth:`create` is awaited (for sync and async
     factories alike) and :meth:`scenario` returns an :class:`AsyncScenario`. Async deleters run in the test's
     event loop, after ``asyncTearDown``, newest first together with the sync cleanups; so does the cleanup
-    after a SIGINT or SIGTERM. Create the test's async clients in ``asyncSetUp`` (``await
-    self.enterAsyncContext(AsyncApiClient(url))``): an httpx client belongs to one event loop, and each test
-    has its own.
+    after a SIGINT or SIGTERM. Create the test's async clients in ``asyncSetUp`` and close them with
+    ``addAsyncCleanup(client.aclose)``: an httpx client belongs to one event loop, and each test has its own.
     """
 
     @_AwaitedOnInstance

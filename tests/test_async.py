@@ -123,7 +123,7 @@ class AsyncFactoryTests(unittest.TestCase):
                 self.assertEqual(self.note, {"id": "class"})
                 self.assertEqual(await self.create("note", text="test"), {"id": "test"})
 
-        result, books = run_cases(Inner)
+        result, _books = run_cases(Inner)
         self.assertEqual(problems(result), [])
         self.assertEqual(log, ["create note class", "create note test", "delete note test", "delete note class"])
 

@@ -36,7 +36,8 @@ def run_async(url: str, body: Body, **options: Any) -> tuple[Any, Any]:
         async def asyncSetUp(self) -> None:
             # Steps that wait on the demo server in this thread (stopping it) are slow by asyncio's debug measure.
             asyncio.get_running_loop().slow_callback_duration = 5
-            self.api = await self.enterAsyncContext(AsyncApiClient(url, **options))
+            self.api = AsyncApiClient(url, **options)
+            self.addAsyncCleanup(self.api.aclose)
 
         async def test_it(self) -> None:
             await body(self)

@@ -39,7 +39,8 @@ async def py_user(api, name="Factory"):
 
 class SignupTests(AsyncDataTestCase):
     async def asyncSetUp(self):
-        self.api = await self.enterAsyncContext(AsyncApiClient(URL))
+        self.api = AsyncApiClient(URL)
+        self.addAsyncCleanup(self.api.aclose)
 
     async def test_factory_and_collection(self):
         await self.create("py_user", api=self.api)

@@ -8,7 +8,8 @@ make the same decisions as the sync ones, from the same code::
 
     class SignupTests(AsyncDataTestCase):
         async def asyncSetUp(self):
-            self.api = await self.enterAsyncContext(AsyncApiClient("http://127.0.0.1:8000"))
+            self.api = AsyncApiClient("http://127.0.0.1:8000")
+            self.addAsyncCleanup(self.api.aclose)  # first in, so closed last
             self.users = self.api.collection("users")
 
         async def test_signup(self):
@@ -65,8 +66,8 @@ class AsyncApiClient(httpx.AsyncClient):
     - a server that cannot be reached raises :class:`~testdata_kit.http.ServerDownError`, naming the URL;
     - its repr, its errors and what it records for crash recovery never show credentials.
 
-    An httpx client belongs to the event loop it first ran in: make one per test (in ``asyncSetUp``, with
-    ``await self.enterAsyncContext(AsyncApiClient(...))``), and close it, or its sockets leak.
+    An httpx client belongs to the event loop it first ran in: make one per test, in ``asyncSetUp``, and close
+    it (``self.addAsyncCleanup(self.api.aclose)``), or its sockets leak.
 
     :param base_url: scheme, host, port and optional path prefix, e.g. ``"http://127.0.0.1:8000/api"``.
     :param timeout: seconds (or a ``(connect, read)`` pair) for requests that do not pass ``timeout=``.

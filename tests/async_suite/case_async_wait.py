@@ -23,7 +23,8 @@ def ready(text):
 
 class AsyncWaitTests(AsyncDataTestCase):
     async def asyncSetUp(self):
-        self.api = await self.enterAsyncContext(AsyncApiClient(os.environ["TDK_DEMO_URL"]))
+        self.api = AsyncApiClient(os.environ["TDK_DEMO_URL"])
+        self.addAsyncCleanup(self.api.aclose)
         self.users = self.api.collection("users", kind="aw_http_user")
 
     async def test_a_waits(self):
