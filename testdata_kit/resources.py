@@ -136,7 +136,9 @@ class Resource:
                 if result is not None and inspect.isawaitable(result):
                     _run_to_end(result, self)
             except _InsideLoop as error:
-                raise error.__cause__ from None  # a misuse, not an outcome: the resource stays live
+                misuse = error.__cause__  # a misuse, not an outcome: the resource stays live
+                assert misuse is not None
+                raise misuse from None
             except BaseException as error:
                 return self._failed(error, retry_in_scope)
             self._deleted()
