@@ -12,7 +12,8 @@ import unittest
 from unittest import mock
 
 from testdata_kit import FactoryProtocolError, Registry, creates, journal, sweep
-from testdata_kit._sweeping import ApiError, Session
+from testdata_kit.http import ApiClient
+from testdata_kit.sweep._listing import pages
 from testdata_kit.config import ConfigError
 from testdata_kit.guard import HostNotAllowedError
 
@@ -88,10 +89,11 @@ class SweepMessageTests(unittest.TestCase):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        session = Session(f"http://127.0.0.1:{port}", {})
-        self.addCleanup(session.close)
-        with self.assertRaises(ApiError) as caught:
-            session.get_json(f"http://user:secret@127.0.0.1:{port}/users?api_key=secret")
+        api = ApiClient(f"http://127.0.0.1:{port}", retry_seconds=0)
+        self.addCleanup(api.close)
+        where = sweep.CollectionSettings("users", f"http://user:secret@127.0.0.1:{port}/users?api_key=secret")
+        with self.assertRaises(sweep.ListingError) as caught:
+            next(pages(api, where, "test-", print))
         self.assertEqual(
             str(caught.exception),
             f"cannot reach the API: GET http://127.0.0.1:{port}/users failed: Connection refused. Check that the "

@@ -204,6 +204,9 @@ class Collection:
                 return None
             kept: dict[str, Any] = {"method": self.delete_method,
                                     "url": _redact.url(with_query(made["removal"], sent_params))}
+            if made["removal"] != made["address"]:
+                # Where a sweeper reads the item back to prove the deletion, when it is not where it is deleted.
+                kept["check"] = _redact.url(with_query(made["address"], sent_params))
             tenant_headers = {k: v for k, v in {**self.api.headers, **sent_headers}.items()
                               if k.lower().startswith("x-tenant")}
             if tenant_headers:
