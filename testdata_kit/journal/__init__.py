@@ -270,8 +270,16 @@ def _truthy(text: str) -> bool:
 
 def append_release(path: str | os.PathLike[str], number: int, outcome: str = "swept") -> None:
     """Append a ``release`` record to a dead run's journal (the sweeper does this after deleting)."""
+    record = (_encode({"op": "release", "n": number, "outcome": outcome}) + "\n").encode()
+    with open(path, "rb") as handle:
+        # After a lost tail the file ends mid-line: the record must not be glued to that fragment.
+        handle.seek(0, os.SEEK_END)
+        if handle.tell():
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) != b"\n":
+                record = b"\n" + record
     fd = os.open(path, os.O_WRONLY | os.O_APPEND)
     try:
-        os.write(fd, (_encode({"op": "release", "n": number, "outcome": outcome}) + "\n").encode())
+        os.write(fd, record)
     finally:
         os.close(fd)

@@ -87,7 +87,9 @@ class _Replayer:
                   f"with the testdata_kit version that wrote it.", file=sys.stderr)
             return EXIT_UNUSABLE
         pending = journal.pending()
-        alive = _journal.is_alive(journal)
+        # A journal's first record is its lease: content without one is not a journal being written.
+        unowned = journal.header is None and bool(journal.entries or journal.damaged)
+        alive = not unowned and _journal.is_alive(journal)
         for entry in pending:
             tally = self.counts.setdefault(entry.kind, Counts())
             if alive:
@@ -96,7 +98,7 @@ class _Replayer:
                 tally.found += 1
         if alive:
             return EXIT_OK
-        if journal.header is None:
+        if unowned:
             return self._unowned(journal, pending)
         if not pending and not journal.damaged:
             if self.delete:
