@@ -1,0 +1,76 @@
+"""The sweeper counts a deletion only on proof: against servers whose DELETE answers 404 or 204 without deleting,
+``sweep`` never says "deleted" for rows that are still there, and never removes a journal whose row remains."""
+
+from __future__ import annotations
+
+import unittest
+
+from tests._dead_runs import DeadRunCase
+
+from testdata_kit import journal
+
+
+class QueryFilterServerTests(DeadRunCase):
+    """Rows live at ``/users?id=eq.7``; ``DELETE /users/7`` answers 404 and deletes nothing."""
+
+    demo_options = {"addressing": "query"}
+
+    def test_the_environment_sweep_reports_the_rows_it_could_not_delete(self):
+        for _ in range(3):
+            self.user()
+        status, out, err = self.sweep("--url", self.server.url, "--ttl", "0s", "--yes")
+        self.assertEqual(status, 1, out + err)
+        self.assertEqual(self.remaining(), 3)
+        self.assertNotRegex(out, r"users +3 +3 ", "never 'deleted 3'")
+        self.assertRegex(out, r"users +3 +0 +0 +0 +3")
+        self.assertEqual(out.count("failed: users: id "), 3, "each remaining row is listed")
+        self.assertIn("For the sweep, set item (and verify) in [testdata_kit:collections.users], e.g. "
+                      "item = {path}?id=eq.{id}.", out)
+
+        self.configure(collections=True, item="{path}?id=eq.{id}")
+        status, out, err = self.sweep("--url", self.server.url, "--ttl", "0s", "--yes")
+        self.assertEqual((status, self.remaining()), (0, 0), out + err)
+        self.assertRegex(out, r"users +3 +3 +0 +0 +0")
+
+    def test_the_marker_fallback_after_a_kill_during_a_create_keeps_the_journal_while_the_row_remains(self):
+        self.user()  # the row the killed create made; its journal has only the intent
+        path = self.write_journal(self.entry(1, None))
+        status, out, err = self.sweep_journal()
+        self.assertEqual(status, 1, out + err)
+        self.assertEqual(self.remaining(), 1)
+        self.assertTrue(path.exists(), "the journal is kept while its row remains")
+        self.assertRegex(out, r"users +1 +0 ")
+        self.assertNotRegex(out, r"\(by marker\) +1 +1 ", "the marker sweep claims no deletion it did not prove")
+        self.assertEqual(len(journal.read(path).pending()), 1)
+
+        self.configure(collections=True, item="{path}?id=eq.{id}")
+        status, out, err = self.sweep_journal()
+        self.assertEqual((status, self.remaining(), path.exists()), (0, 0, False), out + err)
+        self.assertRegex(out, r"users +1 +1 ")
+
+
+class EmptyAnswerServerTests(DeadRunCase):
+    """A DELETE that matched nothing answers an empty 204, as PostgREST does."""
+
+    demo_options = {"addressing": "query", "empty_delete_204": True}
+    item = "{path}?id=eq.1{id}"  # a wrong address: it matches nothing, and the server still says 204
+
+    def test_an_empty_204_is_not_proof(self):
+        for _ in range(3):
+            self.user()
+        status, out, err = self.sweep("--url", self.server.url, "--ttl", "0s", "--yes")
+        self.assertEqual(status, 1, out + err)
+        self.assertEqual(self.remaining(), 3)
+        self.assertRegex(out, r"users +3 +0 +0 +0 +3")
+
+    def test_a_journal_replay_of_a_wrong_address_keeps_the_journal(self):
+        row = self.user()
+        path = self.write_journal(self.entry(1, row, url=f"{self.server.url}/users?id=eq.9{row['id']}"))
+        self.configure(collections=False)
+        status, out, err = self.sweep_journal()
+        self.assertEqual((status, self.remaining(), path.exists()), (1, 1, True), out + err)
+        self.assertRegex(out, r"users +1 +0 +0 +0 +1")
+
+
+if __name__ == "__main__":
+    unittest.main()
