@@ -208,6 +208,8 @@ class SigkillTrials(unittest.TestCase):
             config = pathlib.Path(tmp, "sweep.cfg")
             config.write_text(SWEEP_CONFIG)
             env = {**os.environ, "TESTDATA_JOURNAL": str(pathlib.Path(tmp, "journal")), "PYTHONPATH": str(ROOT)}
+            # A kill before the first creation leaves no folder, and sweeping a missing folder is an error (exit 2).
+            pathlib.Path(env["TESTDATA_JOURNAL"]).mkdir()
             baseline = server.counts()
             leftovers = 0
             for trial in range(self.TRIALS):

@@ -12,10 +12,10 @@ import unittest
 from unittest import mock
 
 from testdata_kit import FactoryProtocolError, Registry, creates, journal, sweep
-from testdata_kit.http import ApiClient
-from testdata_kit.sweep._listing import pages
 from testdata_kit.config import ConfigError
 from testdata_kit.guard import HostNotAllowedError
+from testdata_kit.http import ApiClient
+from testdata_kit.sweep._listing import pages
 
 RULES = ("it needs at least 3 characters, a leading letter, and only letters, digits, '_', '.' or '-', so that a "
          "sweeper can never match real data by accident. The default is 'test-'.")

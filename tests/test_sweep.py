@@ -21,10 +21,10 @@ from unittest import mock
 import requests
 
 from testdata_kit import _run, demo, journal, ledger, sweep, unique
+from testdata_kit.guard import HostNotAllowedError
 from testdata_kit.http import ApiClient
 from testdata_kit.sweep import CollectionSettings, ListingError
 from testdata_kit.sweep._listing import pages
-from testdata_kit.guard import HostNotAllowedError
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SUITE = ROOT / "tests" / "journal_suite"

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import unittest
 
-from tests._dead_runs import RUN, WORKER, DeadRunCase, marker
-
 from testdata_kit import journal
+from tests._dead_runs import RUN, WORKER, DeadRunCase, marker
 
 
 class LostTailTests(DeadRunCase):

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import unittest
 
-from tests._dead_runs import DeadRunCase
-
 from testdata_kit import journal
+from tests._dead_runs import DeadRunCase
 
 
 class QueryFilterServerTests(DeadRunCase):
@@ -46,6 +45,31 @@ class QueryFilterServerTests(DeadRunCase):
         self.configure(collections=True, item="{path}?id=eq.{id}")
         status, out, err = self.sweep_journal()
         self.assertEqual((status, self.remaining(), path.exists()), (0, 0, False), out + err)
+        self.assertRegex(out, r"users +1 +1 ")
+
+
+class AlreadyGoneTests(DeadRunCase):
+    """A run killed after its DELETE and before journaling it: the entry's row is already gone."""
+
+    def gone_entry(self, proven: bool):
+        row = self.user()
+        self.http.delete(f"{self.server.url}/users/{row['id']}").close()
+        records = self.entry(1, row)
+        if proven:
+            records[1]["recovery"]["proven"] = True
+        self.configure(collections=False)
+        return self.write_journal(records)
+
+    def test_a_404_at_an_address_nothing_proved_is_not_proof(self):
+        path = self.gone_entry(proven=False)
+        status, out, err = self.sweep_journal()
+        self.assertEqual((status, path.exists()), (1, True), out + err)
+        self.assertIn("so nothing proves the item is gone", out)
+
+    def test_a_404_at_an_address_the_run_proved_is(self):
+        path = self.gone_entry(proven=True)
+        status, out, err = self.sweep_journal()
+        self.assertEqual((status, path.exists()), (0, False), out + err)
         self.assertRegex(out, r"users +1 +1 ")
 
 

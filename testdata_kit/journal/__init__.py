@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 FSYNC_ENV = _env.JOURNAL_FSYNC_ENV
-_RECOVERY_KEYS = ("method", "url", "check", "headers", "call", "id")
+_RECOVERY_KEYS = ("method", "url", "check", "headers", "proven", "call", "id")
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -104,7 +104,11 @@ def clean_recovery(recovery: dict[str, Any] | None) -> dict[str, Any] | None:
     if headers is not None:
         from testdata_kit import _redact
 
-        kept["headers"] = _redact.headers(headers) if isinstance(headers, dict) else None
+        # A masked credential would only be dropped by the sweeper: keep what can be replayed, or nothing.
+        shown = _redact.headers(headers) if isinstance(headers, dict) else {}
+        kept["headers"] = {name: value for name, value in shown.items() if value != _redact.MASK}
+        if not kept["headers"]:
+            del kept["headers"]
     return kept
 
 

@@ -64,7 +64,7 @@ class _Replayer:
         self.notes: list[str] = []
         self._api: ApiClient | None = None
         # One collection per kind and method, so that an item found at its address proves the rest's 404s.
-        self._collections: dict[tuple[str, str], Collection] = {}
+        self._collections: dict[tuple[str, str, bool], Collection] = {}
 
     def close(self) -> None:
         if self._api is not None:
@@ -196,18 +196,22 @@ class _Replayer:
         kept = recovery.get("headers")
         headers = {str(k): str(v) for k, v in kept.items() if v != _redact.MASK} if isinstance(kept, dict) else {}
         try:
-            target = self._collection(entry.kind, method, removal)
+            target = self._collection(entry.kind, method, removal, proven=recovery.get("proven") is True)
             target.delete({"id": entry.ident if entry.ident is not None else removal, "check": check,
                            "removal": removal}, headers=headers)
         except (TestDataError, requests.RequestException) as error:
             return str(error)
         return None
 
-    def _collection(self, kind: str, method: str, address: str) -> Collection:
-        key = (kind, method)
+    def _collection(self, kind: str, method: str, address: str, proven: bool) -> Collection:
+        key = (kind, method, proven)
         if key not in self._collections:
-            self._collections[key] = self.api(address).collection(
+            target = self._collections[key] = self.api(address).collection(
                 kind, path="/", item=_check_address, delete_at=_removal_address, delete_method=method)
+            if proven:
+                # The run read its item back at this address: a 404 there now means gone, even when the run
+                # died after deleting it and before journaling so.
+                target.trust_address()
         return self._collections[key]
 
     def _by_marker(self, run: Any, worker: Any) -> bool:
