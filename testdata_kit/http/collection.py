@@ -10,7 +10,7 @@ from urllib.parse import quote
 import requests
 
 from testdata_kit import _redact
-from testdata_kit.errors import MissingKeyError, TestDataError
+from testdata_kit.errors import AlreadyGone, MissingKeyError
 from testdata_kit.http._addressing import (
     DEFAULT_ITEM,
     ItemTemplate,
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 __all__ = ["GONE_STATUSES", "VERIFY_ENV", "VERIFY_KEY", "VERIFY_MODES", "Collection"]
 
 
-
 class Collection:
     """One REST collection of an :class:`~testdata_kit.http.ApiClient`: items POSTed to *path*, found at *item*.
 
@@ -65,8 +64,8 @@ class Collection:
     with a GET of the item's address: gone (404, 410, or ``[]`` for a query-filter address) counts as deleted,
     anything else raises :class:`DeleteUnprovenError` (a leak). A collection that has created nothing reads an
     item before its first deletion instead. A DELETE that failed is checked too: gone counts as deleted.
-    ``"always"`` checks every deletion;
-    ``"never"`` trusts status codes, which counts a DELETE at a wrong address as done (unsafe).
+    ``"always"`` checks every deletion; ``"never"`` trusts status codes, which counts a DELETE at a wrong
+    address as done (unsafe).
     """
 
     def __init__(self, api: ApiClient, name: str, *, path: str | None = None, id_field: str = "id",
@@ -112,13 +111,6 @@ class Collection:
         item = dict(item_or_id) if isinstance(item_or_id, Mapping) else {}
         ident = self.ident(item) if isinstance(item_or_id, Mapping) else item_or_id
         return self._address(item, {}, path_params or {}, ident)
-
-    def _removal(self, item_or_id: Any, path_params: Mapping[str, Any] | None, address: str) -> str:
-        if self.delete_at is None:
-            return address
-        item = dict(item_or_id) if isinstance(item_or_id, Mapping) else {}
-        ident = self.ident(item) if isinstance(item_or_id, Mapping) else item_or_id
-        return self._address(item, {}, path_params or {}, ident, self.delete_at)
 
     def ident(self, item: Mapping[str, Any]) -> Any:
         """Return the id of *item*, read from the configured id field (``"data.id"`` reads a nested one)."""
@@ -170,7 +162,8 @@ class Collection:
         sent = {**(body or {}), **fields}
         extra = path_params or {}
         sent_headers, sent_params = self._headers(headers), self._params(params)
-        made: dict[str, Any] = {}
+        # What make() learns besides the item: errors to raise once the item is on record, its recovery record.
+        learned: dict[str, Any] = {}
 
         def make() -> tuple[dict[str, Any], Any]:
             # A POST that raises (a timeout, a lost connection) may have created the row: the intent stays open.
@@ -191,54 +184,45 @@ class Collection:
                 unreadable = UnreadableCreateError(self.name, shown, response.status_code,
                                                    _redact.body_excerpt(response.content), problem)
                 unreadable.__cause__ = error
-                made["unreadable"] = unreadable
+                learned["error"] = unreadable
                 unknown = UnknownIdError(self.name, shown, response.status_code)
                 return {"id": None, **sent}, functools.partial(_raise, unknown)
             address = self._address(item, sent, extra, ident)
             removal = address if self.delete_at is None else self._address(item, sent, extra, ident, self.delete_at)
-            made.update(address=address, ident=ident, removal=removal)
             try:
-                # Before the journal's record of the item, so that it can say whether its address is proven.
+                # Before the journal's record of the item, so that the record can say its address is proven.
                 self._confirm(address, ident, sent_headers, sent_params)
             except AddressError as error:
-                made["wrong"] = error  # raised once the item is tracked
-            return item, functools.partial(self._delete_at, address, sent_headers, sent_params, ident, removal)
-
-        def recovery(item: dict[str, Any]) -> dict[str, Any] | None:
-            if "unreadable" in made:
-                return None
-            kept: dict[str, Any] = {"method": self.delete_method,
-                                    "url": _redact.url(with_query(made["removal"], sent_params))}
-            if self._confirmed:
-                # A sweeper replaying this may take a 404 at this address as proof that the item is gone.
-                kept["proven"] = True
-            if made["removal"] != made["address"]:
-                # Where a sweeper reads the item back to prove the deletion, when it is not where it is deleted.
-                kept["check"] = _redact.url(with_query(made["address"], sent_params))
+                learned["wrong"] = error  # raised once the item is on record
+            recovery: dict[str, Any] = {"method": self.delete_method,
+                                        "url": _redact.url(with_query(removal, sent_params))}
+            if self._confirmed:  # a sweeper may then take a 404 at this address as proof of deletion
+                recovery["proven"] = True
+            if removal != address:  # where a sweeper reads the item back, when not where it deletes it
+                recovery["check"] = _redact.url(with_query(address, sent_params))
             tenant_headers = {k: v for k, v in {**self.api.headers, **sent_headers}.items()
                               if k.lower().startswith("x-tenant")}
             if tenant_headers:
-                kept["headers"] = _redact.headers(tenant_headers)
-            return kept
+                recovery["headers"] = _redact.headers(tenant_headers)
+            learned["recovery"] = recovery
+            return item, functools.partial(self._delete_at, address, sent_headers, sent_params, ident, removal)
 
         # With a journal, "about to create" is on disk before the POST leaves, so a crash during it is visible.
-        # A 4xx refused the create; a 5xx may come from a proxy after the backend committed, and anything else
-        # (a timeout) may have created a row, so their intent stays open for a sweep.
-        item = tracked(self.kind, make, scope=scope, owner=owner, recovery=recovery,
-                       created_nothing=lambda error: isinstance(error, ApiError) and 400 <= error.status < 500).value
-        if "unreadable" in made:
-            raise made["unreadable"]
-        if "wrong" in made:
-            raise made["wrong"]
-        return dict(item)
+        # A 4xx refused the create. A 5xx may come from a proxy after the backend committed, so its intent stays
+        # open for a journal sweep, as it does for anything else make() raises.
+        resource = tracked(self.kind, make, scope=scope, owner=owner,
+                           recovery=lambda item: learned.get("recovery"), created_nothing=_refused)
+        if "error" in learned:
+            raise learned["error"]
+        if "wrong" in learned:
+            raise learned["wrong"]
+        return resource.value
 
     def get(self, item_or_id: Any, *, headers: Mapping[str, str] | None = None,
             params: Mapping[str, Any] | None = None, path_params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Return the current state of one item (a GET of its address; a one-row list answer is unwrapped)."""
-        from testdata_kit.http.client import expect_json
-
-        answer = expect_json(self.api.get(self.url(item_or_id, path_params=path_params),
-                                          headers=self._headers(headers), params=self._params(params)))
+        answer = self.api.get_json(self.url(item_or_id, path_params=path_params),
+                                   headers=self._headers(headers), params=self._params(params))
         if isinstance(answer, list) and len(answer) == 1:
             answer = answer[0]
         return dict(answer)
@@ -260,11 +244,8 @@ class Collection:
                                self._removal(item_or_id, path_params, address))
 
     def trust_address(self) -> None:
-        """Take the item address as proven, so that a 404 (or ``[]``) at it counts as gone without a read first.
-
-        For a sweeper replaying addresses that the run which created the items had proven (``"proven"`` in a
-        journal's recovery record); a test has no use for it.
-        """
+        """Take the item address as proven: a 404 (or ``[]``) there counts as gone. For a sweeper replaying
+        addresses a run proved (``"proven"`` in a journal's recovery record)."""
         self._confirmed = True
 
     def exists(self, item_or_id: Any, *, headers: Mapping[str, str] | None = None,
@@ -280,6 +261,13 @@ class Collection:
         return {IS_GONE: False, IS_THERE: True}.get(state)
 
     # -- machinery ---------------------------------------------------------------------------------------
+
+    def _removal(self, item_or_id: Any, path_params: Mapping[str, Any] | None, address: str) -> str:
+        if self.delete_at is None:
+            return address
+        item = dict(item_or_id) if isinstance(item_or_id, Mapping) else {}
+        ident = self.ident(item) if isinstance(item_or_id, Mapping) else item_or_id
+        return self._address(item, {}, path_params or {}, ident, self.delete_at)
 
     def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
         return {**self.headers, **(extra or {})}
@@ -399,7 +387,7 @@ class Collection:
         return read_created(response, self.name, self.id_field)
 
 
-class _AlreadyGone(TestDataError):
+class _AlreadyGone(AlreadyGone):
     """A failed DELETE whose item a GET then showed to be gone."""
 
 
@@ -407,3 +395,5 @@ def _raise(error: BaseException) -> None:
     raise error
 
 
+def _refused(error: Exception) -> bool:
+    return isinstance(error, ApiError) and 400 <= error.status < 500
