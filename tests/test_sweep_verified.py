@@ -3,10 +3,34 @@
 
 from __future__ import annotations
 
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+import time
 import unittest
 
-from testdata_kit import journal
+from testdata_kit import _run, journal
 from tests._dead_runs import DeadRunCase
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+KILLED_CREATE = textwrap.dedent("""
+    import os, pathlib, time
+    from testdata_kit import DataTestCase, unique
+    from testdata_kit.http import ApiClient
+
+    class KilledCreate(DataTestCase):
+        def test_create(self):
+            api = ApiClient(os.environ["TDK_DEMO_URL"])
+
+            def answered(response, *args, **kwargs):  # the row exists; the process dies before tracking it
+                pathlib.Path(os.environ["TDK_READY"]).touch()
+                time.sleep(60)
+
+            api.hooks["response"].append(answered)
+            api.collection("users").create(email=unique.email(), name="Killed")
+""")
 
 
 class QueryFilterServerTests(DeadRunCase):
@@ -46,6 +70,35 @@ class QueryFilterServerTests(DeadRunCase):
         status, out, err = self.sweep_journal()
         self.assertEqual((status, self.remaining(), path.exists()), (0, 0, False), out + err)
         self.assertRegex(out, r"users +1 +1 ")
+
+    def test_the_same_after_a_real_kill_9_during_a_collections_create(self):
+        (self.tmp / "case_killed.py").write_text(KILLED_CREATE)
+        ready = self.tmp / "ready"
+        env = {k: v for k, v in os.environ.items()
+               if k not in (_run.RUN_ID_ENV, _run.WORKER_ENV) and not k.startswith("PYTEST_XDIST")}
+        env.update(TDK_DEMO_URL=self.server.url, TDK_READY=str(ready), TESTDATA_JOURNAL=str(self.journals),
+                   PYTHONPATH=str(ROOT))
+        process = subprocess.Popen([sys.executable, "-m", "unittest", "case_killed"], cwd=self.tmp, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(process.wait)
+        self.addCleanup(process.kill)
+        deadline = time.monotonic() + 30
+        while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        process.kill()
+        process.wait()
+        self.assertTrue(ready.exists(), "the create was answered before the kill")
+        (path,) = self.journals.glob("*.jsonl")
+        (entry,) = journal.read(path).pending()
+        self.assertFalse(entry.confirmed, "the journal knows only the intent")
+        self.assertEqual(self.remaining(), 1)
+
+        status, out, err = self.sweep_journal()
+        self.assertEqual((status, self.remaining(), path.exists()), (1, 1, True), out + err)
+        self.assertNotRegex(out, r"\(by marker\) +1 +1 ")
+        self.configure(collections=True, item="{path}?id=eq.{id}")
+        status, out, err = self.sweep_journal()
+        self.assertEqual((status, self.remaining(), path.exists()), (0, 0, False), out + err)
 
 
 class AlreadyGoneTests(DeadRunCase):
