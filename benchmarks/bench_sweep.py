@@ -102,6 +102,9 @@ def main() -> int:
                 for rep in range(args.repeat):
                     for variant in (("raw", "sweep") if rep % 2 == 0 else ("sweep", "raw")):
                         results[variant].append(run(variant, server, rows, config))
+                        last = results[variant][-1]
+                        print(f"  N={rows} run {rep + 1} {variant}: {last['seconds']:.2f} s, "
+                              f"{last['peak_kib'] / 1024:.1f} MiB", file=sys.stderr, flush=True)
             raw_s = statistics.median(r["seconds"] for r in results["raw"])
             sweep_s = statistics.median(r["seconds"] for r in results["sweep"])
             raw_mib = statistics.median(r["peak_kib"] for r in results["raw"]) / 1024
