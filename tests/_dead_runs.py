@@ -6,7 +6,6 @@ import contextlib
 import datetime
 import io
 import json
-import os
 import pathlib
 import socket
 import subprocess
@@ -104,6 +103,3 @@ class DeadRunCase(unittest.TestCase):
         extra = ("--url", self.server.url) if url else ()
         return self.sweep("--journal", str(self.journals), "--yes", *extra, *args)
 
-
-def environment_without(*names: str) -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in names}
