@@ -13,6 +13,7 @@ from testdata_kit.http._addressing import with_query
 from testdata_kit.http._exchange import Answer, Call, adrive
 from testdata_kit.http._verify import IS_GONE, IS_THERE
 from testdata_kit.http.collection import Collection, refused
+from testdata_kit.http.errors import AddressError
 from testdata_kit.resources import atracked
 
 if TYPE_CHECKING:
@@ -60,13 +61,23 @@ class AsyncCollection(Collection):
 
         async def make() -> tuple[dict[str, Any], Any]:
             answer = await self._asend(self._post_call(sent, headers, params, extra))
-            return self._made(answer, sent, extra, sent_headers, sent_params, learned)
+            made = self._made(answer, sent, extra, sent_headers, sent_params, learned)
+            if "confirm" in learned:
+                try:
+                    # Before the journal's record of the item, so that the record can say its address is proven.
+                    await self._confirm(*learned["confirm"])
+                except AddressError as error:
+                    learned["wrong"] = error  # raised once the item is on record
+                learned["recovery"] = self._recovery(learned["confirm"][0], learned["removal"], sent_headers,
+                                                     sent_params)
+            return made
 
         resource = await atracked(self.kind, make, scope=scope, owner=owner,
                                   recovery=lambda item: learned.get("recovery"), created_nothing=refused)
         if "error" in learned:
             raise learned["error"]
-        await self._confirm(*learned["confirm"])
+        if "wrong" in learned:
+            raise learned["wrong"]
         return resource.value
 
     async def get(self, item_or_id: Any, *, headers: Mapping[str, str] | None = None,  # type: ignore[override]

@@ -174,14 +174,22 @@ class Collection:
         sent = {**(body or {}), **fields}
         extra = path_params or {}
         sent_headers, sent_params = self._headers(headers), self._params(params)
-        # What make() learns besides the item: the error to raise once an unreadable item is on record, the
-        # address to confirm, and the recovery record for the journal.
+        # What make() learns besides the item: errors to raise once the item is on record, its recovery record.
         learned: dict[str, Any] = {}
 
         def make() -> tuple[dict[str, Any], Any]:
             # A POST that raises (a timeout, a lost connection) may have created the row: the intent stays open.
             answer = self._send(self._post_call(sent, headers, params, extra))
-            return self._made(answer, sent, extra, sent_headers, sent_params, learned)
+            made = self._made(answer, sent, extra, sent_headers, sent_params, learned)
+            if "confirm" in learned:
+                try:
+                    # Before the journal's record of the item, so that the record can say its address is proven.
+                    self._confirm(*learned["confirm"])
+                except AddressError as error:
+                    learned["wrong"] = error  # raised once the item is on record
+                learned["recovery"] = self._recovery(learned["confirm"][0], learned["removal"], sent_headers,
+                                                     sent_params)
+            return made
 
         # With a journal, "about to create" is on disk before the POST leaves, so a crash during it is visible.
         # A 4xx refused the create. A 5xx may come from a proxy after the backend committed, so its intent stays
@@ -190,7 +198,8 @@ class Collection:
                            recovery=lambda item: learned.get("recovery"), created_nothing=refused)
         if "error" in learned:
             raise learned["error"]
-        self._confirm(*learned["confirm"])
+        if "wrong" in learned:
+            raise learned["wrong"]
         return resource.value
 
     def get(self, item_or_id: Any, *, headers: Mapping[str, str] | None = None,
@@ -224,8 +233,10 @@ class Collection:
         """Return how another process deletes *item* after a crash, as :meth:`create` journals it.
 
         The record is ``{"method": "DELETE", "url": ...}``, plus ``"headers"`` for tenant headers
-        (``X-Tenant...``); credentials are masked. For an item created with :meth:`post` inside a tracked
-        creation, such as a ``@creates`` kind: ``python -m testdata_kit sweep --journal`` replays it.
+        (``X-Tenant...``), ``"proven"`` once a read-back proved the address, and ``"check"`` where the item
+        is read back when that is not where it is deleted; credentials are masked. For an item created with
+        :meth:`post` inside a tracked creation, such as a ``@creates`` kind: ``python -m testdata_kit sweep
+        --journal`` replays it.
 
         :param headers: the headers of the create, besides the client's and the collection's.
         :param params: the query parameters of the create, besides the collection's.
@@ -235,6 +246,11 @@ class Collection:
         address = self.url(item, path_params=path_params)
         return self._recovery(address, self._removal(item, path_params, address), self._headers(headers),
                               self._params(params))
+
+    def trust_address(self) -> None:
+        """Take the item address as proven: a 404 (or ``[]``) there counts as gone. For a sweeper replaying
+        addresses a run proved (``"proven"`` in a journal's recovery record)."""
+        self._confirmed = True
 
     def exists(self, item_or_id: Any, *, headers: Mapping[str, str] | None = None,
                params: Mapping[str, Any] | None = None, path_params: Mapping[str, Any] | None = None) -> bool | None:
@@ -261,6 +277,10 @@ class Collection:
                   params: Mapping[str, Any]) -> dict[str, Any]:
         """The journal's record for an item at *address*, deleted at *removal*: one writer for every creation."""
         record: dict[str, Any] = {"method": self.delete_method, "url": _redact.url(with_query(removal, params))}
+        if self._confirmed:  # a sweeper may then take a 404 at this address as proof of deletion
+            record["proven"] = True
+        if removal != address:  # where a sweeper reads the item back, when not where it deletes it
+            record["check"] = _redact.url(with_query(address, params))
         tenant_headers = {k: v for k, v in {**self.api.headers, **headers}.items() if k.lower().startswith("x-tenant")}
         if tenant_headers:
             record["headers"] = _redact.headers(tenant_headers)
@@ -315,8 +335,8 @@ class Collection:
             return {"id": None, **sent}, functools.partial(_raise, unknown)
         address = self._address(item, sent, extra, ident)
         removal = address if self.delete_at is None else self._address(item, sent, extra, ident, self.delete_at)
-        learned["recovery"] = self._recovery(address, removal, sent_headers, sent_params)
         learned["confirm"] = (address, ident, sent_headers, sent_params)
+        learned["removal"] = removal
         return item, functools.partial(self._delete_at, address, sent_headers, sent_params, ident, removal)
 
     def _address(self, item: dict[str, Any], sent: Mapping[str, Any], path_params: Mapping[str, Any],
@@ -455,5 +475,3 @@ def _raise(error: BaseException) -> None:
 def refused(error: Exception) -> bool:
     """Whether a create's *error* proves nothing was created: a 4xx refused it (a 5xx may come after a commit)."""
     return isinstance(error, ApiError) and 400 <= error.status < 500
-
-
