@@ -79,6 +79,22 @@ class CollectionTests(unittest.TestCase):
         self.assertEqual(problems(result), [])
         self.assertEqual((rows, books.summary()), (0, "created 3, deleted 3, leaked 0"))
 
+    def test_get_reads_one_row_at_a_query_filter_address(self) -> None:
+        with demo.running(addressing="query", array_bodies=True) as server:
+
+            async def body(test: Any) -> None:
+                users = test.api.collection("users", item="{path}?id=eq.{id}")
+                await users.create(email="ann@example.com", name="ann")
+                bob = await users.create(email="bob@example.com", name="bob")
+                test.assertEqual((await users.get(bob))["name"], "bob")
+                test.assertEqual((await test.api.get_json("/users", params={"id": f"eq.{bob['id']}"}))[0]["name"],
+                                 "bob")
+
+            result, books = run_async(server.url, body)
+            rows = server.counts()["users"]
+        self.assertEqual(problems(result), [])
+        self.assertEqual((rows, books.summary()), (0, "created 2, deleted 2, leaked 0"))
+
     def test_every_rest_style_ends_as_it_does_with_the_sync_collection(self) -> None:
         # (server switches, collection options): the decisions are one code, so the outcomes must agree.
         styles = [
