@@ -264,8 +264,10 @@ class RetryTests(unittest.TestCase):
                     await test.api.collection("users").create(email="p@example.com", name="P")
 
             result, books = run_async(server.url, body, event_hooks={"response": [count]})
-        self.assertEqual(problems(result), [])
-        self.assertEqual((posts, books.created), ([503], 0))
+        self.assertEqual(posts, [503])
+        # A 503 may come after the backend committed: the account counts the row as possibly left behind.
+        self.assertEqual(books.summary(), "created 1, deleted 0, leaked 1")
+        self.assertIn("(answered 503): its id was never read, so it may still exist", "\n".join(problems(result)))
 
     def test_an_unreachable_server_fails_a_create_at_once_naming_the_url(self) -> None:
         url = f"http://127.0.0.1:{free_port()}"
