@@ -140,6 +140,16 @@ class EmptyAnswerServerTests(DeadRunCase):
         self.assertEqual(self.remaining(), 3)
         self.assertRegex(out, r"users +3 +0 +0 +0 +3")
 
+    def test_with_verify_never_a_row_listed_again_is_a_failure_counted_once(self):
+        for _ in range(3):
+            self.user()
+        self.config.write_text(self.config.read_text() + "verify = never\n")
+        status, out, err = self.sweep("--url", self.server.url, "--ttl", "0s", "--yes")
+        self.assertEqual(status, 1, out + err)
+        self.assertEqual(self.remaining(), 3)
+        self.assertRegex(out, r"users +3 +0 +0 +0 +3")
+        self.assertEqual(out.count("listed again after its deletion was counted"), 3, out)
+
     def test_a_journal_replay_of_a_wrong_address_keeps_the_journal(self):
         row = self.user()
         path = self.write_journal(self.entry(1, row, url=f"{self.server.url}/users?id=eq.9{row['id']}"))

@@ -61,6 +61,8 @@ def _sweep_one(api: ApiClient, settings: CollectionSettings, prefix: str, select
     tally = Counts()
     target = _http_collection(api, settings) if delete else None
     failed: dict[str, str] = {}
+    # Ids whose deletion counted: a row listed again after it was not deleted, whatever its answer said.
+    counted: set[str] = set()
     done = 0
     for number in range(_MAX_PASSES if delete else 1):
         attempted = 0
@@ -78,6 +80,13 @@ def _sweep_one(api: ApiClient, settings: CollectionSettings, prefix: str, select
                 if key in failed:
                     still[key] = failed[key]
                     continue
+                if key in counted:
+                    counted.discard(key)
+                    tally.deleted -= 1
+                    failed[key] = still[key] = (
+                        "listed again after its deletion was counted: the server did not delete it (check the "
+                        "collection's item address, and do not use verify = never)")
+                    continue
                 tally.found += 1
                 if target is None:
                     continue
@@ -85,6 +94,7 @@ def _sweep_one(api: ApiClient, settings: CollectionSettings, prefix: str, select
                 attempted += 1
                 if problem is None:
                     tally.deleted += 1
+                    counted.add(key)
                 else:
                     failed[key] = problem
                 done += 1
