@@ -70,7 +70,8 @@ class TestDataMixin:
 
     def run(self, result: Any = None) -> Any:
         _scopes.note_usage()
-        _scopes.hook_result(result)
+        if not _scopes.hook_result(result):
+            return result  # a setting is unusable: the run stops with that one error
         _scopes.push_test(self)  # type: ignore[arg-type]
         try:
             # The wrapper adds the seed that reproduces this test's fake values to its failure report. Imported
