@@ -6,6 +6,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from testdata_kit.errors import TestDataError
+
 __all__ = ["COMMANDS", "main"]
 
 #: name -> (module whose ``main(argv) -> int`` runs it, one-line help). Modules load only when used, so
@@ -59,6 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(COMMANDS[name][0])
     try:
         return int(module.main(rest))
+    except TestDataError as error:
+        # A command that let one through still ends with the message, not a traceback: 2 for a value that
+        # cannot be used, 1 for what the outside world refused.
+        print(f"python -m testdata_kit {name}: error: {error}", file=sys.stderr)
+        return 2 if isinstance(error, ValueError) else 1
     except SystemExit as exit_:
         # Some commands let argparse's exit out (--help, a usage error); main() returns a status either way.
         code = exit_.code
