@@ -40,6 +40,22 @@ def _usage() -> str:
     return _USAGE.format(commands="\n".join(lines) or "  (none)")
 
 
+def _join_negative_values(args: list[str]) -> list[str]:
+    """Write ``--ttl -5s`` as ``--ttl=-5s``, so that the option's own check refuses the value by name.
+
+    argparse takes a word starting with ``-`` for an option unless it is a plain number, and would answer
+    "expected one argument". No option name starts with a digit, so such a word is always a value.
+    """
+    joined: list[str] = []
+    for word in args:
+        if (joined and joined[-1].startswith("--") and "=" not in joined[-1] and len(word) > 1
+                and word[0] == "-" and (word[1].isdigit() or word[1] == ".")):
+            joined[-1] = f"{joined[-1]}={word}"
+        else:
+            joined.append(word)
+    return joined
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand and return its exit code (2 for a usage error, as argparse does)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -51,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"testdata_kit {__version__}")
         return 0
-    name, rest = args[0], args[1:]
+    name, rest = args[0], _join_negative_values(args[1:])
     if name not in COMMANDS:
         print(
             f"python -m testdata_kit: unknown command {name!r}. Choose one of: {', '.join(COMMANDS)}.",

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from testdata_kit import _scopes, ledger
+from testdata_kit.errors import TestDataError
 
 _totals: dict[str, Any] | None = None
 # The registered module cleanups (unittest's own entries, by identity) and the module that registered each.
@@ -67,6 +68,17 @@ def _run_module_cleanups(module: str) -> None:
         for entry in mine:
             _owners.pop(id(entry), None)
         pending[:] = others + pending
+
+
+def pytest_sessionstart(session: Any) -> None:
+    # An unusable setting (TESTDATA_KEEP=yes, a journal folder that cannot be written) stops the session once,
+    # with its message, instead of failing every test that creates data.
+    from testdata_kit import _settings
+
+    try:
+        _settings.check_start()
+    except TestDataError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 @pytest.hookimpl(hookwrapper=True)
