@@ -278,8 +278,9 @@ def finish_run(stream: Any = None) -> None:
     except OSError as error:
         # The run already chose its exit status; a lost report must still fail it, so leave with 1 at once.
         print(f"testdata_kit: the account could not be written to {_settings.where('report')}="
-              f"{error.filename or ''}: {error.strerror or error}. Check that the folder exists and is writable, "
-              f"or unset the variable.", file=stream or sys.stderr, flush=True)
+              f"{_settings.value('report')}: {error.strerror or error}. The run fails, because its account is lost: "
+              f"check that the folder exists, is writable and has room, or unset the variable.",
+              file=stream or sys.stderr, flush=True)
         sys.stdout.flush()
         os._exit(1)
     if _interrupted():
