@@ -180,6 +180,12 @@ ROWS = [
     Row("factories_unknown_module", cmd("factories", "nope.module"), 2,
         ("cannot import 'nope.module'", "dotted module name")),
     Row("factories_no_module", cmd("factories"), 2, ("the following arguments are required: MODULE",)),
+    # openapi
+    Row("openapi_missing_document", cmd("openapi", "/nonexistent.yaml"), 2,
+        ("OpenAPI document /nonexistent.yaml: does not exist", "Pass the path of a .json, .yaml or .yml file")),
+    Row("openapi_unreadable_document", cmd("openapi", "bad.yaml"), 2, ("is neither JSON nor YAML", "line 2"),
+        files={"bad.yaml": "not: [valid\n"}),
+    Row("openapi_no_document", cmd("openapi"), 2, ("the following arguments are required: DOCUMENT",)),
     # run and check
     Row("run_zero_workers", cmd("run", "--workers", "0"), 2, ("'0' is not a number of workers", "-j 4")),
     Row("run_word_workers", cmd("run", "--workers", "abc"), 2, ("'abc' is not a number of workers",)),
