@@ -24,6 +24,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reset": ("testdata_kit.db.reset", "restore a test database to a named snapshot (dry run without --yes)"),
 }
 
+#: Commands that run a test suite, and so read the settings of a run (TESTDATA_KEEP, TESTDATA_JOURNAL...).
+_RUNS_SUITES = ("run", "check", "demo")
+
 _USAGE = """usage: python -m testdata_kit COMMAND [ARGS...]
 
 Test data tools for unittest suites.
@@ -75,6 +78,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if name in _RUNS_SUITES:
+        # An unusable setting would fail every worker's first test alike: say it once, before any starts.
+        from testdata_kit import _settings
+
+        try:
+            _settings.check_start()
+        except TestDataError as error:
+            print(f"python -m testdata_kit {name}: error: {error}", file=sys.stderr)
+            return 2
     module = importlib.import_module(COMMANDS[name][0])
     try:
         return int(module.main(rest))

@@ -193,6 +193,12 @@ ROWS = [
     Row("run_missing_pattern", cmd("run", "-k"), 2, ("argument -k: expected one argument",)),
     Row("check_unknown_mode", cmd("check", "--modes", "nope"), 2, ("unknown mode 'nope'", "once, again")),
     Row("check_zero_workers", cmd("check", "--workers", "0"), 2, ("'0' is not a whole number >= 1",)),
+    Row("run_with_keep_yes", cmd("run"), 2, ("run: error: TESTDATA_KEEP='yes' is not valid", "'failed'"),
+        env={"TESTDATA_KEEP": "yes"}, files={"test_suite.py": SUITE}),
+    Row("check_with_journal_in_proc", cmd("check"), 2, ("check: error: TESTDATA_JOURNAL='/proc/nope'",),
+        env={"TESTDATA_JOURNAL": "/proc/nope"}, files={"test_suite.py": SUITE}),
+    Row("demo_with_bad_teardown_workers", cmd("demo"), 2, ("TESTDATA_TEARDOWN_WORKERS='-1'",),
+        env={"TESTDATA_TEARDOWN_WORKERS": "-1"}),
     # sweep
     Row("sweep_bad_ttl", cmd("sweep", "--ttl", "3x"), 2, ("'3x' is not valid", "a duration such as 24h")),
     Row("sweep_negative_ttl", cmd("sweep", "--ttl", "-5s"), 2, ("'-5s'", "a duration"),
