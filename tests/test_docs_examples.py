@@ -141,3 +141,19 @@ class DocsExamples(unittest.TestCase):
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120, check=False,
             )
         return done.returncode, done.stdout
+
+
+class ShopKindsReplayable(unittest.TestCase):
+    """The HTTP how-to's ``recover=`` functions delete a row from a process where no test connected."""
+
+    def test_delete_user_in_a_fresh_process(self) -> None:
+        from testdata_kit.http import ApiClient
+
+        with demo.running() as server, ApiClient(server.url) as api:
+            row = api.post_json("/users", {"email": "ann@example.com", "name": "Ann"})
+            code = f"from testdata_kit.demo.examples import shop; shop.delete_user({row['id']!r})"
+            environ = {**os.environ, "SHOP_API_URL": server.url}
+            done = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True,
+                                  timeout=60, check=False)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            self.assertEqual(api.get(f"/users/{row['id']}").status_code, 404)
