@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -23,7 +24,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["SCOPES", "current_class", "current_test", "finish_run", "register"]
+__all__ = [
+    "SCOPES", "current_class", "current_test", "defer", "final_attempt", "finish_run", "register", "retry_passes",
+]
 
 #: The scopes a resource or cleanup can belong to, innermost first.
 SCOPES = ("test", "class", "module", "run")
@@ -32,6 +35,8 @@ SCOPES = ("test", "class", "module", "run")
 _tests: list[unittest.TestCase] = []
 _classes: list[type] = []
 _run_cleanups: list[Callable[[], object]] = []
+# Refused deletions waiting for the retry pass at the end of their scope, by scope holder.
+_refused: dict[tuple[str, int], dict[int, Any]] = {}
 _finish_installed = False
 _run_finished = False
 _unwound = False
@@ -44,6 +49,7 @@ def _forget_after_fork() -> None:
     _tests.clear()
     _classes.clear()
     _run_cleanups.clear()
+    _refused.clear()
     _finish_installed = _run_finished = False
 
 
@@ -194,6 +200,108 @@ def add(cleanup: Callable[[], object], scope: str, holder: Any) -> None:
         _run_cleanups.append(cleanup)
 
 
+def add_last(cleanup: Callable[[], object], scope: str, holder: Any) -> None:
+    """Same as :func:`add`, except that *cleanup* runs after every cleanup of the scope registered so far or later.
+
+    It goes to the bottom of the scope's last-in, first-out stack, which may already be unwinding.
+    """
+    entry: tuple[Callable[[], object], tuple[()], dict[str, Any]] = (cleanup, (), {})
+    if scope == "test":
+        holder._cleanups.insert(0, entry)
+    elif scope == "class":
+        holder._class_cleanups.insert(0, entry)
+    elif scope == "module":
+        unittest.case._module_cleanups.insert(0, entry)  # type: ignore[attr-defined]
+    else:
+        _install_finish()
+        _run_cleanups.insert(0, cleanup)
+
+
+def defer(resource: Any) -> None:
+    """Retry the refused deletion of *resource* after the rest of its scope (once the scope's other cleanups ran).
+
+    The scope's retry pass tries every refused deletion again, newest first, pass after pass until a pass
+    deletes nothing more. What is still refused then waits for :func:`final_attempt` at the end of the run.
+    """
+    ledger.current().refused[id(resource)] = resource
+    key = (resource.scope, id(resource.owner))  # not the owner itself: equal TestCases may be distinct tests
+    pending = _refused.get(key)
+    if pending is None:
+        pending = _refused[key] = {}
+        add_last(functools.partial(_scope_pass, key), resource.scope, resource.owner)
+    pending[id(resource)] = resource
+
+
+def _scope_pass(key: tuple[str, int]) -> None:
+    left, errors = retry_passes(list(_refused.pop(key, {}).values()))
+    for resource in left:
+        print(f"testdata_kit: deleting {resource!r} is still refused ({_reason(resource)}); it gets one last "
+              f"attempt at the end of the run", file=sys.stderr)
+    if left:
+        _install_finish()
+    _raise_each(errors)
+
+
+def _reason(resource: Any) -> str:
+    error = resource.refusal
+    return f"{type(error).__name__}: {error}" if error is not None else "refused"
+
+
+def _raise_each(errors: list[BaseException]) -> None:
+    # unittest reports each raising cleanup as an error of its own: the first error is raised here, the others
+    # from cleanups of their own at the bottom of the same scope.
+    if not errors:
+        return
+    for error in errors[1:]:
+        owner = getattr(getattr(error, "resource", None), "owner", None)
+        scope = getattr(getattr(error, "resource", None), "scope", "run")
+        add_last(functools.partial(_reraise, error), scope, owner)
+    raise errors[0]
+
+
+def _reraise(error: BaseException) -> None:
+    raise error
+
+
+def retry_passes(resources: list[Any]) -> tuple[list[Any], list[BaseException]]:
+    """Try the deletion of every refused resource again, newest first, pass after pass until one deletes nothing.
+
+    :returns: the resources still refused, and the errors of deletions that failed for another reason (those
+        are leaks now, each a :class:`~testdata_kit.CleanupError`).
+    """
+    pending = [resource for resource in resources if resource.alive]
+    errors: list[BaseException] = []
+    while pending:
+        left = []
+        for resource in reversed(pending):
+            try:
+                if not resource.attempt():
+                    left.append(resource)
+            except Exception as error:
+                errors.append(error)
+        left.reverse()
+        if len(left) == len(pending):
+            break
+        pending = left
+    return pending, errors
+
+
+def final_attempt() -> list[BaseException]:
+    """Give every deletion still refused one last series of passes; record what remains as leaked.
+
+    Runs at the end of the run (:func:`run_cleanups`). Returns the errors, a
+    :class:`~testdata_kit.CleanupError` per leaked resource, naming its last refusal.
+    """
+    books = ledger.current()
+    waiting, books.refused = list(books.refused.values()), {}
+    left, errors = retry_passes(waiting)
+    for resource in left:
+        failure = resource.give_up()
+        if failure is not None:
+            errors.append(failure)
+    return errors
+
+
 def _install_finish() -> None:
     global _finish_installed
     if _finish_installed:
@@ -237,8 +345,11 @@ def hook_result(result: Any) -> bool:
 
     def stopTestRun() -> None:
         for error in run_cleanups():
-            holder = unittest.suite._ErrorHolder("run-scope cleanup (testdata_kit)")  # type: ignore[attr-defined]
-            result.addError(holder, (type(error), error, error.__traceback__))
+            # A deletion refused until the end of the run is an error of the test that created the resource.
+            owner = getattr(getattr(error, "resource", None), "owner", None)
+            if not isinstance(owner, unittest.TestCase):
+                owner = unittest.suite._ErrorHolder("run-scope cleanup (testdata_kit)")  # type: ignore[attr-defined]
+            result.addError(owner, (type(error), error, error.__traceback__))
         stop()
 
     try:
@@ -250,7 +361,7 @@ def hook_result(result: Any) -> bool:
 
 
 def run_cleanups() -> list[BaseException]:
-    """Run the pending run-scope cleanups, newest first, and return the errors they raised."""
+    """Run the pending run-scope cleanups, newest first, then the :func:`final_attempt`; return the errors."""
     errors: list[BaseException] = []
     while _run_cleanups:
         cleanup = _run_cleanups.pop()
@@ -258,7 +369,7 @@ def run_cleanups() -> list[BaseException]:
             cleanup()
         except Exception as error:  # every cleanup gets its turn; the ledger already names the resource
             errors.append(error)
-    return errors
+    return errors + final_attempt()
 
 
 def finish_run(stream: Any = None) -> None:

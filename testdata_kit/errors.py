@@ -27,6 +27,7 @@ __all__ = [
     "MissingExtraError",
     "MissingKeyError",
     "NoScopeError",
+    "RetryLater",
     "SettingError",
     "TestDataError",
     "UnknownKindError",
@@ -123,6 +124,15 @@ class CleanupError(TestDataError):
         self.resource = resource
         self.error = error
         super().__init__(f"Could not delete {resource!r}: {type(error).__name__}: {error}")
+
+
+class RetryLater(TestDataError):
+    """Raised by a deleter: the deletion is refused for now; it is tried again after the rest of its scope.
+
+    Raise it when the store refuses because of something that later deletions may resolve (a row that another
+    row still references, a lock, a server that does not answer). The resource stays pending; it is retried after
+    the other deletions of its scope, pass after pass, and once more at the end of the run; only then is it a leak.
+    """
 
 
 class AlreadyGone(TestDataError):

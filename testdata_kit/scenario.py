@@ -8,7 +8,11 @@ Teardown deletes every resource after all the resources made from it: the order 
 product and the user, whatever order the test created them in. Independent branches are deleted at the same
 time, by up to 16 threads (``workers=``, or ``TESTDATA_TEARDOWN_WORKERS``; ``1`` deletes one at a time, newest
 first). Concurrent teardown is **on** by default, so deleters must be safe to call from another thread; an
-HTTP session is, a ``sqlite3`` connection is not (use ``workers=1`` for those).
+HTTP session is, a ``sqlite3`` connection is not (use ``workers=1`` for those). It starts on the test's
+thread and moves to the threads once deletions prove slow (see :mod:`testdata_kit._teardown`).
+
+A deletion the store refuses (a link the scenario does not know, such as a user updated to point at a newer
+profile) is retried after the others, round after round, then after the rest of the test's cleanups.
 
 A scenario is one entry in the test's cleanup stack, placed where ``self.scenario()`` was called: cleanups the
 test adds after that call run before the scenario's data is deleted, cleanups added before it run after.
@@ -17,13 +21,11 @@ test adds after that call run before the scenario's data is deleted, cleanups ad
 from __future__ import annotations
 
 import functools
-import heapq
 import inspect
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from testdata_kit import _env, _scopes, _settings
+from testdata_kit import _env, _scopes, _settings, _teardown
 from testdata_kit.errors import InvalidValueError, MissingKeyError, TestDataError
 from testdata_kit.kinds import Factory, Registry, default_registry
 from testdata_kit.resources import Resource
@@ -44,15 +46,6 @@ class ScenarioTeardownError(TestDataError):
         super().__init__(f"{len(errors)} deletions of the scenario failed:\n{lines}")
 
 
-class _Node:
-    __slots__ = ("children", "parents", "resource")
-
-    def __init__(self, resource: Resource, parents: list[_Node]) -> None:
-        self.resource = resource
-        self.parents = parents
-        self.children = 0
-
-
 class _Graph:
     """The resources of one scenario and its branches, and the teardown that deletes them children first."""
 
@@ -60,8 +53,8 @@ class _Graph:
         self.scope = scope
         self.holder = holder
         self.workers = workers
-        self.nodes: list[_Node] = []
-        self.by_value: dict[int, _Node] = {}
+        self.nodes: list[_teardown.Node] = []
+        self.by_value: dict[int, _teardown.Node] = {}
         self.registered = False
         self.register()
 
@@ -69,65 +62,27 @@ class _Graph:
         _scopes.register(self.teardown, self.scope, self.holder, "scenario")
         self.registered = True
 
-    def add(self, resource: Resource, parents: list[_Node]) -> None:
+    def add(self, resource: Resource, parents: list[_teardown.Node]) -> None:
         if not self.registered:  # used again after its teardown ran: the new resources need one too
             self.register()
-        node = _Node(resource, parents)
-        for parent in parents:
-            parent.children += 1
+        node = _teardown.Node(resource, parents, len(self.nodes))
         self.nodes.append(node)
         self.by_value[id(resource.value)] = node
 
     def teardown(self) -> None:
-        """Delete every live resource after its children; raise what failed once all were attempted."""
+        """Delete every live resource after its children; raise what failed once all were attempted.
+
+        Refused deletions are retried by rounds while a round deletes something; what is still refused then
+        waits for the retry pass at the end of the scenario's scope (:func:`testdata_kit._scopes.defer`).
+        """
         nodes, self.nodes, self.by_value, self.registered = self.nodes, [], {}, False
-        waiting = {id(node): node.children for node in nodes}
-        ready = [node for node in nodes if not node.children]
-        errors: list[BaseException] = []
-
-        def finished(node: _Node) -> list[_Node]:
-            freed = []
-            for parent in node.parents:
-                key = id(parent)
-                if key in waiting:
-                    waiting[key] -= 1
-                    if not waiting[key]:
-                        freed.append(parent)
-            return freed
-
-        if self.workers <= 1 or len(nodes) <= 1:
-            # Newest first among the deletable, so that serial teardown is unittest's LIFO wherever LIFO is safe.
-            rank = {id(node): index for index, node in enumerate(nodes)}
-            heap = [(-rank[id(node)], rank[id(node)]) for node in ready]
-            heapq.heapify(heap)
-            while heap:
-                node = nodes[heapq.heappop(heap)[1]]
-                _release(node, errors)
-                for parent in finished(node):
-                    heapq.heappush(heap, (-rank[id(parent)], rank[id(parent)]))
-        else:
-            with ThreadPoolExecutor(min(self.workers, len(nodes)), thread_name_prefix="teardown") as pool:
-                running: dict[Future[None], _Node] = {}
-                while ready or running:
-                    for node in ready:
-                        running[pool.submit(_release, node, errors, False)] = node
-                    ready = []
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        ready.extend(finished(running.pop(future)))
+        refused, errors = _teardown.run(nodes, self.workers)
+        for node in refused:
+            _scopes.defer(node.resource)
         if len(errors) == 1:
             raise errors[0]
         if errors:
             raise ScenarioTeardownError(errors)
-
-
-def _release(node: _Node, errors: list[BaseException], defer_interrupts: bool = True) -> None:
-    # Pool threads do not defer interrupts: a signal reaches the main thread, which stops handing out
-    # deletions, waits for those already running, and lets the interrupt unwind the test.
-    try:
-        node.resource.release(defer_interrupts=defer_interrupts)
-    except Exception as error:  # the ledger records the leak; the parents still get their turn
-        errors.append(error)
 
 
 @functools.lru_cache(maxsize=256)

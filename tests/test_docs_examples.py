@@ -56,10 +56,57 @@ def tenant():
 def currency(code="EUR"):
     yield {"code": code}
 '''
+#: A store that refuses to delete a profile while a user points at it, as the scenario how-to describes.
+REFUSING_STORE = '''
+import unittest
+
+from testdata_kit import DataTestCase, RetryLater, creates, unique
+
+rows = {}
+
+
+def _delete_user(row):
+    del rows[row["id"]]
+
+
+def _delete_profile(row):
+    if any(other.get("profile_id") == row["id"] for other in rows.values()):
+        raise RetryLater(f"profile {row['id']} is still referenced")
+    del rows[row["id"]]
+
+
+@creates("user", delete=_delete_user)
+def user():
+    key = unique.token()
+    rows[key] = {"id": key, "profile_id": None}
+    return rows[key]
+
+
+@creates("profile", delete=_delete_profile)
+def profile():
+    key = unique.token()
+    rows[key] = {"id": key}
+    return rows[key]
+'''
+#: The user's own store and error, which the scopes page's ``refused=`` example names.
+REFUSED = '''
+
+class StillReferenced(Exception):
+    status = 409
+
+
+class Store:
+    def delete_profile(self, profile):
+        pass
+
+
+store = Store()
+'''
 PRELUDES = {
     "howto/collections.rst": CLIENT,
     "howto/tenants.rst": CLIENT,
-    "howto/scopes.rst": KINDS,
+    "howto/scopes.rst": KINDS + REFUSED,
+    "howto/scenarios.rst": REFUSING_STORE,
     "howto/factories.rst": KINDS.replace('@creates("product")', '@creates("company")\ndef company(**payload):\n'
                                          '    yield payload\n\n\n@creates("product")').replace(
         'def user(name="Test User"):\n    yield {"name": name}', "def user(**payload):\n    yield payload"),
@@ -74,6 +121,9 @@ class FactoriesAsDescribed(DataTestCase):
         assert len(UserFactory.build_batch(10)) == 10
         made = UserFactory.create(company__name="ACME")
         assert made["company"]["name"] == "ACME", made
+''',
+    "howto/scenarios.rst": '''
+unittest.addModuleCleanup(lambda: print("rows left:", len(rows)))
 ''',
     "howto/recovering.rst": '''
 from testdata_kit import DataTestCase
@@ -128,6 +178,7 @@ class DocsExamples(unittest.TestCase):
                 code, out = self.run_module(source)
                 self.assertEqual(code, 0, f"{page}:\n{source}\n----\n{out}")
                 self.assertNotIn("leaked", out.replace("leaked 0", ""), f"{page}:\n{out}")
+                self.assertNotRegex(out, r"rows left: [1-9]", f"{page}: the store kept rows")
                 if "DataTestCase):" in source:
                     self.assertNotIn("Ran 0 tests", out, f"{page}: its tests were not found")
 

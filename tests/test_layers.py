@@ -27,7 +27,8 @@ CORE = frozenset({
     "testdata_kit._settings",
     "testdata_kit._scopes", "testdata_kit.case", "testdata_kit.config", "testdata_kit.errors", "testdata_kit.guard",
     "testdata_kit.journal", "testdata_kit.journal._read", "testdata_kit.kinds", "testdata_kit.ledger",
-    "testdata_kit.resources", "testdata_kit.safe", "testdata_kit.scenario", "testdata_kit.unique",
+    "testdata_kit.resources", "testdata_kit.safe", "testdata_kit.scenario", "testdata_kit._teardown",
+    "testdata_kit.unique",
     # Value builders that need only the standard library.
     "testdata_kit._zones", "testdata_kit.adversarial",
 })

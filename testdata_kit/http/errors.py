@@ -91,6 +91,9 @@ def _fix(collection: str, template: str) -> str:
 class DeleteUnprovenError(DeleteFailedError):
     """A DELETE answered as if it worked (or 404), but the item is still there, or its absence cannot be proved."""
 
+    #: Not retried by the retry passes: a wrong address template stays wrong.
+    retry_later = False
+
     def __init__(self, address: str, status: int, collection: str, template: str, check: str,
                  still_there: bool) -> None:
         DeleteFailedError.__init__(self, "DELETE", address, status, check, "1 attempt, then checked")
@@ -146,6 +149,9 @@ class UnreadableCreateError(ApiError):
 
 class UnknownIdError(DeleteFailedError):
     """The cleanup of a create whose answer gave no id: the item may exist, and nothing can find it to delete it."""
+
+    #: Not retried by the retry passes: the id will not appear later.
+    retry_later = False
 
     def __init__(self, collection: str, address: str, status: int) -> None:
         DeleteFailedError.__init__(self, "DELETE", address, None, "the id was never read", "0 attempts")
