@@ -15,7 +15,7 @@ import sys
 import unittest
 from collections.abc import Callable
 
-from testdata_kit import _interrupts, _settings, ledger
+from testdata_kit import _interrupts, _parallel, _settings, ledger
 from testdata_kit.errors import InvalidValueError, NoScopeError, TestDataError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
@@ -350,6 +350,10 @@ def hook_result(result: Any) -> bool:
             if not isinstance(owner, unittest.TestCase):
                 owner = unittest.suite._ErrorHolder("run-scope cleanup (testdata_kit)")  # type: ignore[attr-defined]
             result.addError(owner, (type(error), error, error.__traceback__))
+        if "unittest_parallel.main" in sys.modules:
+            # Each unittest-parallel task ends here, before its result goes back to the parent; the pool may
+            # then terminate this worker before its exit handlers get to report.
+            _parallel.send(ledger.current())
         stop()
 
     try:
@@ -385,7 +389,11 @@ def finish_run(stream: Any = None) -> None:
     books = ledger.current()
     books.close()
     try:
-        books.write_report(stream)
+        if "unittest_parallel.main" in sys.modules and _parallel.send(books):
+            # A unittest-parallel worker: the parent prints one total for all of them.
+            books.write_report(stream, echo=False)
+        else:
+            books.write_report(stream)
     except OSError as error:
         # The run already chose its exit status; a lost report must still fail it, so leave with 1 at once.
         print(f"testdata_kit: the account could not be written to {_settings.where('report')}="
@@ -407,3 +415,7 @@ def mark_finished() -> None:
 def note_usage() -> None:
     """Make sure the end-of-run report is printed, even when no run-scope cleanup was registered."""
     _install_finish()
+
+
+if "unittest_parallel.main" in sys.modules:  # only under unittest-parallel; costs one lookup elsewhere
+    _parallel.install()

@@ -69,18 +69,23 @@ class TestDataMixin:
                 setattr(cls, name, classmethod(_with_class_context(method.__func__)))
 
     def run(self, result: Any = None) -> Any:
+        # The seed note and the per-test details join this test's failure report. Imported here, at the first
+        # test, to keep ``import testdata_kit`` light.
+        from testdata_kit import _details, _seeding
+
         _scopes.note_usage()
         if not _scopes.hook_result(result):
             return result  # a setting is unusable: the run stops with that one error
+        _details.watch()
         _scopes.push_test(self)  # type: ignore[arg-type]
         try:
-            # The wrapper adds the seed that reproduces this test's fake values to its failure report. Imported
-            # here, at the first test, to keep ``import testdata_kit`` light.
-            from testdata_kit import _seeding
-
             return super().run(_seeding.reporting_result(result, self))  # type: ignore[misc, arg-type]
         finally:
             _scopes.pop_test(self)  # type: ignore[arg-type]
+            # Reported by now (failure text, the runner's JUnit properties): a long run keeps no test's events.
+            # pytest reads the properties after this returns, so they stay on the test.
+            self.__dict__["_testdata_properties"] = _details.properties(self)
+            _details.forget(self)
 
     @property
     def fake(self) -> Any:

@@ -108,11 +108,13 @@ class FactoryProtocolError(TestDataError, TypeError):
 class NoScopeError(TestDataError, RuntimeError):
     """A resource created where no test, class or explicit scope can own its cleanup."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, message: str = "") -> None:
         self.kind = kind
         super().__init__(
-            f"Cannot create {kind!r}: no test is running, so nothing would delete it. Create it inside a "
-            f"DataTestCase test or setUpClass, or pass an explicit scope: "
+            message
+            or f"Cannot create {kind!r}: no test is running, so nothing would delete it. Create it inside a "
+            f"DataTestCase test or setUpClass, or inside a pytest test or fixture (the testdata fixture: "
+            f"testdata.create({kind!r})), or pass an explicit scope: "
             f"testdata_kit.create({kind!r}, scope='module') (or 'run', or scope='class' with owner=YourTestCase)."
         )
 

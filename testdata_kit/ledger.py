@@ -189,10 +189,14 @@ class Ledger:
             print("\n".join(self.report_lines()), file=stream or sys.stderr, flush=True)
         path = _settings.value("report")
         if path:
-            import json
+            self.write_json_line(path)
 
-            with open(path, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(self.as_dict()) + "\n")
+    def write_json_line(self, path: str) -> None:
+        """Append this process's account to *path* as one JSON line, as :func:`read_reports` sums them."""
+        import json
+
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(self.as_dict()) + "\n")
 
 
 def summary_line(created: int, deleted: int, leaked: int, kept: int = 0) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from testdata_kit import _env, _scopes, _settings, _teardown
@@ -30,7 +30,7 @@ from testdata_kit.errors import InvalidValueError, MissingKeyError, TestDataErro
 from testdata_kit.kinds import Factory, Registry, default_registry
 from testdata_kit.resources import Resource
 
-__all__ = ["DEFAULT_WORKERS", "WORKERS_ENV", "Scenario", "ScenarioTeardownError"]
+__all__ = ["DEFAULT_WORKERS", "WORKERS_ENV", "Held", "Scenario", "ScenarioTeardownError"]
 
 #: Threads deleting independent branches at once; ``1`` tears down serially.
 WORKERS_ENV = _env.TEARDOWN_WORKERS_ENV
@@ -49,17 +49,22 @@ class ScenarioTeardownError(TestDataError):
 class _Graph:
     """The resources of one scenario and its branches, and the teardown that deletes them children first."""
 
-    def __init__(self, scope: str, holder: Any, workers: int) -> None:
+    def __init__(self, scope: str, holder: Any, workers: int, awaited: bool = False) -> None:
         self.scope = scope
         self.holder = holder
         self.workers = workers
+        #: An async scenario's: its teardown is awaited in the test's event loop (:meth:`ateardown`).
+        self.awaited = awaited
         self.nodes: list[_teardown.Node] = []
         self.by_value: dict[int, _teardown.Node] = {}
         self.registered = False
         self.register()
 
     def register(self) -> None:
-        _scopes.register(self.teardown, self.scope, self.holder, "scenario")
+        if self.awaited and self.scope == "test" and hasattr(self.holder, "addAsyncCleanup"):
+            self.holder.addAsyncCleanup(self.ateardown)
+        else:
+            _scopes.register(self.teardown, self.scope, self.holder, "scenario")
         self.registered = True
 
     def add(self, resource: Resource, parents: list[_teardown.Node]) -> None:
@@ -76,7 +81,17 @@ class _Graph:
         waits for the retry pass at the end of the scenario's scope (:func:`testdata_kit._scopes.defer`).
         """
         nodes, self.nodes, self.by_value, self.registered = self.nodes, [], {}, False
-        refused, errors = _teardown.run(nodes, self.workers)
+        self._settle(*_teardown.run(nodes, self.workers))
+
+    async def ateardown(self) -> None:
+        """Same as :meth:`teardown`, awaiting async deleters: independent branches together, children first.
+
+        At most *workers* deletions are awaited at once; ``1`` deletes one at a time, newest first.
+        """
+        nodes, self.nodes, self.by_value, self.registered = self.nodes, [], {}, False
+        self._settle(*await _teardown.arun(nodes, self.workers))
+
+    def _settle(self, refused: list[_teardown.Node], errors: list[BaseException]) -> None:
         for node in refused:
             _scopes.defer(node.resource)
         if len(errors) == 1:
@@ -104,8 +119,9 @@ def _workers(value: int | None) -> int:
 class Scenario:
     """A builder with one method per registered kind; results become attributes, needs are filled in.
 
-    ``s.user()`` creates a ``user`` and returns the scenario, so calls chain; afterwards ``s.user`` is the
-    created user. For a second one of a kind use :meth:`create` with ``as_=``. A kind's ``needs=`` are taken
+    ``s.user()`` creates a ``user`` and returns the scenario, so calls chain; afterwards ``s.user`` reads as the
+    created user (a :class:`Held`: ``s.user["id"]``), and calling it again, ``s.user()``, creates another.
+    For a second one of a kind held apart, use :meth:`create` with ``as_=``. A kind's ``needs=`` are taken
     from what the scenario holds (the latest of that kind), or created on demand; parameters of the factory
     named after other kinds (``discount=None``) are filled only when the scenario holds one.
 
@@ -115,11 +131,14 @@ class Scenario:
     :param workers: threads for teardown; default ``$TESTDATA_TEARDOWN_WORKERS`` or 16; ``1`` is serial.
     """
 
+    #: Set by :class:`testdata_kit.aio.AsyncScenario`, whose teardown is awaited.
+    _awaited = False
+
     def __init__(self, *, registry: Registry | None = None, scope: str | None = None, owner: Any = None,
                  workers: int | None = None) -> None:
         scope, holder = _scopes.resolve(scope, owner, "scenario")
         self._registry = registry or default_registry
-        self._graph = _Graph(scope, holder, _workers(workers))
+        self._graph = _Graph(scope, holder, _workers(workers), awaited=self._awaited)
         self._parent: Scenario | None = None
         self._held: dict[str, Any] = {}
         self._latest: dict[str, Any] = {}
@@ -137,7 +156,9 @@ class Scenario:
             raise AttributeError(name)
         found = self._lookup(name)
         if found is not _NOTHING:
-            return found
+            # A held kind must still chain (``s.user()`` makes another user), and its value must still read
+            # as the resource (``s.user["id"]``): one object that does both.
+            return Held(found, functools.partial(self._build, name)) if name in self._registry else found
         if name in self._registry:
             return functools.partial(self._build, name)
         raise AttributeError(
@@ -161,7 +182,7 @@ class Scenario:
 
         Branches share this scenario's teardown, so ten branches are deleted side by side.
         """
-        child = Scenario.__new__(Scenario)
+        child = type(self).__new__(type(self))
         child._registry, child._graph, child._parent = self._registry, self._graph, self
         child._held, child._latest = {}, {}
         return child
@@ -174,21 +195,41 @@ class Scenario:
         :param overrides: passed to the factory; a value the scenario holds links the new resource to it.
         """
         factory = kind if isinstance(kind, Factory) else self._registry.get(kind)
-        kwargs = dict(overrides)
+        args, kwargs = self._plain(args, overrides)
+        for need in self._unheld(factory, kwargs):
+            kwargs[need] = self.create(need)
+        graph = self._graph
+        # Through the factory, so that the journal and interrupt handling see scenario links like any other
+        # creation; the scenario, not the scope, decides when each one is deleted.
+        resource = factory.create_resource(graph.scope, graph.holder, args, kwargs, register=False)
+        return self._hold(factory, resource, args, kwargs, as_)
+
+    @staticmethod
+    def _plain(args: tuple[Any, ...], overrides: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The factory's arguments, with each :class:`Held` given as the resource it holds."""
+        return tuple(_unwrap(arg) for arg in args), {name: _unwrap(value) for name, value in overrides.items()}
+
+    def _unheld(self, factory: Factory, kwargs: dict[str, Any]) -> Iterator[str]:
+        """Fill *kwargs* with the needs the scenario holds; yield each other need, for the caller to create
+        and put in *kwargs* before the next one is looked at. Then fill the optional links held."""
         for need in factory.needs:
             if need not in kwargs:
                 held = self._find(need)
-                kwargs[need] = held if held is not _NOTHING else self.create(need)
+                if held is _NOTHING:
+                    yield need
+                else:
+                    kwargs[need] = held
         for name in _parameters(factory.func):
             if name not in kwargs and name != factory.kind and name in self._registry:
                 held = self._find(name)
                 if held is not _NOTHING:
                     kwargs[name] = held
+
+    def _hold(self, factory: Factory, resource: Resource, args: tuple[Any, ...], kwargs: dict[str, Any],
+              as_: str | None) -> Any:
+        """Add the new *resource* to the teardown after what it was made from, and hold its value."""
         graph = self._graph
         parents = [graph.by_value[id(v)] for v in (*args, *kwargs.values()) if id(v) in graph.by_value]
-        # Through the factory, so that the journal and interrupt handling see scenario links like any other
-        # creation; the scenario, not the scope, decides when each one is deleted.
-        resource = factory.create_resource(graph.scope, graph.holder, args, kwargs, register=False)
         value = resource.value
         graph.add(resource, list({id(p): p for p in parents}.values()))
         name = as_ or factory.kind
@@ -226,6 +267,61 @@ class Scenario:
 
 
 _NOTHING: Any = object()
+
+
+class Held:
+    """What ``s.user`` gives when the scenario holds a ``user``: the resource, and the call that makes another.
+
+    Indexing (reading, assigning, deleting), attributes, ``==``, ``len``, iteration and ``in`` go to the
+    resource (``s.user["id"]``, ``s.user["profile_id"] = 7``);
+    calling it creates another resource of the kind and returns the scenario (``s.user().order()``), as it
+    does before the scenario holds one. Passed to the scenario's own calls it stands for the resource. Code
+    that checks types or serializes (``json=``) needs the object itself: ``s.user.value`` or ``s["user"]``.
+    """
+
+    __slots__ = ("_build", "value")
+
+    def __init__(self, value: Any, build: Callable[..., Scenario]) -> None:
+        #: The held resource itself, as the factory returned it.
+        self.value = value
+        self._build = build
+
+    def __call__(self, *args: Any, **overrides: Any) -> Scenario:
+        return self._build(*args, **overrides)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.value, name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.value[key]
+
+    def __setitem__(self, key: Any, item: Any) -> None:
+        # A late link (``s.user["profile_id"] = s.profile["id"]``) changes the held resource itself.
+        self.value[key] = _unwrap(item)
+
+    def __delitem__(self, key: Any) -> None:
+        del self.value[key]
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self.value == _unwrap(other))
+
+    __hash__ = None  # type: ignore[assignment]  # equal to its value, so it cannot hash like an identity
+
+    def __iter__(self) -> Any:
+        return iter(self.value)
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.value
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+def _unwrap(value: Any) -> Any:
+    return value.value if isinstance(value, Held) else value
 
 
 def _short(value: Any) -> str:

@@ -41,11 +41,19 @@ def documented() -> tuple[list[tuple[types.ModuleType, str]], set[str]]:
             names = [n.strip() for n in members.group(1).replace("\n", " ").split(",") if n.strip()]
             pairs += [(module, n) for n in names or getattr(module, "__all__", [])]
         else:
-            owner, _, name = target.rpartition(".")
-            try:
-                pairs.append((importlib.import_module(owner), name))
-            except ImportError:
-                continue  # a class attribute such as Collection.create: its class is checked on its own
+            # More signatures may follow on the next lines (".. data:: a.X" then "          a.Y"), up to a blank
+            # line or the first option.
+            more = []
+            for line in options.split("\n")[1:]:
+                if not line.strip() or line.strip().startswith(":"):
+                    break
+                more.append(line.strip())
+            for each in (target, *more):
+                owner, _, name = each.rpartition(".")
+                try:
+                    pairs.append((importlib.import_module(owner), name))
+                except ImportError:
+                    continue  # a class attribute such as Collection.create: its class is checked on its own
     return pairs, modules
 
 

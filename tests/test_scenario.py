@@ -121,6 +121,26 @@ class ScenarioTests(unittest.TestCase):
         self.assertEqual(books.by_kind["product"], [1, 1, 0, 0])
         self.assertEqual(self.server.counts(), dict.fromkeys(self.server.counts(), 0))
 
+    def test_a_held_kind_still_chains_and_still_reads_as_the_resource(self) -> None:
+        seen: dict[str, Any] = {}
+
+        def body(test: Any) -> None:
+            s = test.scenario(workers=1).user(name="Ann")
+            first = s["user"]
+            s.user(name="Bob").order()              # a second user, and the order takes the latest
+            b = s.branch().user(name="Cy").order()  # the branch, too, chains on a kind its parent holds
+            seen.update(first=first, user=s.user, raw=s.user.value, order=s.order, cy=b.user, cy_order=b.order)
+            seen["name"], seen["id"], seen["eq"] = s.user["name"], s.user["id"], s.user == s["user"]
+
+        books = self.run_test(body)
+        self.assertEqual((seen["first"]["name"], seen["name"], seen["cy"]["name"]), ("Ann", "Bob", "Cy"))
+        self.assertIsInstance(seen["raw"], dict)
+        self.assertTrue(seen["eq"])
+        self.assertEqual(seen["order"]["user_id"], seen["id"])
+        self.assertEqual(seen["cy_order"]["user_id"], seen["cy"]["id"])
+        self.assertEqual(books.by_kind["user"], [3, 3, 0, 0])
+        self.assertEqual(self.server.counts(), dict.fromkeys(self.server.counts(), 0))
+
     def test_concurrent_teardown_keeps_children_before_parents(self) -> None:
         chains: list[dict[str, Any]] = []
 

@@ -95,13 +95,21 @@ class DeleteUnprovenError(DeleteFailedError):
     retry_later = False
 
     def __init__(self, address: str, status: int, collection: str, template: str, check: str,
-                 still_there: bool) -> None:
+                 still_there: bool, waited: float = 0.0) -> None:
         DeleteFailedError.__init__(self, "DELETE", address, status, check, "1 attempt, then checked")
         self.collection = collection
         self.template = template
         self.check = check
         self.still_there = still_there
-        if still_there:
+        #: Seconds the item was re-checked for after an accepted DELETE (the collection's ``settle``).
+        self.waited = waited
+        if still_there and waited:
+            verdict = (f"but {check}, still {waited:g} s later: the item is still there, so it is counted as "
+                       f"leaked, not deleted")
+            cause = (f"Either the server finishes deletions later than that: give collection {collection!r} a "
+                     f"longer settle= (seconds); or the item address is wrong: the collection builds it from "
+                     f"{template!r}. {_fix(collection, template)}.")
+        elif still_there:
             verdict = f"but {check}: the item is still there, so it is counted as leaked, not deleted"
             cause = (f"The likely cause is the item address: collection {collection!r} builds it from "
                      f"{template!r}. {_fix(collection, template)}.")
