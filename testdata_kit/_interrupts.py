@@ -25,12 +25,13 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 from testdata_kit import _env, ledger
+from testdata_kit.errors import TestDataError
 
-__all__ = ["INTERRUPTS_ENV", "Interrupted", "enter_call", "install", "leave_call", "received"]
+__all__ = ["INTERRUPTS_ENV", "ClassInterrupted", "Interrupted", "enter_call", "held", "install", "leave_call", "received"]
 
 INTERRUPTS_ENV = _env.INTERRUPTS_ENV
 
@@ -53,6 +54,7 @@ def _nothing() -> None:
 # Given by install(): whether a test or class is running, and how the run ends in an idle pool worker.
 _busy: Callable[[], bool] = _never_busy
 _finish_run: Callable[[], None] = _nothing
+_idle_raises = False
 
 
 def _forget_after_fork() -> None:
@@ -71,6 +73,16 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         self.signum = signum
         super().__init__(f"interrupted by {signal.Signals(signum).name}")
+
+
+class ClassInterrupted(TestDataError):
+    """A ``setUpClass`` or ``tearDownClass`` was interrupted, or skipped because the run already was."""
+
+    def __init__(self, method: str, signum: int) -> None:
+        self.method = method
+        self.signum = signum
+        name = signal.Signals(signum).name if signum else "a signal"
+        super().__init__(f"{method} interrupted by {name}; the run stops here (the account below says what was deleted)")
 
 
 def received() -> int | None:
@@ -93,6 +105,30 @@ def leave_call() -> None:
         raise Interrupted(signum)
 
 
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM for the block, like :func:`enter_call` and :func:`leave_call` around it.
+
+    For steps that belong with a create call although they come after it, such as linking a scenario's new
+    resource to its parents: the interrupt is raised when the block ends, once the resource is fully on record.
+    """
+    enter_call()
+    try:
+        yield
+    finally:
+        leave_call()
+
+
+def handle_when_idle() -> None:
+    """Raise :class:`Interrupted` even when no test runs, for a process that ends the run itself (a runner's worker).
+
+    By default an idle process-pool worker exits at once on a signal; a worker that must still report its
+    account to its parent handles the interrupt in its own loop instead.
+    """
+    global _idle_raises
+    _idle_raises = True
+
+
 def install(busy: Callable[[], bool] = _never_busy, finish_run: Callable[[], None] = _nothing) -> None:
     """Handle SIGINT and SIGTERM where their handlers are still Python's defaults (main thread only).
 
@@ -104,6 +140,18 @@ def install(busy: Callable[[], bool] = _never_busy, finish_run: Callable[[], Non
     if _installed or os.environ.get(INTERRUPTS_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
         return
     _installed = True
+    previous_hook = sys.excepthook
+
+    def excepthook(kind: type[BaseException], error: BaseException, tb: object) -> None:
+        # An interrupt that escaped every test (it arrived between tests, or in a plain TestCase): the
+        # cleanups already ran while it unwound, and a traceback of the runner's frames would only hide the
+        # account printed at exit.
+        if isinstance(error, Interrupted):
+            print(f"\ntestdata_kit: {error}; stopped outside a DataTestCase test", file=sys.stderr)
+            return
+        previous_hook(kind, error, tb)  # type: ignore[arg-type]
+
+    sys.excepthook = excepthook
     for signum, default in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, signal.SIG_DFL)):
         if signal.getsignal(signum) is default:
             try:
@@ -121,7 +169,7 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
         _deferred_signal = signum
         return
     mp = sys.modules.get("multiprocessing")
-    if mp is not None and mp.parent_process() is not None and not _busy():
+    if mp is not None and mp.parent_process() is not None and not _busy() and not _idle_raises:
         # An idle worker of a process pool (Pool.terminate() sends SIGTERM): nothing of ours is running,
         # and an exception would only print a traceback from the pool's loop.
         _finish_run()
@@ -139,15 +187,18 @@ def _give_up(signum: int) -> None:
     os._exit(128 + signum)
 
 
-def exit_like_signal() -> None:
+def exit_like_signal(signum: int | None = None) -> None:
     """After the end-of-run report, end the process by the signal it received, as a shell or CI runner expects.
 
     Python alone would exit with status 1 after an uncaught KeyboardInterrupt under ``python -m``.
+
+    :param signum: the signal to end by; default: the one this module's handler received, if any.
     """
-    if _signal is not None:
+    signum = signum if signum is not None else _signal
+    if signum is not None:
         _flush()
-        signal.signal(_signal, signal.SIG_DFL)
-        os.kill(os.getpid(), _signal)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
 
 
 def _flush() -> None:

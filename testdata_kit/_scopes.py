@@ -247,8 +247,12 @@ def run_cleanups() -> list[BaseException]:
     return errors
 
 
-def finish_run(stream: Any = None) -> None:
-    """End the run in this process: run-scope cleanups, then the leak report. Safe to call more than once."""
+def finish_run(stream: Any = None, *, end_by_signal: bool = True) -> None:
+    """End the run in this process: run-scope cleanups, then the leak report. Safe to call more than once.
+
+    :param end_by_signal: after an interrupt, end the process by its signal; a runner's worker, which still
+        reports to its parent, passes ``False``.
+    """
     global _run_finished
     if _run_finished:
         return
@@ -260,7 +264,7 @@ def finish_run(stream: Any = None) -> None:
     books = ledger.current()
     books.close()
     books.write_report(stream)
-    if _interrupted():
+    if _interrupted() and end_by_signal:
         _interrupts.exit_like_signal()
 
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from testdata_kit import _env, _scopes
+from testdata_kit import _env, _interrupts, _scopes
 from testdata_kit.errors import InvalidValueError, MissingKeyError, TestDataError
 from testdata_kit.kinds import Factory, Registry, default_registry
 from testdata_kit.resources import Resource
@@ -238,10 +238,13 @@ class Scenario:
         graph = self._graph
         parents = [graph.by_value[id(v)] for v in (*args, *kwargs.values()) if id(v) in graph.by_value]
         # Through the factory, so that the journal and interrupt handling see scenario links like any other
-        # creation; the scenario, not the scope, decides when each one is deleted.
-        resource = factory.create_resource(graph.scope, graph.holder, args, kwargs, register=False)
+        # creation; the scenario, not the scope, decides when each one is deleted. The interrupt stays held
+        # until the link is in the graph too: a resource tracked but not yet linked would let teardown delete
+        # its parents first, which the API refuses while the child still points at them.
+        with _interrupts.held():
+            resource = factory.create_resource(graph.scope, graph.holder, args, kwargs, register=False)
+            graph.add(resource, list({id(p): p for p in parents}.values()))
         value = resource.value
-        graph.add(resource, list({id(p): p for p in parents}.values()))
         name = as_ or factory.kind
         self._held[name] = value
         self._latest[factory.kind] = value

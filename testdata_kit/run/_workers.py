@@ -21,10 +21,13 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from testdata_kit import _env, _scopes, ledger
+from testdata_kit import _env, _interrupts, _scopes, ledger
 from testdata_kit.run._suite import Discovery, Unit, class_key, fingerprint
 
-__all__ = ["Outcome", "WorkerSpec", "run_units"]
+__all__ = ["Outcome", "WorkerSpec", "interrupted_by", "run_units"]
+
+# The signal that interrupted run_units in this process, so that the runner can end by it after its summary.
+_received: int | None = None
 
 #: Outcomes that make a run fail, as ``TestResult.wasSuccessful`` counts them.
 FAILING = frozenset({"failure", "error", "unexpected_success", "not_run"})
@@ -134,9 +137,15 @@ class _Recorder(unittest.TestResult):
 
 
 def _worker_main(conn: Connection, spec: WorkerSpec, name: str) -> None:
-    # Ctrl-C reaches every process of the group; the parent stops handing out classes and lets each worker
-    # finish its class and its teardown, instead of dying with data left behind.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A process group of its own: Ctrl-C in a terminal reaches only the parent, which passes the signal on
+    # exactly once (twice would mean "give up" to the worker). The worker then handles it as a plain unittest
+    # process does: the running test unwinds and is reported as interrupted, and the worker reports its account.
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _interrupts.handle_when_idle()
+    _scopes.note_usage()
     os.environ.update(spec.environ)
     try:
         tests = spec.discovery.tests()
@@ -150,19 +159,22 @@ def _worker_main(conn: Connection, spec: WorkerSpec, name: str) -> None:
     result = _Recorder(lambda outcome: conn.send(("outcome", outcome)), name, {id(t): n for n, t in enumerate(tests)})
     result.buffer = spec.buffer
     result.failfast = spec.failfast
-    while True:
-        conn.send(("ready", None))
-        positions = conn.recv()
-        if positions is None:
-            break
-        # Tell the sub-suite that a run is already in progress, so that it keeps the class and module set up
-        # for the next class instead of tearing them down at its end (TestSuite.run's top-level logic).
-        result._testRunEntered = True  # type: ignore[attr-defined]
-        unittest.TestSuite([tests[p] for p in positions]).run(result)
-    result._testRunEntered = False  # type: ignore[attr-defined]
-    unittest.TestSuite().run(result)  # the top-level pass: tear down the last class and module
+    try:
+        while _interrupts.received() is None:
+            conn.send(("ready", None))
+            positions = conn.recv()
+            if positions is None:
+                break
+            # Tell the sub-suite that a run is already in progress, so that it keeps the class and module set
+            # up for the next class instead of tearing them down at its end (TestSuite.run's top-level logic).
+            result._testRunEntered = True  # type: ignore[attr-defined]
+            unittest.TestSuite([tests[p] for p in positions]).run(result)
+        result._testRunEntered = False  # type: ignore[attr-defined]
+        unittest.TestSuite().run(result)  # the top-level pass: tear down the last class and module
+    except _interrupts.Interrupted:
+        pass  # between tests or classes: unwinding already ran every pending cleanup
     report = io.StringIO()
-    _scopes.finish_run(report)
+    _scopes.finish_run(report, end_by_signal=False)
     conn.send(("finished", {
         "tests_run": result.testsRun, "ledger": ledger.current().as_dict(), "report": report.getvalue(),
     }))
@@ -237,6 +249,21 @@ def run_units(
         pool.append(_Worker(name, process, parent_end))
     stopping = False
     active = {w.conn: w for w in pool}
+
+    def on_signal(signum: int, frame: Any) -> None:
+        # Hand out no more classes, and pass the signal on to every worker: each unwinds its running test,
+        # reports it as interrupted and sends its account. A second signal is passed on too, and makes the
+        # workers give up at once.
+        nonlocal stopping
+        global _received
+        stopping = True
+        _received = _received or signum
+        for worker in pool:
+            if worker.finished is None and worker.process.is_alive():
+                with contextlib.suppress(OSError):
+                    os.kill(worker.process.pid, signum)
+
+    handlers = _take_signals(on_signal)
     # Hold the first classes back until every worker has loaded the suite, so that the first N classes go
     # to N different workers however fast each one started (the placement a user sees is then predictable).
     waiting: list[_Worker] | None = []
@@ -251,11 +278,7 @@ def run_units(
 
     try:
         while active:
-            try:
-                ready = wait(list(active), timeout=1.0)
-            except KeyboardInterrupt:
-                stopping = True
-                continue
+            ready = wait(list(active), timeout=1.0)
             for conn in ready:
                 worker = active[conn]  # type: ignore[index]
                 try:
@@ -286,6 +309,8 @@ def run_units(
                     hand_out(worker)
                 waiting = None
     finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
         for worker in pool:
             if worker.finished is None and worker.process.is_alive():
                 # Left the loop early (an exception): a worker asks for work only between classes, so this
@@ -301,6 +326,20 @@ def run_units(
             with contextlib.suppress(AttributeError):
                 worker.process.close()
     return [w.finished for w in pool if w.finished is not None]
+
+
+def _take_signals(handler: Callable[[int, Any], None]) -> dict[int, Any]:
+    """Install *handler* for SIGINT and SIGTERM (main thread only) and return the handlers it replaced."""
+    replaced: dict[int, Any] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError):  # not the main thread: the caller keeps its own handling
+            replaced[signum] = signal.signal(signum, handler)
+    return replaced
+
+
+def interrupted_by() -> int | None:
+    """Return the SIGINT or SIGTERM that interrupted the last :func:`run_units` in this process, or ``None``."""
+    return _received
 
 
 def _lost(
