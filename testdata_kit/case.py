@@ -9,7 +9,7 @@ import unittest
 from collections.abc import Callable
 
 from testdata_kit import _interrupts, _scopes, ledger
-from testdata_kit.errors import LeakError, UsageError
+from testdata_kit.errors import CleanupError, CleanupErrorGroup, LeakError, TestDataError, UsageError
 from testdata_kit.kinds import Factory, Registry, default_registry
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
@@ -123,7 +123,36 @@ class TestDataMixin:
         # "keep the data of failed tests" on for the rest of this test's resources.
         outcome = getattr(self, "_outcome", None)
         self._testdata_failed = outcome is not None and not outcome.success
-        return super().doCleanups()  # type: ignore[misc]
+        self._testdata_cleanup_errors: list[BaseException] | None = []
+        try:
+            success = super().doCleanups()  # type: ignore[misc]
+        finally:
+            failed, self._testdata_cleanup_errors = self._testdata_cleanup_errors or [], None
+        if failed:
+            # One error for all the failed deletions, after the test's own failure: pytest reports a single
+            # error per phase of a test, so separate ones would hide all but the first.
+            error = failed[0] if len(failed) == 1 else CleanupErrorGroup(failed)
+            if outcome is None:
+                raise error
+            with outcome.testPartExecutor(self):
+                raise error
+            success = False
+        return success
+
+    def _callCleanup(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        collected = self.__dict__.get("_testdata_cleanup_errors")
+        if collected is None:  # not from doCleanups (TestCase.debug): every error is raised as it comes
+            function(*args, **kwargs)
+            return
+        try:
+            function(*args, **kwargs)
+        except CleanupError as error:
+            collected.append(error)
+        except TestDataError as error:
+            grouped = getattr(error, "errors", None)  # a scenario's teardown: several failed deletions
+            if not (isinstance(grouped, list) and grouped and all(isinstance(e, CleanupError) for e in grouped)):
+                raise
+            collected.extend(grouped)
 
     @_TestOrClassMethod
     def create(self_or_cls: Any, kind: str | Factory, /, *args: Any, **overrides: Any) -> Any:
