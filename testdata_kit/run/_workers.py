@@ -26,6 +26,12 @@ from testdata_kit.run._suite import Discovery, Unit, class_key, fingerprint
 
 __all__ = ["Outcome", "WorkerSpec", "interrupted_by", "run_units"]
 
+# The suite a forked worker inherits from run_units in its parent.
+_inherited: list[unittest.TestCase] | None = None
+
+# How long a finished test's outcome may wait in a worker before it is sent to the parent.
+_BATCH_SECONDS = 0.05
+
 # The signal that interrupted run_units in this process, so that the runner can end by it after its summary.
 _received: int | None = None
 
@@ -148,7 +154,9 @@ def _worker_main(conn: Connection, spec: WorkerSpec, name: str) -> None:
     _scopes.note_usage()
     os.environ.update(spec.environ)
     try:
-        tests = spec.discovery.tests()
+        # A forked worker already holds the suite its parent loaded (never run there); loading it again would
+        # cost each worker what the parent's discovery cost.
+        tests = _inherited if _inherited is not None else spec.discovery.tests()
     except BaseException as error:
         conn.send(("broken", f"could not load the suite: {type(error).__name__}: {error}"))
         return
@@ -156,7 +164,8 @@ def _worker_main(conn: Connection, spec: WorkerSpec, name: str) -> None:
         conn.send(("broken", "loaded a different suite than the parent (does importing a test module depend on "
                              "the process, the time or randomness?)"))
         return
-    result = _Recorder(lambda outcome: conn.send(("outcome", outcome)), name, {id(t): n for n, t in enumerate(tests)})
+    batch = _Batch(conn)
+    result = _Recorder(batch.add, name, {id(t): n for n, t in enumerate(tests)})
     result.buffer = spec.buffer
     result.failfast = spec.failfast
     try:
@@ -169,15 +178,42 @@ def _worker_main(conn: Connection, spec: WorkerSpec, name: str) -> None:
             # up for the next class instead of tearing them down at its end (TestSuite.run's top-level logic).
             result._testRunEntered = True  # type: ignore[attr-defined]
             unittest.TestSuite([tests[p] for p in positions]).run(result)
+            batch.send()
         result._testRunEntered = False  # type: ignore[attr-defined]
         unittest.TestSuite().run(result)  # the top-level pass: tear down the last class and module
     except _interrupts.Interrupted:
         pass  # between tests or classes: unwinding already ran every pending cleanup
+    batch.send()
     report = io.StringIO()
     _scopes.finish_run(report, end_by_signal=False)
     conn.send(("finished", {
         "tests_run": result.testsRun, "ledger": ledger.current().as_dict(), "report": report.getvalue(),
     }))
+
+
+class _Batch:
+    """Outcomes on their way to the parent, sent together: one message per test costs more than a trivial test.
+
+    They leave at the end of each class, and whenever the oldest has waited :data:`_BATCH_SECONDS`, so that
+    the parent's progress never lags behind by more than that.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.outcomes: list[Outcome] = []
+        self.since = 0.0
+
+    def add(self, outcome: Outcome) -> None:
+        if not self.outcomes:
+            self.since = time.monotonic()
+        self.outcomes.append(outcome)
+        if time.monotonic() - self.since >= _BATCH_SECONDS:
+            self.send()
+
+    def send(self) -> None:
+        if self.outcomes:
+            outcomes, self.outcomes = self.outcomes, []
+            self.conn.send(("outcomes", outcomes))
 
 
 @dataclass
@@ -186,7 +222,7 @@ class _Worker:
     process: Any
     conn: Connection
     module: str | None = None
-    unit: Unit | None = None
+    units: list[Unit] = field(default_factory=list)
     done: set[int] = field(default_factory=set)
     finished: dict[str, Any] | None = None
 
@@ -220,6 +256,7 @@ def _start_method() -> str:
 def run_units(
     spec: WorkerSpec, units: Sequence[Unit], workers: int, worker_names: Sequence[str],
     on_outcome: Callable[[Outcome], None], describe: Callable[[int], tuple[str, str]], dist: str = "load",
+    tests: Sequence[unittest.TestCase] | None = None,
 ) -> list[dict[str, Any]]:
     """Run *units* on *workers* spawned processes and return what each worker reported when it finished.
 
@@ -230,8 +267,12 @@ def run_units(
     :param describe: returns the id and ``str(test)`` of a suite position, for tests that never finished.
     :param dist: ``"load"``: a free worker takes the next class, preferring its current module;
         ``"roundrobin"``: class *i* goes to worker *i* mod *workers*, the same placement on every run.
+    :param tests: the suite as the caller loaded it from *spec*; forked workers use it instead of loading again.
     """
-    context: Any = multiprocessing.get_context(_start_method())
+    global _inherited
+    method = _start_method()
+    context: Any = multiprocessing.get_context(method)
+    _inherited = list(tests) if tests is not None and method == "fork" else None
     sys.stdout.flush()
     sys.stderr.flush()  # a forked worker would print whatever is still buffered a second time
     count = max(1, min(workers, len(units)))
@@ -264,17 +305,25 @@ def run_units(
                     os.kill(worker.process.pid, signum)
 
     handlers = _take_signals(on_signal)
-    # Hold the first classes back until every worker has loaded the suite, so that the first N classes go
-    # to N different workers however fast each one started (the placement a user sees is then predictable).
+    # Hold the first classes back until every worker has loaded the suite, so that the first N chunks go to
+    # N different workers however fast each one started (the placement a user sees is then predictable).
     waiting: list[_Worker] | None = []
 
     def hand_out(worker: _Worker) -> None:
-        unit = None if stopping else _next_unit(queues[pool.index(worker)], worker.module)
-        worker.unit = unit
-        if unit is not None:
+        # Several classes at a time, fewer as the queue runs down (guided self-scheduling): a round trip per
+        # class costs more than a class of trivial tests, and small last chunks keep the workers even.
+        queue = queues[pool.index(worker)]
+        size = 0 if stopping else max(1, len(queue) // (4 * (1 if dist == "roundrobin" else count)))
+        worker.units = []
+        while len(worker.units) < size:
+            unit = _next_unit(queue, worker.module)
+            if unit is None:
+                break
+            worker.units.append(unit)
             worker.module = unit.module
-            worker.done = set()
-        worker.conn.send(None if unit is None else unit.tests)
+        worker.done = set()
+        # One list of positions: the worker runs it as one suite, which sets classes up and down as it goes.
+        worker.conn.send([p for unit in worker.units for p in unit.tests] if worker.units else None)
 
     try:
         while active:
@@ -287,12 +336,13 @@ def run_units(
                     del active[conn]  # type: ignore[arg-type]
                     _lost(worker, on_outcome, describe)
                     continue
-                if kind == "outcome":
-                    if payload.position >= 0:
-                        worker.done.add(payload.position)
-                    on_outcome(payload)
-                    if spec.failfast and payload.outcome in FAILING:
-                        stopping = True
+                if kind == "outcomes":
+                    for outcome in payload:
+                        if outcome.position >= 0:
+                            worker.done.add(outcome.position)
+                        on_outcome(outcome)
+                        if spec.failfast and outcome.outcome in FAILING:
+                            stopping = True
                 elif kind == "ready" and waiting is not None:
                     waiting.append(worker)
                 elif kind == "ready":
@@ -303,7 +353,7 @@ def run_units(
                     stopping = True
                 else:
                     worker.finished = payload
-                    worker.unit = None
+                    worker.units = []
             if waiting is not None and len(waiting) == len(active):
                 for worker in sorted(waiting, key=pool.index):
                     hand_out(worker)
@@ -346,15 +396,16 @@ def _lost(
     worker: _Worker, on_outcome: Callable[[Outcome], None], describe: Callable[[int], tuple[str, str]],
 ) -> None:
     """Report the tests a dead worker was running and never finished."""
-    if worker.finished is not None or worker.unit is None:
+    if worker.finished is not None or not worker.units:
         return
     worker.process.join(timeout=5)
     code = worker.process.exitcode
-    for position in worker.unit.tests:
-        if position not in worker.done:
-            test_id, text = describe(position)
-            on_outcome(Outcome(
-                test_id, text, "error", worker=worker.name, unit=worker.unit.key, position=position, started=False,
-                detail=f"worker {worker.name} exited with code {code} while running {worker.unit.key}; "
-                       f"this test did not finish",
-            ))
+    for unit in worker.units:
+        for position in unit.tests:
+            if position not in worker.done:
+                test_id, text = describe(position)
+                on_outcome(Outcome(
+                    test_id, text, "error", worker=worker.name, unit=unit.key, position=position, started=False,
+                    detail=f"worker {worker.name} exited with code {code} while running {unit.key}; "
+                           f"this test did not finish",
+                ))

@@ -207,10 +207,15 @@ def _stop(runs: Sequence[tuple[Path, TextIO, subprocess.Popen[Any]]]) -> None:
 
 def _wait(processes: Sequence[subprocess.Popen[Any]], progress: Sequence[Path], label: str, total: int) -> None:
     started = last = time.monotonic()
-    while any(process.poll() is None for process in processes):
-        time.sleep(0.1)
-        now = time.monotonic()
-        if now - last >= _PROGRESS_EVERY:
+    for process in processes:
+        # Block on the process itself rather than polling: a mode ends the moment its last runner does.
+        while True:
+            try:
+                process.wait(timeout=max(0.05, last + _PROGRESS_EVERY - time.monotonic()))
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
             done = sum(path.stat().st_size for path in progress if path.exists())
             of = f"/{total}" if total else ""
             print(f"    {label}: {done}{of} tests done, {now - started:.0f} s", file=sys.stderr, flush=True)

@@ -144,7 +144,8 @@ def _run_suite(args: argparse.Namespace, chosen_shard: tuple[int, int] | None, s
     tally = Tally(stream, args.verbosity, progress)
     started = time.perf_counter()
     spec = WorkerSpec(discovery, fingerprint(ids), environ, args.buffer, args.failfast)
-    finished = run_units(spec, selected, workers, names, tally.add, lambda p: (ids[p], str(tests[p])), args.dist)
+    finished = run_units(spec, selected, workers, names, tally.add, lambda p: (ids[p], str(tests[p])), args.dist,
+                         tests)
     _account_for_missing(tally, selected, tests)
     elapsed = time.perf_counter() - started
     tally.summary(elapsed, _ledger_lines(finished))
