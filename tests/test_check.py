@@ -23,7 +23,7 @@ import requests
 
 from testdata_kit import demo
 from testdata_kit import lint as tdk_lint
-from testdata_kit.run import check
+from testdata_kit.run import _launch, check
 from testdata_kit.run._suite import Discovery
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -171,7 +171,8 @@ class StoppedModeTests(unittest.TestCase):
 
         tmp = tempfile.TemporaryDirectory()
         self.addCleanup(tmp.cleanup)
-        with mock.patch.object(check.subprocess, "Popen", popen), \
+        with mock.patch.object(_launch.subprocess, "Popen", popen), \
+                mock.patch.object(_launch, "_can_fork", lambda: False), \
                 mock.patch.object(check, "_wait", wait or check._wait):
             check._run_mode("parallel", "parallel", 2, [], Discovery(start=tmp.name), "1", pathlib.Path(tmp.name), [])
 
