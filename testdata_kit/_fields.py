@@ -1,25 +1,101 @@
-"""The field kinds of declarative factories: what a factory attribute computes on each build, and how.
+"""The field kinds of declarative factories, and the build in progress that they compute their values in.
 
-:mod:`testdata_kit.factories` re-exports every public name here; import them from there.
+:mod:`testdata_kit.factories` re-exports every public name here; import them from there. This module imports
+nothing of :mod:`testdata_kit.factories` (only its type, for annotations): a declaration sees a build through
+:class:`Build`'s public attributes.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from testdata_kit import _run, unique
+from testdata_kit.errors import TestDataError
 
 if TYPE_CHECKING:
-    from testdata_kit.factories import DataFactory, _Build
+    from testdata_kit.factories import DataFactory
 
-__all__ = ["BUILD_ONLY", "Declaration", "Fake", "Lazy", "Sequence", "SequenceNumber", "SubFactory", "Trait",
-           "Transient", "Unique"]
+__all__ = ["BUILD_ONLY", "Adversarial", "Build", "Declaration", "FactoryCycleError", "Fake", "Lazy", "Sequence",
+           "SequenceNumber", "SubFactory", "Trait", "Transient", "Unique"]
 
 #: The scope of a build that creates nothing: sub-factories build instead of creating.
 BUILD_ONLY = object()
+_IMMUTABLE = (str, int, float, bool, bytes, type(None), tuple, frozenset)
+_PENDING = object()
+
+
+class FactoryCycleError(TestDataError, RuntimeError):
+    """Lazy fields that depend on each other in a circle."""
+
+    def __init__(self, factory: str, chain: list[str]) -> None:
+        self.factory = factory
+        self.chain = chain
+        super().__init__(f"{factory} fields depend on each other in a circle: {' -> '.join(chain)}. "
+                         f"Give one of them a value that does not read the others.")
+
+
+class Build:
+    """One build in progress: the field specs, the values computed so far, and where objects are created.
+
+    :param factory: the factory class being built (for messages and ``Meta.locale``).
+    :param fields: field name -> constant or :class:`Declaration`, overrides and traits applied.
+    :param scope: :data:`BUILD_ONLY`, or the scope that ``create`` creates sub-factory objects in.
+    :param nested: sub-factory field name -> its ``sub__field=`` overrides.
+    :param fake: the seeded providers to use, or ``None`` to look them up on first use.
+    """
+
+    __slots__ = ("factory", "fake", "fields", "nested", "scope", "values", "view")
+
+    def __init__(self, factory: type[DataFactory], fields: dict[str, Any], scope: Any,
+                 nested: dict[str, dict[str, Any]], fake: Any = None) -> None:
+        self.factory, self.fields, self.scope, self.nested, self.fake = factory, fields, scope, nested, fake
+        self.values: dict[str, Any] = {}
+        self.view = _View(self)
+
+    def get_fake(self) -> Any:
+        """Return the seeded providers of the running test (or run) in the factory's ``Meta.locale``."""
+        if self.fake is None:
+            self.fake = (_fake_module or _load_fake()).current(self.factory._meta_locale)
+        return self.fake
+
+    def value(self, name: str) -> Any:
+        """Return field *name*'s value in this build, computing it (and the fields it reads) once."""
+        values = self.values
+        if name in values:
+            value = values[name]
+            if value is _PENDING:
+                raise FactoryCycleError(self.factory.__name__, [*values, name])
+            return value
+        try:
+            spec = self.fields[name]
+        except KeyError:
+            raise AttributeError(f"{self.factory.__name__} has no field {name!r}") from None
+        if isinstance(spec, Declaration):
+            if spec.reads_fields:
+                values[name] = _PENDING
+            value = spec.evaluate(self, name)
+        else:
+            value = spec if isinstance(spec, _IMMUTABLE) else copy.deepcopy(spec)
+        values[name] = value
+        return value
+
+
+class _View:
+    """What a :class:`Lazy` function receives: reading ``o.name`` computes that field of the build first."""
+
+    __slots__ = ("_build",)
+
+    def __init__(self, build: Build) -> None:
+        self._build = build
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._build.value(name)
 
 
 class Declaration:
@@ -28,8 +104,11 @@ class Declaration:
     #: Whether evaluating may read other fields (then a cycle between such fields is detected).
     reads_fields = False
 
-    def evaluate(self, build: _Build, name: str) -> Any:
+    def evaluate(self, build: Build, name: str) -> Any:
         raise NotImplementedError
+
+    def check(self, where: str) -> None:
+        """Raise if the declaration cannot work; called when the factory class is defined."""
 
 
 class Unique(Declaration):
@@ -41,18 +120,35 @@ class Unique(Declaration):
     def __init__(self, func: Callable[[], Any] = unique.token) -> None:
         self.func = func
 
-    def evaluate(self, build: _Build, name: str) -> Any:
+    def evaluate(self, build: Build, name: str) -> Any:
         return self.func()
 
     def __repr__(self) -> str:
         return f"Unique({getattr(self.func, '__qualname__', self.func)})"
 
 
+_fake_module: Any = None
+
+
+def _load_fake() -> Any:
+    """Import :mod:`testdata_kit.fake` on first use; it loads mimesis, which plain factories never need."""
+    global _fake_module
+    from testdata_kit import fake
+
+    _fake_module = fake
+    return fake
+
+
 class Fake(Declaration):
     """A realistic value from the current test's seeded providers: ``Fake("person.full_name")``.
 
+    The path and the arguments are checked when the factory class is defined: ``Fake("person.nam")`` raises
+    :class:`~testdata_kit.fake.UnknownFakeMethodError` ("did you mean 'person.name'?") at import time.
+
     :param path: ``"provider.method"`` as in ``self.fake.person.full_name``.
-    :param kwargs: passed to the method, e.g. ``Fake("datetime.date", start=1990, end=2000)``.
+    :param kwargs: passed to the method, e.g. ``Fake("datetime.date", start=1990, end=2000)`` or
+        ``Fake("datetime.datetime", timezone="Europe/Berlin")``.
+    :raises ValueError: for a path without a dot.
     """
 
     def __init__(self, path: str, **kwargs: Any) -> None:
@@ -62,14 +158,17 @@ class Fake(Declaration):
         self.path, self.provider, self.method, self.kwargs = path, provider, method, kwargs
         self._cache: tuple[Any, int, Callable[..., Any]] | None = None
 
-    def evaluate(self, build: _Build, name: str) -> Any:
-        fake = build._fake or build._get_fake()
+    def check(self, where: str) -> None:
+        (_fake_module or _load_fake()).check(self.path, where, **self.kwargs)
+
+    def evaluate(self, build: Build, name: str) -> Any:
+        fake = build.fake or build.get_fake()
         cache = self._cache
-        generation = build._fake_module.generation
+        generation = _fake_module.generation
         # Reuse the bound method while no provider changed hands, saving two lookups per value.
         if cache is None or cache[0] is not fake or cache[1] != generation:
             bound = getattr(getattr(fake, self.provider), self.method)
-            cache = self._cache = (fake, build._fake_module.generation, bound)
+            cache = self._cache = (fake, _fake_module.generation, bound)
         return cache[2](**self.kwargs) if self.kwargs else cache[2]()
 
     def __repr__(self) -> str:
@@ -113,7 +212,7 @@ class Sequence(Declaration):
     def _restart(self) -> None:
         self._counter = itertools.count()
 
-    def evaluate(self, build: _Build, name: str) -> Any:
+    def evaluate(self, build: Build, name: str) -> Any:
         return self.func(SequenceNumber(next(self._counter)))
 
 
@@ -128,8 +227,8 @@ class Lazy(Declaration):
     def __init__(self, func: Callable[[Any], Any]) -> None:
         self.func = func
 
-    def evaluate(self, build: _Build, name: str) -> Any:
-        return self.func(build)
+    def evaluate(self, build: Build, name: str) -> Any:
+        return self.func(build.view)
 
 
 class SubFactory(Declaration):
@@ -145,12 +244,12 @@ class SubFactory(Declaration):
 
     reads_fields = True
 
-    def evaluate(self, build: _Build, name: str) -> Any:
-        params = {**self.defaults, **build._nested.get(name, {})}
-        if build._scope is BUILD_ONLY:
+    def evaluate(self, build: Build, name: str) -> Any:
+        params = {**self.defaults, **build.nested.get(name, {})}
+        if build.scope is BUILD_ONLY:
             value = self.factory.build(**params)
         else:
-            value = self.factory.create(scope=build._scope, **params)
+            value = self.factory.create(scope=build.scope, **params)
         if self.pick is None:
             return value
         return value[self.pick] if isinstance(value, dict) else getattr(value, self.pick)
@@ -161,6 +260,53 @@ class Trait:
 
     def __init__(self, **fields: Any) -> None:
         self.fields = fields
+
+    def bind(self, fields: dict[str, Any]) -> Trait:
+        """Return the trait as it applies to a factory with these *fields* (a plain trait: itself)."""
+        return self
+
+
+class Adversarial(Trait):
+    """A trait that swaps realistic text for values that break naive code: ``hostile = Adversarial()``.
+
+    ``build(hostile=True)`` replaces every :class:`Fake` field that returns text: names
+    (``person.full_name``, ``first_name``, ...) by ``adversarial.name``, emails by ``adversarial.email``, other
+    text by ``adversarial.text``. Fields that are not text (dates, numbers) keep their realistic values. The
+    values are seeded like every fake value and stay safe (invented names, reserved email domains).
+
+    :param fields: explicit replacements, applied after the automatic ones, e.g. ``bio="bidi"`` (a category of
+        :data:`testdata_kit.adversarial.CATEGORIES`), ``nickname=Fake("adversarial.name")``, or a constant.
+    """
+
+    def __init__(self, **fields: Any) -> None:
+        super().__init__(**fields)
+
+    def bind(self, fields: dict[str, Any]) -> Trait:
+        from testdata_kit import adversarial, fake
+
+        swapped: dict[str, Any] = {}
+        for name, spec in fields.items():
+            # An identity value (unique=True) stays unique; the adversarial set repeats its values.
+            if isinstance(spec, Fake) and spec.provider != "adversarial" and not spec.kwargs.get("unique"):
+                kind = _text_kind(fake, spec)
+                if kind is not None:
+                    swapped[name] = Fake(f"adversarial.{kind}")
+        for name, value in self.fields.items():
+            if isinstance(value, str) and value in adversarial.CATEGORIES:
+                value = Fake("adversarial.string", category=value)
+            swapped[name] = value
+        return Trait(**swapped)
+
+
+def _text_kind(fake: Any, spec: Fake) -> str | None:
+    """Return which adversarial method replaces *spec*, or ``None`` when its method does not return text."""
+    if not fake.returns_text(spec.path):
+        return None
+    if "email" in spec.method:
+        return "email"
+    if spec.provider == "person" and ("name" in spec.method and spec.method != "username"):
+        return "name"
+    return "text"
 
 
 class Transient:

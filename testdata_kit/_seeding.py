@@ -17,13 +17,16 @@ if TYPE_CHECKING:
 __all__ = ["failure_note", "mark_used", "provider_seed", "reporting_result", "test_id", "test_seed"]
 
 # Set on a test instance once it has drawn fake values; only those tests get a seed note on failure.
-_USED_ATTR = "_testdata_fake_used"
+USED_ATTR = _USED_ATTR = "_testdata_fake_used"
 _NO_TEST = ""
 
 
 def test_id(test: unittest.TestCase | None) -> str:
     """Return the id that seeds *test*'s values: ``test.id()``, the same in every runner and worker."""
     return _NO_TEST if test is None else test.id()
+
+
+_prefix: tuple[str, Any] | None = None
 
 
 def test_seed(test_name: str, run_seed: str | None = None) -> int:
@@ -34,22 +37,44 @@ def test_seed(test_name: str, run_seed: str | None = None) -> int:
     :param test_name: the test id, or ``""`` for values drawn outside any test.
     :param run_seed: defaults to :func:`testdata_kit._run.run_seed`.
     """
-    text = f"{_run.run_seed() if run_seed is None else run_seed}:{test_name}"
-    import hashlib  # here, not at the top: DataTestCase imports this module, and the core must import fast
+    global _prefix
+    seed = _run.run_seed() if run_seed is None else run_seed
+    prefix = _prefix
+    if prefix is None or prefix[0] != seed:
+        import hashlib  # here, not at the top: DataTestCase imports this module, and the core must import fast
 
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+        # The digest of the run seed's part is computed once; each test only adds its id to a copy.
+        prefix = _prefix = (seed, hashlib.sha256(f"{seed}:".encode()))
+    digest = prefix[1].copy()
+    digest.update(test_name.encode())
+    return int.from_bytes(digest.digest()[:8], "big")
+
+
+_salts: dict[str, int] = {}
+
+
+def provider_salt(provider: str) -> int:
+    """Return the number a provider's name mixes into the test seed: the first 8 bytes of ``sha256(provider)``."""
+    salt = _salts.get(provider)
+    if salt is None:
+        import hashlib
+
+        salt = _salts[provider] = int.from_bytes(hashlib.sha256(provider.encode()).digest()[:8], "big")
+    return salt
 
 
 def provider_seed(seed: int, provider: str) -> int:
-    """Return the seed of one provider inside a test, so that providers never run in lockstep."""
-    import hashlib
+    """Return the seed of one provider inside a test, so that providers never run in lockstep.
 
-    return int.from_bytes(hashlib.sha256(f"{seed}:{provider}".encode()).digest()[:8], "big")
+    It is the test seed XOR :func:`provider_salt`: one digest per provider name and process, not one per test,
+    because a test's first use of a provider is paid on every test.
+    """
+    return seed ^ provider_salt(provider)
 
 
 def mark_used(test: unittest.TestCase) -> None:
     """Remember that *test* drew fake values, so its failure report carries the seed."""
-    test.__dict__[_USED_ATTR] = True
+    setattr(test, _USED_ATTR, True)
 
 
 def _command(test: unittest.TestCase, run_seed: str) -> str:

@@ -29,7 +29,10 @@ from typing import Any, ClassVar
 from testdata_kit import kinds
 from testdata_kit._fields import (
     BUILD_ONLY,
+    Adversarial,
+    Build,
     Declaration,
+    FactoryCycleError,
     Fake,
     Lazy,
     Sequence,
@@ -42,6 +45,7 @@ from testdata_kit._fields import (
 from testdata_kit.errors import TestDataError
 
 __all__ = [
+    "Adversarial",
     "DataFactory",
     "FactoryCycleError",
     "Fake",
@@ -69,66 +73,24 @@ class UnknownFieldError(TestDataError, TypeError):
         super().__init__(f"{factory} has no field {name!r}. Known fields: {', '.join(known)}.")
 
 
-class FactoryCycleError(TestDataError, RuntimeError):
-    """Lazy fields that depend on each other in a circle."""
-
-    def __init__(self, factory: str, chain: list[str]) -> None:
-        self.factory = factory
-        self.chain = chain
-        super().__init__(f"{factory} fields depend on each other in a circle: {' -> '.join(chain)}. "
-                         f"Give one of them a value that does not read the others.")
-
-
 _IMMUTABLE = (str, int, float, bool, bytes, type(None), tuple, frozenset)
-_PENDING = object()
+_registry: list[type[DataFactory]] = []
 
 
-class _Build:
-    """One build in progress; :class:`Lazy` reads fields from it as attributes (``o.name``)."""
+def _plan(fields: dict[str, Any]) -> tuple[tuple[str, Any, int], ...] | None:
+    """Return (name, spec, how) per field for a build that reads no other field, else ``None``.
 
-    def __init__(self, factory: type[DataFactory], fields: dict[str, Any], scope: Any,
-                 nested: dict[str, dict[str, Any]]) -> None:
-        # Underscored names only: any other attribute name may be a field that Lazy reads.
-        self._factory, self._fields, self._scope, self._nested = factory, fields, scope, nested
-        self._values: dict[str, Any] = {}
-        self._fake: Any = None
-        self._fake_module: Any = None
-
-    def _get_fake(self) -> Any:
-        if self._fake is None:
-            from testdata_kit import fake as fake_module
-
-            self._fake_module = fake_module
-            self._fake = fake_module.current(self._factory._meta_locale)
-        return self._fake
-
-    def _value(self, name: str) -> Any:
-        values = self._values
-        if name in values:
-            value = values[name]
-            if value is _PENDING:
-                raise FactoryCycleError(self._factory.__name__, [*values, name])
-            return value
-        try:
-            spec = self._fields[name]
-        except KeyError:
-            raise AttributeError(f"{self._factory.__name__} has no field {name!r}") from None
+    *how* is 0 for an immutable constant, 1 for a declaration, 2 for a mutable constant that is copied.
+    """
+    plan = []
+    for name, spec in fields.items():
         if isinstance(spec, Declaration):
             if spec.reads_fields:
-                values[name] = _PENDING
-            value = spec.evaluate(self, name)
+                return None
+            plan.append((name, spec, 1))
         else:
-            value = spec if isinstance(spec, _IMMUTABLE) else copy.deepcopy(spec)
-        values[name] = value
-        return value
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return self._value(name)
-
-
-_registry: list[type[DataFactory]] = []
+            plan.append((name, spec, 0 if isinstance(spec, _IMMUTABLE) else 2))
+    return tuple(plan)
 
 
 class DataFactory:
@@ -137,12 +99,20 @@ class DataFactory:
     An inner ``class Meta`` may set ``creates`` (a ``@creates`` kind name or factory), ``collection`` (any
     object with ``create(**payload)``, such as an HTTP collection), ``locale`` for :class:`Fake` fields, and
     ``abstract = True`` for a base that :func:`lint` skips.
+
+    Declarations are checked when the class is defined: a :class:`Fake` field with an unknown provider or
+    method raises :class:`~testdata_kit.fake.UnknownProviderError` or
+    :class:`~testdata_kit.fake.UnknownFakeMethodError` ("did you mean ...") right there, not in the test
+    that first builds the factory.
     """
 
     _fields: ClassVar[dict[str, Any]] = {}
     _traits: ClassVar[dict[str, Trait]] = {}
     _transients: ClassVar[dict[str, Transient]] = {}
     _meta_locale: ClassVar[str | None] = None
+    # The traits as they apply to this class's fields (an Adversarial trait depends on them).
+    _trait_fields: ClassVar[dict[str, dict[str, Any]]] = {}
+    _fast: ClassVar[tuple[tuple[str, Any, int], ...] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -155,6 +125,12 @@ class DataFactory:
             table = traits if isinstance(value, Trait) else transients if isinstance(value, Transient) else fields
             table[name] = value
         cls._fields, cls._traits, cls._transients = fields, traits, transients
+        cls._trait_fields = {name: trait.bind(fields).fields for name, trait in traits.items()}
+        for where, specs in [("", fields), *((f"{name}=True: ", tf) for name, tf in cls._trait_fields.items())]:
+            for name, spec in specs.items():
+                if isinstance(spec, Declaration):
+                    spec.check(f"{cls.__name__}.{name}{' in ' + where[:-2] if where else ''}: ")
+        cls._fast = None if transients else _plan(fields)
         meta = cls.__dict__.get("Meta")
         cls._meta_locale = getattr(meta, "locale", cls._meta_locale)
         if not getattr(meta, "abstract", False):
@@ -166,7 +142,12 @@ class DataFactory:
         return sorted({*cls._fields, *cls._traits, *cls._transients})
 
     @classmethod
-    def _run(cls, scope: Any, overrides: dict[str, Any]) -> dict[str, Any]:
+    def _run(cls, scope: Any, overrides: dict[str, Any], fake: Any = None) -> dict[str, Any]:
+        if not overrides and cls._fast is not None:
+            # No field reads another: no cycle to watch for and no values to keep, so evaluate in order.
+            build = Build(cls, cls._fields, scope, {}, fake)
+            return {name: spec.evaluate(build, name) if how == 1 else spec if how == 0 else copy.deepcopy(spec)
+                    for name, spec, how in cls._fast}
         fields = cls._fields
         nested: dict[str, dict[str, Any]] = {}
         if overrides:
@@ -175,7 +156,7 @@ class DataFactory:
                 outer, sep, inner = name.partition("__")
                 if name in cls._traits:
                     if value:
-                        fields.update(cls._traits[name].fields)
+                        fields.update(cls._trait_fields[name])
                 elif sep and isinstance(cls._fields.get(outer), SubFactory):
                     nested.setdefault(outer, {})[inner] = value
                 elif name not in fields and name not in cls._transients:
@@ -185,9 +166,15 @@ class DataFactory:
             fields.update((k, v) for k, v in overrides.items() if k in cls._fields)
         elif cls._transients:
             fields = {**fields, **{name: t.default for name, t in cls._transients.items()}}
-        build = _Build(cls, fields, scope, nested)
-        get = build._value
+        get = Build(cls, fields, scope, nested, fake).value
         return {name: get(name) for name in cls._fields}
+
+    @classmethod
+    def _batch_fake(cls) -> Any:
+        # One lookup of the running test's providers for a whole batch: the test does not change within it.
+        if not any(isinstance(spec, Fake) for spec in cls._fields.values()):
+            return None
+        return Build(cls, {}, BUILD_ONLY, {}).get_fake()
 
     @classmethod
     def build(cls, **overrides: Any) -> dict[str, Any]:
@@ -195,13 +182,16 @@ class DataFactory:
 
         :param overrides: field values, trait flags (``admin=True``), transient parameters, or
             ``sub__field=`` values for a :class:`SubFactory` field.
+        :raises UnknownFieldError: for an override that names no field, trait or transient parameter.
         """
         return cls._run(BUILD_ONLY, overrides)
 
     @classmethod
     def build_batch(cls, size: int, **overrides: Any) -> list[dict[str, Any]]:
         """Return *size* payloads, each built fresh with the same *overrides*."""
-        return [cls._run(BUILD_ONLY, overrides) for _ in range(size)]
+        fake = cls._batch_fake()
+        run = cls._run
+        return [run(BUILD_ONLY, overrides, fake) for _ in range(size)]
 
     @classmethod
     def create(cls, *, scope: str | None = None, **overrides: Any) -> Any:

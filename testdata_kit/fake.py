@@ -2,34 +2,53 @@
 
 ``self.fake.person.full_name()`` inside a test, or ``testdata_kit.fake.person.full_name()`` anywhere, draws
 from providers seeded with ``sha256(f"{run_seed}:{test.id()}")``: the same values whatever the order, subset,
-worker or ``PYTHONHASHSEED``. Contact data is rewritten to the safe sets of :mod:`testdata_kit.safe`.
+worker, time zone, C locale, date or ``PYTHONHASHSEED``. Contact data is rewritten to the safe sets of
+:mod:`testdata_kit.safe`; dates come from fixed years; aware datetimes use :mod:`zoneinfo`
+(``self.fake.datetime.datetime(timezone="Europe/Berlin")``). Four methods are relative to today by definition
+(``future_date``, ``past_date``, ``future_datetime``, ``past_datetime``): they take an explicit anchor, and warn
+with :class:`ClockDependentWarning` without one. ``self.fake.adversarial`` draws values that break naive code.
 
 One provider per name and locale lives in each process; a test reseeds a provider the first time it uses it
-(about 4 µs), from the test seed plus the provider name, so providers never run in lockstep. This module is
-**not** thread-safe: threads of one process share the providers.
+(``benchmarks/bench_fake.py`` prints the cost), from the test seed and the provider name, so providers never
+run in lockstep. This module is **not** thread-safe: threads of one process share the providers.
 """
 
 from __future__ import annotations
 
+import _random
+import functools
 import os
 import unittest
+import weakref
+from collections.abc import Callable
 from typing import Any
 
-from testdata_kit import _run, _scopes, _seeding, safe, unique
+from testdata_kit import _run, _scopes, _seeding
+from testdata_kit._zones import UnknownTimeZoneError
 from testdata_kit.errors import MissingExtraError, TestDataError
 
 __all__ = [
+    "BIRTH_YEARS",
+    "CLOCK_DEPENDENT",
+    "DATE_END",
+    "DATE_START",
     "DEFAULT_LOCALE",
     "LOCALE_ENV",
     "PHONE_COUNTRY",
-    "Fake",
+    "ClockDependentWarning",
+    "FakeProviders",
+    "UnknownFakeMethodError",
     "UnknownLocaleError",
     "UnknownProviderError",
+    "UnknownTimeZoneError",
+    "check",
     "current",
     "for_test",
     "locales",
+    "methods",
     "phone_country",
     "providers",
+    "returns_text",
 ]
 
 LOCALE_ENV = "TESTDATA_LOCALE"
@@ -39,15 +58,41 @@ PHONE_COUNTRY = {"en": "US", "en-ca": "CA", "en-gb": "GB", "en-au": "AU"}
 #: Fixed year ranges replace mimesis' "until this year" defaults, so values never drift with the calendar.
 DATE_START, DATE_END = 2000, 2024
 BIRTH_YEARS = (1950, 2005)
+#: The methods that are relative to today by definition: each takes an anchor (``today=`` or ``now=``) and
+#: warns with :class:`ClockDependentWarning` when called without one.
+CLOCK_DEPENDENT = ("datetime.future_date", "datetime.future_datetime", "datetime.past_date",
+                   "datetime.past_datetime")
+
+
+def _did_you_mean(word: str, choices: list[str], prefix: str = "") -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean {prefix + close[0]!r}?" if close else "."
 
 
 class UnknownProviderError(TestDataError, AttributeError):
-    """A provider name that mimesis does not have."""
+    """A provider name that :mod:`testdata_kit.fake` does not have."""
 
-    def __init__(self, name: str, known: list[str]) -> None:
+    def __init__(self, name: str, known: list[str], where: str = "") -> None:
         self.name = name
         self.known = known
-        super().__init__(f"Unknown fake provider {name!r}. Known providers: {', '.join(known)}.")
+        super().__init__(
+            f"{where}Unknown fake provider {name!r}{_did_you_mean(name, known)} Known providers: {', '.join(known)}."
+        )
+
+
+class UnknownFakeMethodError(TestDataError, AttributeError):
+    """A method name that a fake provider does not have."""
+
+    def __init__(self, provider: str, method: str, known: list[str], where: str = "") -> None:
+        self.provider = provider
+        self.method = method
+        self.known = known
+        super().__init__(
+            f"{where}Fake provider {provider!r} has no method {method!r}"
+            f"{_did_you_mean(method, known, provider + '.')} Its methods: {', '.join(known)}."
+        )
 
 
 class UnknownLocaleError(TestDataError, ValueError):
@@ -62,6 +107,17 @@ class UnknownLocaleError(TestDataError, ValueError):
         )
 
 
+class ClockDependentWarning(TestDataError, UserWarning):
+    """A fake value that depends on today's date, so the same seed gives another value tomorrow."""
+
+    def __init__(self, method: str, anchor: str) -> None:
+        self.method = method
+        super().__init__(
+            f"{method}() is relative to the clock: the same seed gives another value on another day. "
+            f"Pass a fixed anchor such as {anchor} for a reproducible value."
+        )
+
+
 _classes: dict[str, Any] | None = None
 
 
@@ -73,116 +129,11 @@ def _provider_classes() -> dict[str, Any]:
             from mimesis.providers.base import ProviderRegistry
         except ImportError as error:
             raise MissingExtraError("mimesis", "fake", "Fake values (testdata_kit.fake)") from error
+        from testdata_kit import _fake_providers
+
         found = {name: cls for name, cls in ProviderRegistry.get_all().items() if name != "generic"}
-        _classes = {**found, **_safe_classes()}
+        _classes = {**found, **_fake_providers.REPLACEMENTS}
     return _classes
-
-
-def _safe_classes() -> dict[str, Any]:
-    """Return mimesis providers whose unsafe methods are replaced; defined here so mimesis loads lazily.
-
-    Overriding the base methods (``hostname``, ``ip_v4_object``, ...) also covers every mimesis method built
-    on them (``url``, ``dsn``, ``ip_v4_with_port``, request headers, ``credit_card_owner``, ...).
-    """
-    from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
-
-    from mimesis import Datetime, Finance, Internet, Payment, Person
-    from mimesis.datasets import USERNAMES
-    from mimesis.enums import CardType, Gender, IPv4Purpose
-
-    test_nets = (IPv4Purpose.TEST_NET_1, IPv4Purpose.TEST_NET_2, IPv4Purpose.TEST_NET_3)
-    brands = {CardType.VISA: "visa", CardType.MASTER_CARD: "mastercard", CardType.AMERICAN_EXPRESS: "amex"}
-
-    class FixedDatetime(Datetime):
-        def week_date(self, start: int = DATE_START, end: int = DATE_END) -> str:
-            return super().week_date(start, end)
-
-        def year(self, minimum: int = DATE_START, maximum: int = DATE_END) -> int:
-            return super().year(minimum, maximum)
-
-        def date(self, start: int = DATE_START, end: int = DATE_END) -> Any:
-            return super().date(start, end)
-
-        def datetime(self, start: int = DATE_START, end: int = DATE_END, timezone: str | None = None) -> Any:
-            return super().datetime(start, end, timezone)
-
-    class SafePerson(Person):
-        def full_name(self, gender: Any = None, reverse: bool = False) -> str:
-            # mimesis draws the gender twice, giving e.g. a male first name with a female Russian surname.
-            gender = gender or self.random.choice_enum_item(Gender)
-            name, surname = self.name(gender), self.surname(gender)
-            return f"{surname} {name}" if reverse else f"{name} {surname}"
-
-        def email(self, domains: Any = None, unique: bool = False) -> str:
-            if unique:
-                return _unique_email(domains, self.random)
-            chosen = safe.RESERVED_DOMAINS if domains is None else domains
-            return safe.email(self.random, self.username(mask="ld"), chosen)
-
-        def phone_number(self, mask: str = "", placeholder: str = "#", e164: bool = False,
-                         country: str | None = None) -> str:
-            if mask:
-                raise safe.UnsafeValueError(
-                    "Phone mask", mask, f"phone_number(country=...) with one of {safe.FICTIONAL_PHONE_COUNTRIES}"
-                )
-            return safe.phone(self.random, country or phone_country(self.locale), e164=e164)
-
-        def birthdate(self, min_year: int = BIRTH_YEARS[0], max_year: int = BIRTH_YEARS[1]) -> Any:
-            return super().birthdate(min_year, max_year)
-
-    class SafeInternet(Internet):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            # uri() dates its paths through this helper, whose default range ends in the current year.
-            self._datetime = FixedDatetime(seed=self.seed, random=self.random)
-
-        def hostname(self, tld_type: Any = None, subdomains: list[str] | None = None) -> str:
-            label = self.random.choice(USERNAMES)
-            if subdomains:
-                label = f"{self.random.choice(subdomains)}.{label}"
-            return safe.hostname(self.random, label)
-
-        def ip_v4_object(self) -> IPv4Address:
-            return IPv4Address(safe.ipv4(self.random))
-
-        def ip_v6_object(self) -> IPv6Address:
-            return IPv6Address(safe.ipv6(self.random))
-
-        def ip_v4_cidr(self) -> str:
-            return str(IPv4Network(f"{self.ip_v4()}/{self.random.randint(24, 32)}", strict=False))
-
-        def ip_v6_cidr(self) -> str:
-            return str(IPv6Network(f"{self.ip_v6()}/{self.random.randint(32, 128)}", strict=False))
-
-        def public_dns(self) -> str:
-            return self.ip_v4()
-
-        def special_ip_v4_object(self, purpose: Any = None) -> IPv4Address:
-            if purpose is not None and purpose not in test_nets:
-                raise safe.UnsafeValueError("IPv4 purpose", purpose, f"None or one of {test_nets}")
-            return IPv4Address(self.random.randint(*(purpose or self.random.choice(test_nets)).value))
-
-    class SafePayment(Payment):
-        def credit_card_number(self, card_type: Any = None) -> str:
-            pan = safe.card_number(self.random, brands.get(card_type) if card_type is not None else None)
-            groups = (pan[:4], pan[4:10], pan[10:]) if len(pan) == 15 else (pan[:4], pan[4:8], pan[8:12], pan[12:])
-            return " ".join(groups)
-
-    class SafeFinance(Finance):
-        def iban(self, valid_check: bool = True) -> str:
-            """Return a published example IBAN, or one with a deliberately wrong check digit pair."""
-            return safe.iban(self.random, valid_check=valid_check)
-
-    return {"person": SafePerson, "internet": SafeInternet, "payment": SafePayment, "finance": SafeFinance,
-            "datetime": FixedDatetime}
-
-
-def _unique_email(domains: Any, rng: Any) -> str:
-    if domains is None:
-        return unique.email()
-    if not domains:
-        return safe.email(rng, "x", domains)  # raises: an empty list never falls back to real providers
-    return unique.email(domains[int(rng.random() * len(domains))].lstrip("@"))
 
 
 def phone_country(locale: str) -> str:
@@ -191,8 +142,64 @@ def phone_country(locale: str) -> str:
 
 
 def providers() -> list[str]:
-    """Return the provider names a :class:`Fake` offers (``person``, ``address``, ``internet``, ...)."""
+    """Return the provider names a :class:`FakeProviders` offers (``person``, ``address``, ``adversarial``, ...)."""
     return sorted(_provider_classes())
+
+
+# Public attributes of mimesis providers that are machinery, not values.
+_NOT_VALUES = frozenset({"Meta", "reseed", "validate_enum", "update_dataset", "override_locale",
+                         "get_current_locale", "counters"})
+
+
+def methods(provider: str) -> list[str]:
+    """Return the value methods of *provider* (``methods("person")`` gives ``academic_degree``, ... ``weight``).
+
+    :raises UnknownProviderError: for a provider that does not exist, with the closest name.
+    """
+    classes = _provider_classes()
+    try:
+        cls = classes[provider]
+    except KeyError:
+        raise UnknownProviderError(provider, sorted(classes)) from None
+    return sorted(name for name in dir(cls) if not name.startswith("_") and name not in _NOT_VALUES
+                  and callable(getattr(cls, name)))
+
+
+def returns_text(path: str) -> bool:
+    """Return whether ``"provider.method"`` is declared to return ``str``; the ``Adversarial`` trait asks."""
+    provider, _, method = path.partition(".")
+    function = getattr(_provider_classes().get(provider), method, None)
+    return getattr(function, "__annotations__", {}).get("return") in (str, "str")
+
+
+def check(path: str, where: str = "", **kwargs: Any) -> None:
+    """Check that ``"provider.method"`` exists and accepts *kwargs*, without drawing a value.
+
+    :class:`~testdata_kit.factories.Fake` fields call this when their factory class is defined, so a typo fails
+    at import time instead of in every test that builds the factory.
+
+    :param where: a prefix for the message, such as ``"UserFactory.name: "``.
+    :raises UnknownProviderError: for an unknown provider; :class:`UnknownFakeMethodError` for an unknown
+        method (both say "did you mean ..."); :class:`UnknownTimeZoneError` for an unknown ``timezone=``;
+        ``TypeError`` for arguments the method does not take.
+    """
+    import inspect
+
+    provider, _, method = path.partition(".")
+    classes = _provider_classes()
+    if provider not in classes:
+        raise UnknownProviderError(provider, sorted(classes), where)
+    known = methods(provider)
+    if method not in known:
+        raise UnknownFakeMethodError(provider, method, known, where)
+    try:
+        inspect.signature(getattr(classes[provider], method)).bind(None, **kwargs)
+    except TypeError as error:
+        raise TypeError(f"{where}Fake({path!r}) does not accept {sorted(kwargs)}: {error}.") from None
+    if kwargs.get("timezone") is not None:
+        from testdata_kit import _zones
+
+        _zones.zone(kwargs["timezone"])
 
 
 def locales() -> list[str]:
@@ -204,120 +211,151 @@ def locales() -> list[str]:
 
 
 class _Slot:
-    """The one shared provider for a (locale, name) pair and the :class:`Fake` that seeded it last."""
+    """The one shared provider for a (locale, name) pair and the :class:`FakeProviders` that seeded it last."""
 
-    __slots__ = ("owner", "provider")
+    __slots__ = ("owner", "provider", "rng", "salt", "stateful")
 
-    def __init__(self, provider: Any) -> None:
+    def __init__(self, provider: Any, name: str) -> None:
         self.provider = provider
-        self.owner: Fake | None = None
+        self.owner: FakeProviders | None = None
+        self.rng = provider.random
+        self.salt = _seeding.provider_salt(name)
+        # A provider with per-test state (numeric's counters) gets the state of the test that uses it.
+        self.stateful = hasattr(provider, "counters")
 
 
-_slots: dict[tuple[str, str], _Slot] = {}
+def _no_test() -> None:
+    return None
+
+
+# Seeding the generator in C skips mimesis' reseed() and random.Random.seed(), two Python calls that, for an int
+# seed, only forward (and clear gauss_next, which the caller does too): 1 µs of a 6 µs reseed.
+_c_seed = _random.Random.seed
+
+
+#: Locale -> provider name -> slot.
+_slots: dict[str, dict[str, _Slot]] = {}
 #: Grows whenever a provider is reseeded; a cached bound method is valid while it stays the same.
 generation = 0
 
 
-def _make(name: str, locale: str) -> Any:
-    classes = _provider_classes()
-    try:
-        cls = classes[name]
-    except KeyError:
-        raise UnknownProviderError(name, sorted(classes)) from None
-    from mimesis.exceptions import LocaleError
-    from mimesis.providers.base import BaseDataProvider
-
-    if not issubclass(cls, BaseDataProvider):
-        provider = cls()
-        provider.locale = locale
-        return provider
-    try:
-        return cls(locale=locale)
-    except LocaleError:
-        raise UnknownLocaleError(locale, locales()) from None
-
-
-class Fake:
+class FakeProviders:
     """Providers seeded for one test (or for the run, outside tests): ``fake.person.full_name()``.
 
-    Get one from :func:`for_test` or :func:`current`; attributes are mimesis provider names.
+    Get one from :func:`for_test` or :func:`current` (``DataTestCase.fake`` is one); attributes are the names
+    of :func:`providers`. Not to be confused with :class:`testdata_kit.factories.Fake`, a factory field.
 
     :param seed: the test seed, see :func:`testdata_kit._seeding.test_seed`.
     :param locale: a mimesis locale code.
     :param label: the test id, for the repr.
     """
 
+    # Slots: a test creates one of these for its first fake value, and slots make that cheaper.
+    __slots__ = ("_by_name", "_rounds", "_state", "_test", "label", "locale", "seed")
+
     def __init__(self, seed: int, locale: str = DEFAULT_LOCALE, label: str = "") -> None:
         self.seed = seed
         self.locale = locale
         self.label = label
-        self.test: unittest.TestCase | None = None
-        # How often each provider was seeded for this Fake; a later round continues on a fresh derived seed.
+        # A weak reference: the test holds its providers, and a strong one back would make a reference cycle
+        # that only the garbage collector frees, a cost paid on every test.
+        self._test: Callable[[], unittest.TestCase | None] = _no_test
+        # How often each provider was seeded for this object; a later round continues on a fresh derived seed.
         self._rounds: dict[str, int] = {}
+        self._state: dict[str, Any] | None = None
+        self._by_name = _slots.get(locale) or _slots.setdefault(locale, {})
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        slot = _slots.get((self.locale, name))
+        # Runs on a test's every provider access, and its first one per provider costs a reseed: keep it lean.
+        slot = self._by_name.get(name)
         if slot is None:
-            slot = _slots[(self.locale, name)] = _Slot(_make(name, self.locale))
+            if name.startswith("_"):
+                raise AttributeError(name)
+            classes = _provider_classes()
+            from testdata_kit import _fake_providers
+
+            slot = self._by_name[name] = _Slot(_fake_providers.make(classes, name, self.locale), name)
         if slot.owner is not self:
             global generation
             generation += 1
-            rounds = self._rounds[name] = self._rounds.get(name, -1) + 1
-            slot.provider.reseed(_seeding.provider_seed(self.seed, name if not rounds else f"{name}#{rounds}"))
+            rounds = self._rounds.get(name)
+            rng = slot.rng
+            if rounds is None:
+                self._rounds[name] = 0
+                _c_seed(rng, self.seed ^ slot.salt)  # _seeding.provider_seed(self.seed, name), inlined
+            else:
+                self._rounds[name] = rounds = rounds + 1
+                _c_seed(rng, _seeding.provider_seed(self.seed, f"{name}#{rounds}"))
+            rng.gauss_next = None
             slot.owner = self
-            if self.test is not None:
-                _seeding.mark_used(self.test)
+            if slot.stateful:
+                state = self._state = self._state or {}
+                slot.provider.counters = state.setdefault(name, {})
+            test = self._test()
+            if test is not None:
+                setattr(test, _seeding.USED_ATTR, True)
         return slot.provider
+
+    @property
+    def test(self) -> unittest.TestCase | None:
+        """The test whose seed these providers use, or ``None`` outside tests."""
+        return self._test()
 
     def __dir__(self) -> list[str]:
         return sorted({*super().__dir__(), *providers()})
 
-    def in_locale(self, locale: str) -> Fake:
+    def in_locale(self, locale: str) -> FakeProviders:
         """Return the providers of the same test (or run) in another *locale*, e.g. ``'ja'``."""
-        return _fake_for(self.test, locale) if self.test is not None else _outside_fake(locale)
+        test = self._test()
+        return _fake_for(test, locale) if test is not None else _outside_fake(locale)
 
     def __repr__(self) -> str:
-        return f"<Fake {self.label or '(no test)'} locale={self.locale!r} seed={self.seed:016x}>"
+        return f"<FakeProviders {self.label or '(no test)'} locale={self.locale!r} seed={self.seed:016x}>"
 
 
+@functools.cache
 def _default_locale() -> str:
+    # Read once, like TESTDATA_SEED: it is a setting of the run, and os.environ costs 1 µs per test.
     return os.environ.get(LOCALE_ENV) or DEFAULT_LOCALE
 
 
-def _fake_for(test: unittest.TestCase, locale: str) -> Fake:
-    fakes: dict[str, Fake] = test.__dict__.setdefault("_testdata_fakes", {})
+def _fake_for(test: unittest.TestCase, locale: str) -> FakeProviders:
+    # getattr/setattr, not test.__dict__: reading __dict__ makes Python 3.11+ build a dict it otherwise avoids.
+    fakes: dict[str, FakeProviders] | None = getattr(test, "_testdata_fakes", None)
+    if fakes is None:
+        fakes = {}
+        test._testdata_fakes = fakes  # type: ignore[attr-defined]
     fake = fakes.get(locale)
     if fake is None:
-        test_name = _seeding.test_id(test)
-        fake = fakes[locale] = Fake(_seeding.test_seed(test_name), locale, test_name)
-        fake.test = test
+        test_name = test.id()
+        fake = fakes[locale] = FakeProviders(_seeding.test_seed(test_name), locale, test_name)
+        fake._test = weakref.ref(test)
     return fake
 
 
-_outside: dict[tuple[str, str], Fake] = {}
+_outside: dict[tuple[str, str], FakeProviders] = {}
 
 
-def _outside_fake(locale: str) -> Fake:
+def _outside_fake(locale: str) -> FakeProviders:
     key = (locale, _run.run_seed())
     fake = _outside.get(key)
     if fake is None:
-        fake = _outside[key] = Fake(_seeding.test_seed(""), locale)
+        fake = _outside[key] = FakeProviders(_seeding.test_seed(""), locale)
     return fake
 
 
 def _forget_outside_after_fork() -> None:
     # A forked child would otherwise continue its parent's stream; start it from the run seed instead.
     _outside.clear()
-    for slot in _slots.values():
-        slot.owner = None
+    for by_name in _slots.values():
+        for slot in by_name.values():
+            slot.owner = None
 
 
 os.register_at_fork(after_in_child=_forget_outside_after_fork)
 
 
-def for_test(test: unittest.TestCase, locale: str | None = None) -> Fake:
+def for_test(test: unittest.TestCase, locale: str | None = None) -> FakeProviders:
     """Return the providers seeded for *test*: ``DataTestCase.fake`` is ``for_test(self)``.
 
     :param locale: a mimesis locale; defaults to ``TESTDATA_LOCALE`` or ``'en'``.
@@ -325,7 +363,7 @@ def for_test(test: unittest.TestCase, locale: str | None = None) -> Fake:
     return _fake_for(test, locale or _default_locale())
 
 
-def current(locale: str | None = None) -> Fake:
+def current(locale: str | None = None) -> FakeProviders:
     """Return the providers of the test running now, or the run's own providers outside any test.
 
     :param locale: a mimesis locale; defaults to ``TESTDATA_LOCALE`` or ``'en'``.
@@ -349,6 +387,12 @@ class _CurrentProvider:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "Fake":
+        import warnings
+
+        warnings.warn("testdata_kit.fake.Fake is now testdata_kit.fake.FakeProviders; the name Fake belongs to "
+                      "the factory field testdata_kit.factories.Fake.", DeprecationWarning, stacklevel=2)
+        return FakeProviders
     if name.startswith("_"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     if name not in _provider_classes():

@@ -550,11 +550,85 @@ class LifecycleTests(unittest.TestCase):
         self.assertIn("Refusing to listen on '192.0.2.10'", err.getvalue())
 
     def test_main_rejects_bad_flags(self) -> None:
-        for argv in (["--fail-rate", "2"], ["--fail-methods", "FETCH"]):
+        for argv in (["--fail-rate", "2"], ["--fail-methods", "FETCH"], ["--fail-first", "-1"], ["--hang-rate", "-1"]):
             err = io.StringIO()
             with contextlib.redirect_stderr(err):
                 self.assertEqual(demo_server.main([*argv, "--port", "0"]), 2, argv)
             self.assertIn("error:", err.getvalue())
+
+
+class KeysetPagingTests(ServerCase):
+    def test_next_links_carry_a_cursor_and_only_the_first_page_counts(self) -> None:
+        made = [self.made("/products", {"name": f"P{i}", "price": i})["id"] for i in range(7)]
+        first = self.call("GET", "/products?limit=3")[2]
+        self.assertEqual((first["total"], first["next"]), (7, f"/products?limit=3&after={made[2]}"))
+        second = self.call("GET", first["next"])[2]
+        self.assertEqual(([row["id"] for row in second["items"]], second["total"]), (made[3:6], None))
+        last = self.call("GET", second["next"])[2]
+        self.assertEqual(([row["id"] for row in last["items"]], last["next"]), (made[6:], None))
+
+    def test_an_offset_page_links_on_by_cursor_and_after_with_offset_is_400(self) -> None:
+        made = [self.made("/products", {"name": f"P{i}", "price": i})["id"] for i in range(5)]
+        page = self.call("GET", "/products?limit=2&offset=2")[2]
+        self.assertEqual(page["next"], f"/products?limit=2&after={made[3]}")
+        self.assertEqual(self.call("GET", "/products?after=1&offset=2")[0], 400)
+
+    def test_a_page_that_ends_exactly_at_the_last_row_has_no_next(self) -> None:
+        for i in range(4):
+            self.made("/products", {"name": f"P{i}", "price": i})
+        self.assertIsNone(self.call("GET", "/products?limit=4")[2]["next"])
+
+
+class QueryAddressingTests(ServerCase):
+    server_options = {"addressing": "query", "array_bodies": True}
+
+    def test_rows_live_at_a_query_filter_and_the_path_form_is_404(self) -> None:
+        status, headers, rows = self.call("POST", "/users", {"email": "q@example.com", "name": "Q"})
+        self.assertEqual(status, 201)
+        self.assertEqual(len(rows), 1, "array_bodies answers a create with [row]")
+        row_id = rows[0]["id"]
+        self.assertEqual(headers["Location"], f"/users?id=eq.{row_id}")
+        self.assertEqual(self.call("GET", f"/users?id=eq.{row_id}")[2], rows)
+        self.assertEqual(self.call("GET", f"/users/{row_id}")[0], 404)
+        self.assertEqual(self.call("DELETE", f"/users/{row_id}")[0], 404)
+        self.assertEqual(self.server.counts()["users"], 1)
+        self.assertEqual(self.call("DELETE", f"/users?id=eq.{row_id}")[0], 204)
+        self.assertEqual(self.call("GET", f"/users?id=eq.{row_id}")[2], [])
+        self.assertEqual(self.call("DELETE", f"/users?id=eq.{row_id}")[0], 404)
+
+    def test_a_referenced_parent_is_refused_with_409(self) -> None:
+        user = self.made("/users", {"email": "p@example.com", "name": "P"})[0]
+        product = self.made("/products", {"name": "W", "price": 1})[0]
+        self.made("/orders", {"user_id": user["id"], "product_id": product["id"]})
+        status, _, body = self.call("DELETE", f"/users?id=eq.{user['id']}")
+        self.assertEqual(status, 409, body)
+        self.assertIn("still referenced by orders", body["error"])
+
+
+class NothingDeletedTests(ServerCase):
+    server_options = {"empty_delete_204": True, "location_query": True}
+
+    def test_a_delete_that_matched_nothing_answers_204_and_location_has_a_query(self) -> None:
+        _, headers, row = self.call("POST", "/users", {"email": "n@example.com", "name": "N"})
+        self.assertEqual(headers["Location"], f"/users?id=eq.{row['id']}")
+        self.assertEqual(self.call("DELETE", "/users/999999")[0], 204)
+        self.assertEqual(self.call("DELETE", f"/users/{row['id']}")[0], 204)
+        self.assertEqual(self.server.counts()["users"], 0)
+
+
+class StartupFailureTests(unittest.TestCase):
+    def test_fail_first_answers_503_until_the_time_is_up(self) -> None:
+        with demo.running(fail_first_seconds=1.0, fail_methods="DELETE") as server:
+            row = call(server.url, "POST", "/tenants", {"name": "T"})[2]
+            self.assertEqual(call(server.url, "DELETE", f"/tenants/{row['id']}")[0], 503)
+            time.sleep(1.05)
+            self.assertEqual(call(server.url, "DELETE", f"/tenants/{row['id']}")[0], 204)
+
+    def test_fail_after_makes_the_change_and_still_answers_503(self) -> None:
+        with demo.running(fail_rate=1.0, fail_methods="DELETE", fail_after=True) as server:
+            row = call(server.url, "POST", "/tenants", {"name": "T"})[2]
+            self.assertEqual(call(server.url, "DELETE", f"/tenants/{row['id']}")[0], 503)
+            self.assertEqual(server.counts()["tenants"], 0)
 
 
 class ProcessTests(unittest.TestCase):

@@ -207,6 +207,65 @@ class CreateTest(unittest.TestCase):
             User.create()
 
 
+class DeclarationCheckTest(unittest.TestCase):
+    """A Fake field is checked when its factory class is defined, not when a test first builds it."""
+
+    def test_unknown_method_fails_at_class_definition(self):
+        from testdata_kit import fake
+
+        with self.assertRaises(fake.UnknownFakeMethodError) as caught:
+            class Typo(DataFactory):
+                class Meta:
+                    abstract = True
+
+                name = Fake("person.nam")
+
+        self.assertIn("did you mean 'person.name'", str(caught.exception))
+        self.assertTrue(str(caught.exception).startswith("Typo.name: "))
+        self.assertIsInstance(caught.exception, AttributeError)
+
+    def test_unknown_provider_fails_at_class_definition(self):
+        from testdata_kit import fake
+
+        with self.assertRaises(fake.UnknownProviderError) as caught:
+            class Typo(DataFactory):
+                class Meta:
+                    abstract = True
+
+                name = Fake("persn.name")
+
+        self.assertIn("did you mean 'person'", str(caught.exception))
+
+    def test_fields_inside_traits_and_arguments_are_checked_too(self):
+        from testdata_kit import fake
+
+        with self.assertRaises(fake.UnknownFakeMethodError) as caught:
+            class InTrait(DataFactory):
+                class Meta:
+                    abstract = True
+
+                name = "x"
+                fancy = Trait(name=Fake("person.full_nam"))
+
+        self.assertTrue(str(caught.exception).startswith("InTrait.name in fancy=True: "), caught.exception)
+        with self.assertRaisesRegex(TypeError, "Fake\\('person.full_name'\\) does not accept \\['gendre'\\]"):
+            class BadArgument(DataFactory):
+                class Meta:
+                    abstract = True
+
+                name = Fake("person.full_name", gendre="x")
+
+    def test_no_fake_module_import_for_factories_without_fake_fields(self):
+        import subprocess
+        import sys
+
+        code = ("import sys\nfrom testdata_kit.factories import DataFactory, Unique\n"
+                "class Plain(DataFactory):\n    key = Unique()\n"
+                "Plain.build()\nprint('mimesis' in sys.modules, 'testdata_kit.fake' in sys.modules)")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+        self.assertEqual(done.stdout.split(), ["False", "False"])
+
+
 class LintTest(unittest.TestCase):
     def test_lint_reports_failing_factory_and_trait(self):
         class Fragile(DataFactory):

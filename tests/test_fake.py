@@ -119,18 +119,18 @@ class SeedTest(FixedSeedTestCase):
         self.assertNotEqual(in_process_draw(), here)
 
     def test_providers_are_not_in_lockstep(self):
-        f = fake.Fake(42)
+        f = fake.FakeProviders(42)
         self.assertNotEqual(f.person.random.getrandbits(64), f.address.random.getrandbits(64))
 
     def test_only_used_providers_are_reseeded(self):
-        f = fake.Fake(7)
+        f = fake.FakeProviders(7)
         before = fake.generation
         f.person.full_name()
         f.person.full_name()
         self.assertEqual(fake.generation - before, 1)
 
     def test_interleaved_fakes_never_repeat_values(self):
-        first, second = fake.Fake(1), fake.Fake(2)
+        first, second = fake.FakeProviders(1), fake.FakeProviders(2)
         drawn = [first.person.full_name() + first.person.email()]
         second.person.full_name()
         drawn.append(first.person.full_name() + first.person.email())
@@ -145,7 +145,7 @@ class SeedTest(FixedSeedTestCase):
                 seen["fake"] = fake.current() is fake.for_test(self)
 
         run_cases(Probe)
-        mine = fake.Fake(_seeding.test_seed(Probe("test_a").id())).person.full_name()
+        mine = fake.FakeProviders(_seeding.test_seed(Probe("test_a").id())).person.full_name()
         self.assertEqual(seen, {"module": mine, "fake": True})
 
     def test_outside_tests_the_run_seed_is_used(self):
@@ -171,7 +171,7 @@ class SafeThroughProvidersTest(unittest.TestCase):
     VARIANT_DRAWS = 10_000
 
     def setUp(self):
-        self.fake = fake.Fake(2024)
+        self.fake = fake.FakeProviders(2024)
 
     def assert_safe(self, draw, check, draws=DRAWS):
         escaped = [value for value in (draw() for _ in range(draws)) if not check(value)]
@@ -229,7 +229,7 @@ class SafeThroughProvidersTest(unittest.TestCase):
             self.fake.internet.special_ip_v4(IPv4Purpose.LOOBACK)
 
     def test_unique_email_is_an_identity_value_not_seeded(self):
-        again = fake.Fake(2024)
+        again = fake.FakeProviders(2024)
         one, two = self.fake.person.email(unique=True), again.person.email(unique=True)
         self.assertNotEqual(one, two)
         self.assertTrue(unique.is_test_value(one))
@@ -240,11 +240,11 @@ class LocaleAndDateTest(unittest.TestCase):
     def test_non_ascii_locales(self):
         for locale in ("ja", "ru", "zh", "el"):
             with self.subTest(locale=locale):
-                name = fake.Fake(5, locale).person.full_name()
+                name = fake.FakeProviders(5, locale).person.full_name()
                 self.assertFalse(name.isascii(), name)
 
     def test_full_names_are_gender_consistent(self):
-        person = fake.Fake(3, "ru").person
+        person = fake.FakeProviders(3, "ru").person
         names = {g: set(person._extract(["names", g])) for g in ("male", "female")}
         surnames = {g: set(person._extract(["surnames", g])) for g in ("male", "female")}
         for _ in range(2000):
@@ -255,10 +255,13 @@ class LocaleAndDateTest(unittest.TestCase):
     def test_default_locale_comes_from_the_environment(self):
         os.environ[fake.LOCALE_ENV] = "de"
         self.addCleanup(os.environ.pop, fake.LOCALE_ENV)
+        # The variable is read once per process, like TESTDATA_SEED; forget the value read so far.
+        fake._default_locale.cache_clear()
+        self.addCleanup(fake._default_locale.cache_clear)
         self.assertEqual(fake.current().locale, "de")
 
     def test_dates_come_from_fixed_ranges(self):
-        f = fake.Fake(11)
+        f = fake.FakeProviders(11)
         for _ in range(2000):
             self.assertLessEqual(f.datetime.date().year, fake.DATE_END)
             self.assertLessEqual(f.datetime.datetime().year, fake.DATE_END)

@@ -27,9 +27,11 @@ CORE = frozenset({
     "testdata_kit._scopes", "testdata_kit.case", "testdata_kit.config", "testdata_kit.errors", "testdata_kit.guard",
     "testdata_kit.journal", "testdata_kit.journal._read", "testdata_kit.kinds", "testdata_kit.ledger",
     "testdata_kit.resources", "testdata_kit.safe", "testdata_kit.scenario", "testdata_kit.unique",
+    # Value builders that need only the standard library.
+    "testdata_kit._zones", "testdata_kit.adversarial",
 })
 #: Integrations and tools: they build on the core, and the core never imports them at import time.
-INTEGRATIONS = ("http", "fake", "factories", "db", "demo", "lint", "run", "sweep", "openapi", "pytest_plugin")
+INTEGRATIONS = ("http", "fake", "_fake_providers", "factories", "db", "demo", "lint", "run", "sweep", "openapi", "pytest_plugin")
 #: Third-party packages that only the extras may import.
 EXTRAS = ("requests", "urllib3", "mimesis", "psycopg")
 #: Exceptions that must not be an ``Exception``: ``except Exception`` would swallow an interrupt.

@@ -33,12 +33,13 @@ class MessagesTest(unittest.TestCase):
 
     def test_unknown_provider(self):
         with self.assertRaises(fake.UnknownProviderError) as caught:
-            fake.Fake(1).persn  # noqa: B018
-        self.assertRegex(str(caught.exception), r"^Unknown fake provider 'persn'\. Known providers: .*person")
+            fake.FakeProviders(1).persn  # noqa: B018
+        self.assertRegex(str(caught.exception),
+                         r"^Unknown fake provider 'persn'; did you mean 'person'\? Known providers: address, .*person")
 
     def test_unknown_locale(self):
         with self.assertRaises(fake.UnknownLocaleError) as caught:
-            fake.Fake(1, "xx").person  # noqa: B018
+            fake.FakeProviders(1, "xx").person  # noqa: B018
         self.assertRegex(
             str(caught.exception),
             r"^Unknown fake locale 'xx' \(from the locale argument or TESTDATA_LOCALE\)\. Supported locales: "
@@ -56,7 +57,7 @@ class MessagesTest(unittest.TestCase):
 
     def test_phone_mask_refused(self):
         with self.assertRaises(safe.UnsafeValueError) as caught:
-            fake.Fake(1).person.phone_number(mask="###-####")
+            fake.FakeProviders(1).person.phone_number(mask="###-####")
         self.assertEqual(
             str(caught.exception),
             "Phone mask '###-####' is not safe for test data. Use phone_number(country=...) with one of "
@@ -101,6 +102,68 @@ class MessagesTest(unittest.TestCase):
             done.stdout.strip(),
             "Fake values (testdata_kit.fake) needs the 'mimesis' package, which is not installed. "
             "Install it with: pip install 'testdata_kit[fake]'",
+        )
+
+    def test_unknown_fake_method_in_a_declaration(self):
+        with self.assertRaises(fake.UnknownFakeMethodError) as caught:
+            class UserFactory(DataFactory):
+                class Meta:
+                    abstract = True
+
+                name = Fake("person.nam")
+
+        self.assertRegex(
+            str(caught.exception),
+            r"^UserFactory\.name: Fake provider 'person' has no method 'nam'; did you mean 'person\.name'\? "
+            r"Its methods: academic_degree, birthdate, .*, weight\.$",
+        )
+
+    def test_unknown_method_without_a_close_name(self):
+        self.assertRegex(str(fake.UnknownFakeMethodError("person", "zzzz", ["name"])),
+                         r"^Fake provider 'person' has no method 'zzzz'\. Its methods: name\.$")
+
+    def test_unknown_time_zone(self):
+        with self.assertRaises(fake.UnknownTimeZoneError) as caught:
+            fake.FakeProviders(1).datetime.datetime(timezone="Europe/Berln")
+        self.assertEqual(
+            str(caught.exception),
+            "Unknown time zone 'Europe/Berln'; did you mean 'Europe/Berlin' or 'Europe/Belfast'? Use an IANA name "
+            "such as 'Europe/Berlin' or 'UTC'.",
+        )
+
+    def test_clock_dependent_warning(self):
+        with self.assertWarns(fake.ClockDependentWarning) as caught:
+            fake.FakeProviders(1).datetime.past_datetime()
+        self.assertEqual(
+            str(caught.warning),
+            "datetime.past_datetime() is relative to the clock: the same seed gives another value on another day. "
+            "Pass a fixed anchor such as now=datetime.datetime(2024, 1, 1, 12, 0) for a reproducible value.",
+        )
+
+    def test_birthdate_range(self):
+        with self.assertRaises(ValueError) as caught:
+            fake.FakeProviders(1).person.birthdate(min_year=2000, max_year=1990)
+        self.assertEqual(str(caught.exception), "birthdate() needs 1900 <= min_year <= max_year, got 2000 and 1990.")
+
+    def test_unknown_adversarial_category(self):
+        from testdata_kit import adversarial
+
+        with self.assertRaises(adversarial.UnknownCategoryError) as caught:
+            fake.FakeProviders(1).adversarial.string("emojis")
+        self.assertEqual(
+            str(caught.exception),
+            "Unknown adversarial category 'emojis'. Categories: bidi, combining, control, emoji, html, long, "
+            "normalization, punctuation, shell, sql, turkish, whitespace, zero_width.",
+        )
+
+    def test_old_name_of_the_providers_class(self):
+        with self.assertWarns(DeprecationWarning) as caught:
+            old = fake.Fake
+        self.assertIs(old, fake.FakeProviders)
+        self.assertEqual(
+            str(caught.warning),
+            "testdata_kit.fake.Fake is now testdata_kit.fake.FakeProviders; the name Fake belongs to the factory "
+            "field testdata_kit.factories.Fake.",
         )
 
     def test_lazy_reading_unknown_field(self):

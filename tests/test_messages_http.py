@@ -11,12 +11,16 @@ from unittest import mock
 
 from testdata_kit import demo
 from testdata_kit.http import (
+    AddressError,
     ApiClient,
     ApiError,
     DeleteFailedError,
+    DeleteUnprovenError,
     HostNotAllowedError,
     MissingIdError,
     ServerDownError,
+    UnknownIdError,
+    UnreadableCreateError,
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -89,6 +93,81 @@ class MessageTests(unittest.TestCase):
                 api.get_json("/users?token=t-123456789")
             self.assertNotIn("123456789", str(caught.exception) + repr(api))
             self.assertIn("/users?token=***", str(caught.exception))
+
+
+    _FIX = (
+        "If your API addresses items another way, tell the collection: api.collection('users', "
+        "item='{path}?id=eq.{id}') for a query filter, item='/users/{user_id}/orders/{id}' for a nested resource, "
+        "or item=lambda row: ... for anything else"
+    )
+
+    def test_address_error_names_the_template_and_the_fix(self) -> None:
+        with demo.running(addressing="query") as server, ApiClient(server.url) as api, \
+                self.assertRaises(AddressError) as caught:
+            url = server.url
+            api.collection("users").post(email="a@example.com", name="A")
+        self.assertEqual(
+            str(caught.exception),
+            f"Collection 'users' created an item, but GET {url}/users/1 answered 404: its items are not at "
+            f"'{{path}}/{{id}}', so nothing could delete the item there (post() does not track it: delete it "
+            f"yourself). {self._FIX}. Items that cannot be read back at all need verify='never' (unsafe).",
+        )
+
+    def test_delete_unproven_when_the_item_is_still_there(self) -> None:
+        error = DeleteUnprovenError("http://127.0.0.1:8000/users?id=eq.7", 204, "users", "{path}?id=eq.{id}",
+                                    "GET http://127.0.0.1:8000/users?id=eq.7 answered 200 with the item", True)
+        self.assertEqual(
+            str(error),
+            "DELETE http://127.0.0.1:8000/users?id=eq.7 answered 204, but GET http://127.0.0.1:8000/users?id=eq.7 "
+            "answered 200 with the item: the item is still there, so it is counted as leaked, not deleted. The "
+            "likely cause is the item address: collection 'users' builds it from '{path}?id=eq.{id}'. "
+            f"{self._FIX}.",
+        )
+
+    def test_delete_unproven_when_nothing_proves_it_gone(self) -> None:
+        error = DeleteUnprovenError("http://127.0.0.1:8000/users/7", 404, "users", "{path}/{id}",
+                                    "GET http://127.0.0.1:8000/users/7 answered 404", False)
+        self.assertEqual(
+            str(error),
+            "DELETE http://127.0.0.1:8000/users/7 answered 404, and GET http://127.0.0.1:8000/users/7 answered 404, "
+            "so nothing proves the item is gone; it is counted as leaked. Check the item address '{path}/{id}' of "
+            f"collection 'users'. {self._FIX}; or, only if its status codes can be trusted, verify='never' (unsafe: "
+            "a wrong address then counts as deleted).",
+        )
+
+    def test_unreadable_create_says_the_row_may_exist_and_how_to_configure(self) -> None:
+        error = UnreadableCreateError("users", "http://127.0.0.1:8000/users", 201, "[]",
+                                      "it answered with JSON that is not one object (a list of 0)")
+        self.assertEqual(
+            str(error),
+            "POST http://127.0.0.1:8000/users answered 201, so the server probably created the 'users' item, but it "
+            "answered with JSON that is not one object (a list of 0). Body: []. Nothing here can delete it: it is "
+            "counted as leaked with an unknown id, and a journal keeps it for a sweep. Tell the collection where "
+            "the id is: api.collection('users', id='data.id') for a nested field, or make the server answer with "
+            "the item (PostgREST: headers={'Prefer': 'return=representation'}) or a Location header.",
+        )
+
+    def test_unknown_id_leak(self) -> None:
+        self.assertEqual(
+            str(UnknownIdError("users", "http://127.0.0.1:8000/users", 201)),
+            "Cannot delete the 'users' item created by POST http://127.0.0.1:8000/users (answered 201): its id was "
+            "never read, so it may still exist. Find it by its marker (python -m testdata_kit sweep), and "
+            "configure the collection so the id can be read (see the error raised by the create).",
+        )
+
+    def test_unknown_verify_mode(self) -> None:
+        with demo.running() as server, ApiClient(server.url) as api, self.assertRaises(ValueError) as caught:
+            api.collection("users", verify="sometimes")
+        self.assertEqual(str(caught.exception), "verify 'sometimes' must be one of 'auto', 'always', 'never'")
+
+    def test_unfillable_placeholder_names_it_and_the_fix(self) -> None:
+        with demo.running() as server, ApiClient(server.url) as api, self.assertRaises(KeyError) as caught:
+            api.collection("orders", path="/users/{user_id}/orders").post(quantity=1)
+        self.assertEqual(
+            caught.exception.args[0],
+            "the path of collection 'orders' '/users/{user_id}/orders' needs {user_id}, and none of the body sent "
+            "or path_params has a field 'user_id'; pass it with create(..., path_params={'user_id': ...})",
+        )
 
 
 if __name__ == "__main__":

@@ -19,21 +19,34 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from testdata_kit.demo._schema import COLLECTIONS, DemoApiError, collection_named, parse_list_query, parse_timestamp
 from testdata_kit.demo._store import Store
 
-__all__ = ["DemoHttpServer", "Response", "Settings", "dispatch"]
+__all__ = ["ADDRESSING", "DemoHttpServer", "Response", "Settings", "dispatch"]
 
 _MAX_BODY = 1 << 20
 _TENANT_HEADER = "X-Tenant-ID"
 
 
+#: The ways the demo API can address one row: ``/users/7``, or a query filter ``/users?id=eq.7``.
+ADDRESSING = ("path", "query")
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Behaviour switches of one server: injected latency and failures, and request logging."""
+    """Behaviour switches of one server: injected latency and failures, request logging, and the misbehaviours
+    of real REST servers (query-filter addressing, array answers, a Location with a query, 204 on nothing)."""
 
     latency_ms: float = 0.0
     fail_rate: float = 0.0
     fail_methods: frozenset[str] | None = None
     seed: int | None = None
     verbose: bool = False
+    addressing: str = "path"
+    array_bodies: bool = False
+    location_query: bool = False
+    empty_delete_204: bool = False
+    fail_first_seconds: float = 0.0
+    fail_after: bool = False
+    hang_rate: float = 0.0
+    hang_seconds: float = 2.0
 
 
 @dataclass
@@ -45,7 +58,8 @@ class Response:
     headers: Mapping[str, str] | None = None
 
 
-def dispatch(store: Store, method: str, target: str, raw_body: bytes, tenant_header: str | None) -> Response:
+def dispatch(store: Store, method: str, target: str, raw_body: bytes, tenant_header: str | None,
+             settings: Settings = Settings()) -> Response:
     """Route one request to the store and return the answer; raises :class:`DemoApiError` for 4xx answers."""
     url = urlsplit(target)
     segments = [s for s in url.path.split("/") if s]
@@ -69,30 +83,59 @@ def dispatch(store: Store, method: str, target: str, raw_body: bytes, tenant_hea
     name = collection_named(segments[0]).name
     if not COLLECTIONS[name].tenanted:
         tenant = None  # tenants are not owned by a tenant; a scoped client may still read and create them
+    if len(segments) == 1 and settings.addressing == "query" and "id" in query:
+        return _by_filter(store, settings, method, name, url.path, query, raw_body, tenant)
     if len(segments) == 1:
         if _allow(method, url.path, "GET", "POST") == "POST":
             row = store.create(name, _json(raw_body), tenant)
-            return Response(201, row, {"Location": f"{base}/{name}/{row['id']}"})
+            query_style = settings.location_query or settings.addressing == "query"
+            location = f"{base}/{name}?id=eq.{row['id']}" if query_style else f"{base}/{name}/{row['id']}"
+            return Response(201, [row] if settings.array_bodies else row, {"Location": location})
         page = parse_list_query(COLLECTIONS[name], query)
-        items, total = store.list_rows(name, page, tenant)
+        items, total, more = store.list_rows(name, page, tenant)
         following = None
-        if page.offset + len(items) < total:
-            params = {key: values[0] for key, values in query.items()}
-            params.update(limit=str(page.limit), offset=str(page.offset + page.limit))
+        if more and items:
+            # The next link is a keyset cursor whatever this page used, so walking every page stays linear.
+            params = {key: values[0] for key, values in query.items() if key != "offset"}
+            params.update(limit=str(page.limit), after=str(items[-1]["id"]))
             following = f"{base}/{name}?{urlencode(params)}"
-        return Response(
-            200, {"items": items, "total": total, "limit": page.limit, "offset": page.offset, "next": following}
-        )
+        return Response(200, {"items": items, "total": total, "limit": page.limit,
+                              "offset": page.offset if page.after is None else None, "next": following})
     if len(segments) == 2:
+        if settings.addressing == "query":
+            raise DemoApiError(404, f"No route for {url.path}: rows are addressed as /{name}?id=eq.ID")
         row_id = _row_id(name, segments[1])
         verb = _allow(method, url.path, "GET", "PATCH", "DELETE")
         if verb == "GET":
             return Response(200, store.get(name, row_id, tenant))
         if verb == "PATCH":
             return Response(200, store.update(name, row_id, _json(raw_body), tenant))
+        if settings.empty_delete_204 and store.find(name, row_id, tenant) is None:
+            return Response(204)
         store.delete(name, row_id, tenant)
         return Response(204)
     raise DemoApiError(404, f"No route for {url.path}")
+
+
+def _by_filter(store: Store, settings: Settings, method: str, name: str, path: str, query: dict[str, list[str]],
+               raw_body: bytes, tenant: int | None) -> Response:
+    """One row addressed by ``?id=eq.ID`` (or ``?id=ID``): GET answers a list of 0 or 1 rows."""
+    if len(query) != 1 or len(query["id"]) != 1:
+        raise DemoApiError(400, f"Filter rows by id alone, e.g. {path}?id=eq.7")
+    raw = query["id"][0]
+    row_id = _row_id(name, raw[3:] if raw.startswith("eq.") else raw)
+    verb = _allow(method, path, "GET", "PATCH", "DELETE")
+    found = store.find(name, row_id, tenant)
+    if verb == "GET":
+        return Response(200, [] if found is None else [found])
+    if found is None:
+        if settings.empty_delete_204:
+            return Response(204)
+        raise DemoApiError(404, f"No {COLLECTIONS[name].singular} with id {row_id}")
+    if verb == "PATCH":
+        return Response(200, [store.update(name, row_id, _json(raw_body), tenant)])
+    store.delete(name, row_id, tenant)
+    return Response(204)
 
 
 _ADMIN = {"counts": "GET", "deletions": "GET", "backdate": "POST", "reset": "POST"}
@@ -195,16 +238,27 @@ class DemoHandler(BaseHTTPRequestHandler):
             if settings.latency_ms:
                 time.sleep(settings.latency_ms / 1000)  # outside the store's lock, so requests overlap
             if self.server.should_fail(self.command):
-                message = f"Injected failure (fail rate {settings.fail_rate:g}); nothing was changed, retry"
+                if settings.fail_after:
+                    # Like a proxy that times out after the backend committed: the change is made, the answer lost.
+                    with contextlib.suppress(Exception):
+                        dispatch(self.server.store, self.command, self.path, raw, self.headers.get(_TENANT_HEADER),
+                                 settings)
+                    self._send(Response(503, {"error": "Injected failure after the request was handled; retry"}))
+                    return
+                message = "Injected failure; nothing was changed, retry"
                 self._send(Response(503, {"error": message}))
                 return
         try:
-            response = dispatch(self.server.store, self.command, self.path, raw, self.headers.get(_TENANT_HEADER))
+            response = dispatch(self.server.store, self.command, self.path, raw, self.headers.get(_TENANT_HEADER),
+                                settings)
         except DemoApiError as error:
             response = Response(error.status, error.body(), error.headers)
         except Exception as error:
             traceback.print_exc(file=sys.stderr)
             response = Response(500, {"error": f"internal error: {type(error).__name__}: {error}"})
+        if not self.path.startswith("/_admin") and self.server.should_hang(self.command):
+            # Handled, then answered too late: the client's timeout fires after the change was made.
+            time.sleep(settings.hang_seconds)
         self._send(response)
 
     def _read_body(self) -> bytes:
@@ -256,18 +310,32 @@ class DemoHttpServer(ThreadingHTTPServer):
         self.store = store
         self.settings = settings
         self._rng = random.Random(settings.seed)
+        self.started = time.monotonic()
         self._rng_lock = threading.Lock()
         self._connections: dict[threading.Thread, socket.socket] = {}
         self._connections_lock = threading.Lock()
         super().__init__(address, DemoHandler)
 
     def should_fail(self, method: str) -> bool:
-        """Draw from the seeded generator whether this request gets an injected 503."""
+        """Whether this request gets an injected 503: always during the first ``fail_first_seconds``, then as
+        drawn from the seeded generator."""
         settings = self.settings
-        if settings.fail_rate <= 0 or (settings.fail_methods is not None and method not in settings.fail_methods):
+        if settings.fail_methods is not None and method not in settings.fail_methods:
+            return False
+        if settings.fail_first_seconds and time.monotonic() - self.started < settings.fail_first_seconds:
+            return True
+        if settings.fail_rate <= 0:
             return False
         with self._rng_lock:
             return self._rng.random() < settings.fail_rate
+
+    def should_hang(self, method: str) -> bool:
+        """Draw from the seeded generator whether this request's answer is held back ``hang_seconds``."""
+        settings = self.settings
+        if settings.hang_rate <= 0 or (settings.fail_methods is not None and method not in settings.fail_methods):
+            return False
+        with self._rng_lock:
+            return self._rng.random() < settings.hang_rate
 
     def process_request(self, request: Any, client_address: Any) -> None:
         thread = threading.Thread(

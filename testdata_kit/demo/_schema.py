@@ -226,11 +226,13 @@ class ListQuery:
     created_before: str | None = None
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    #: Keyset paging: rows with an id above this one. Each page then costs the same, however deep it is.
+    after: int | None = None
 
 
 def parse_list_query(collection: Collection, params: Mapping[str, list[str]]) -> ListQuery:
     """Turn the query string of a list request into a :class:`ListQuery`; raise 400 on anything unknown."""
-    allowed = ("prefix", "created_before", "limit", "offset", *collection.filters)
+    allowed = ("prefix", "created_before", "limit", "offset", "after", *collection.filters)
     filters: dict[str, Any] = {}
     for key, values in params.items():
         if key not in allowed:
@@ -245,12 +247,15 @@ def parse_list_query(collection: Collection, params: Mapping[str, list[str]]) ->
             spec = collection.by_name[name]
             filters[name] = _int_param(name, one[name], 1) if spec.kind == "ref" else one[name]
     before = one.get("created_before")
+    if "after" in one and "offset" in one:
+        raise DemoApiError(400, "Give either 'after' (an id, for keyset paging) or 'offset', not both")
     return ListQuery(
         filters=filters,
         prefix=one.get("prefix") or None,
         created_before=None if before is None else format_timestamp(parse_timestamp(before, "created_before")),
         limit=_int_param("limit", one.get("limit", str(DEFAULT_LIMIT)), 1, MAX_LIMIT),
         offset=_int_param("offset", one.get("offset", "0"), 0),
+        after=_int_param("after", one["after"], 0) if "after" in one else None,
     )
 
 

@@ -155,18 +155,37 @@ class Store:
             self._write(db, f"DELETE FROM {coll.name} WHERE id = ?", (row_id,))
             db.execute("INSERT INTO deletions (collection, row_id, at) VALUES (?, ?, ?)", (coll.name, row_id, _now()))
 
-    def list_rows(self, name: str, query: ListQuery, tenant: int | None = None) -> tuple[list[Row], int]:
-        """Return one page of matching rows (ordered by id) and the number of rows that match in all."""
+    def list_rows(self, name: str, query: ListQuery, tenant: int | None = None) -> tuple[list[Row], int | None, bool]:
+        """Return one page of matching rows (ordered by id), the number that match in all, and whether more follow.
+
+        With ``query.after`` (keyset paging) the total is not counted (``None``): a COUNT per page is what
+        made walking every page quadratic. The first page and offset pages count it once.
+        """
         coll = collection_named(name)
         where, params = self._where(coll, query, tenant)
         with self._transaction() as db:
             self._require_tenant(db, tenant)
-            total = db.execute(f"SELECT COUNT(*) FROM {coll.name} WHERE {where}", params).fetchone()[0]
-            rows = db.execute(
-                f"SELECT * FROM {coll.name} WHERE {where} ORDER BY id LIMIT ? OFFSET ?",
-                [*params, query.limit, query.offset],
-            ).fetchall()
-        return [self._as_dict(coll, row) for row in rows], total
+            total = None
+            if query.after is None:
+                total = db.execute(f"SELECT COUNT(*) FROM {coll.name} WHERE {where}", params).fetchone()[0]
+                page = f"ORDER BY id LIMIT ? OFFSET {int(query.offset)}"
+            else:
+                where, params = f"{where} AND id > ?", [*params, query.after]
+                page = "ORDER BY id LIMIT ?"
+            # One row more than the page tells whether another page follows, without counting.
+            rows = db.execute(f"SELECT * FROM {coll.name} WHERE {where} {page}", [*params, query.limit + 1]).fetchall()
+        return [self._as_dict(coll, row) for row in rows[: query.limit]], total, len(rows) > query.limit
+
+    def find(self, name: str, row_id: int, tenant: int | None = None) -> Row | None:
+        """Return one row, or ``None`` when it does not exist (or belongs to another tenant)."""
+        coll = collection_named(name)
+        with self._transaction() as db:
+            self._require_tenant(db, tenant)
+            sql, params = f"SELECT * FROM {coll.name} WHERE id = ?", [row_id]
+            if tenant is not None and coll.tenanted:
+                sql, params = sql + " AND tenant_id = ?", [row_id, tenant]
+            row = db.execute(sql, params).fetchone()
+        return None if row is None else self._as_dict(coll, row)
 
     def backdate(self, name: str, row_id: int, created_at: _dt.datetime) -> Row:
         """Set a row's ``created_at``, so tests can make rows look as old as a crashed run's leftovers."""

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from types import FrameType, TracebackType
 from typing import Any
 
-from testdata_kit.demo._handler import DemoHttpServer, Settings
+from testdata_kit.demo._handler import ADDRESSING, DemoHttpServer, Settings
 from testdata_kit.demo._schema import COLLECTIONS
 from testdata_kit.demo._store import Store
 from testdata_kit.errors import TestDataError
@@ -65,6 +65,15 @@ class DemoServer:
     :param db: SQLite file, or ``":memory:"`` for a database private to this server.
     :param verbose: log every request to stderr.
     :param allow_remote: permit a non-loopback *host*.
+    :param addressing: ``"path"`` (rows at ``/users/7``) or ``"query"`` (rows at ``/users?id=eq.7``, where a GET
+        answers a list of 0 or 1 rows and ``/users/7`` is 404), as PostgREST does.
+    :param array_bodies: answer a create with a one-element array ``[{...}]`` instead of the object.
+    :param location_query: send ``Location: /users?id=eq.7`` on a create (always so with query addressing).
+    :param empty_delete_204: answer 204 to a DELETE that matched nothing, instead of 404.
+    :param fail_first_seconds: answer 503 to every request (of *fail_methods*) for this many seconds after the
+        server starts, as an API that is restarting does.
+    :param fail_after: make injected failures happen after the request was handled: the row is deleted (or
+        created), and the answer is still a 503, as when a proxy times out after the backend committed.
     """
 
     def __init__(
@@ -79,6 +88,14 @@ class DemoServer:
         db: str = ":memory:",
         verbose: bool = False,
         allow_remote: bool = False,
+        addressing: str = "path",
+        array_bodies: bool = False,
+        location_query: bool = False,
+        empty_delete_204: bool = False,
+        fail_first_seconds: float = 0.0,
+        fail_after: bool = False,
+        hang_rate: float = 0.0,
+        hang_seconds: float = 2.0,
     ) -> None:
         if not allow_remote and not is_loopback(host):
             raise RemoteHostError(host)
@@ -86,12 +103,24 @@ class DemoServer:
             raise ValueError(f"fail_rate {fail_rate!r} must be a probability between 0 and 1, e.g. 0.3")
         if latency_ms < 0:
             raise ValueError(f"latency_ms {latency_ms!r} must be zero or more milliseconds")
+        if addressing not in ADDRESSING:
+            raise ValueError(f"addressing {addressing!r} must be one of: {', '.join(ADDRESSING)}")
+        if not 0 <= hang_rate <= 1:
+            raise ValueError(f"hang_rate {hang_rate!r} must be a probability between 0 and 1, e.g. 0.1")
+        if hang_seconds < 0:
+            raise ValueError(f"hang_seconds {hang_seconds!r} must be zero or more seconds")
+        if fail_first_seconds < 0:
+            raise ValueError(f"fail_first_seconds {fail_first_seconds!r} must be zero or more seconds")
         if not 0 <= port <= 65535:
             raise ValueError(f"port {port!r} must be between 0 (pick a free port) and 65535")
         self.host = host.strip("[]")
         self._requested_port = port
         self.db = db
-        self.settings = Settings(float(latency_ms), float(fail_rate), _methods(fail_methods), seed, verbose)
+        self.settings = Settings(
+            float(latency_ms), float(fail_rate), _methods(fail_methods), seed, verbose, addressing,
+            array_bodies, location_query, empty_delete_204, float(fail_first_seconds), fail_after,
+            float(hang_rate), float(hang_seconds),
+        )
         self._http: DemoHttpServer | None = None
         self._store: Store | None = None
         self._thread: threading.Thread | None = None
@@ -149,7 +178,8 @@ class DemoServer:
             http.shutdown()
             thread.join()
         http.server_close()
-        http.close_connections(_JOIN_SECONDS + self.settings.latency_ms / 1000)
+        held = self.settings.hang_seconds if self.settings.hang_rate else 0.0
+        http.close_connections(_JOIN_SECONDS + self.settings.latency_ms / 1000 + held)
         if store is not None:
             store.close()
 
@@ -229,6 +259,23 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", default=":memory:", metavar="PATH", help="SQLite file (default: in memory)")
     parser.add_argument("--allow-remote", action="store_true", help="permit a --host other than loopback")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    odd = parser.add_argument_group("misbehaviours of real REST servers, for testing clients against them")
+    odd.add_argument("--addressing", choices=ADDRESSING, default="path",
+                     help="address rows as /users/7 (path, the default) or /users?id=eq.7 (query)")
+    odd.add_argument("--array-bodies", action="store_true", help="answer a create with [{...}], not {...}")
+    odd.add_argument("--location-query", action="store_true", help="send Location: /users?id=eq.7 on a create")
+    odd.add_argument("--empty-delete-204", action="store_true",
+                     help="answer 204 to a DELETE that matched nothing, instead of 404")
+    odd.add_argument("--fail-first", type=float, default=0.0, metavar="SECONDS",
+                     help="answer 503 to every request (of --fail-methods) for SECONDS after starting")
+    odd.add_argument("--fail-after", action="store_true",
+                     help="injected failures happen after the request was handled: the change is made, the "
+                     "answer is 503")
+    odd.add_argument("--hang-rate", type=float, default=0.0, metavar="P",
+                     help="with probability P, handle a request (of --fail-methods) but answer only after "
+                     "--hang-seconds, past a client's timeout")
+    odd.add_argument("--hang-seconds", type=float, default=2.0, metavar="SECONDS",
+                     help="how long --hang-rate holds an answer back (default: %(default)s)")
     return parser
 
 
@@ -251,6 +298,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             db=args.db,
             verbose=args.verbose,
             allow_remote=args.allow_remote,
+            addressing=args.addressing,
+            array_bodies=args.array_bodies,
+            location_query=args.location_query,
+            empty_delete_204=args.empty_delete_204,
+            fail_first_seconds=args.fail_first,
+            fail_after=args.fail_after,
+            hang_rate=args.hang_rate,
+            hang_seconds=args.hang_seconds,
         )
     except ValueError as error:
         parser.print_usage(sys.stderr)

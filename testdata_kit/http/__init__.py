@@ -22,27 +22,36 @@ except ImportError:
     raise MissingExtraError("requests", "http", "testdata_kit.http") from None
 
 from testdata_kit.http.client import ApiClient, describe, expect_json, log_to
-from testdata_kit.http.collection import GONE_STATUSES, Collection
+from testdata_kit.http.collection import GONE_STATUSES, VERIFY_MODES, Collection
 from testdata_kit.http.errors import (
+    AddressError,
     ApiError,
     DeleteFailedError,
+    DeleteUnprovenError,
     HostNotAllowedError,
     HttpError,
     MissingIdError,
     ServerDownError,
+    UnknownIdError,
+    UnreadableCreateError,
 )
 from testdata_kit.http.tenants import tenant_client
 
 __all__ = [
     "GONE_STATUSES",
+    "VERIFY_MODES",
+    "AddressError",
     "ApiClient",
     "ApiError",
     "Collection",
     "DeleteFailedError",
+    "DeleteUnprovenError",
     "HostNotAllowedError",
     "HttpError",
     "MissingIdError",
     "ServerDownError",
+    "UnknownIdError",
+    "UnreadableCreateError",
     "describe",
     "expect_json",
     "log_to",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -18,6 +18,9 @@ from testdata_kit.http._retry import IDEMPOTENT, RETRY_STATUSES, BoundedRetry
 from testdata_kit.http.collection import Collection
 from testdata_kit.http.errors import ApiError, HostNotAllowedError, ServerDownError
 from testdata_kit.http.tenants import tenant_client
+
+if TYPE_CHECKING:
+    from testdata_kit.http._addressing import ItemTemplate
 
 __all__ = ["ApiClient", "describe", "expect_json", "log_to"]
 
@@ -152,15 +155,32 @@ class ApiClient(requests.Session):
         """PATCH *path* with *body* as JSON and return the JSON answer (see :meth:`get_json`)."""
         return expect_json(self.patch(path, json=body, **kwargs))
 
-    def collection(self, name: str, *, path: str | None = None, id: str = "id", kind: str | None = None) -> Collection:
-        """Declare a collection whose :meth:`~Collection.create` POSTs and tracks a DELETE for the new item.
+    def collection(self, name: str, *, path: str | None = None, id: str = "id", kind: str | None = None,
+                   item: ItemTemplate | None = None, headers: Mapping[str, str] | None = None,
+                   params: Mapping[str, Any] | None = None, verify: str = "auto",
+                   delete_at: ItemTemplate | None = None, delete_method: str = "DELETE") -> Collection:
+        """Declare a collection whose :meth:`~Collection.create` POSTs and tracks a verified DELETE for the new item.
 
         :param name: the collection's name, used in messages and as the default *path* (``/name``) and *kind*.
-        :param path: where to POST, relative to the base URL; items live at ``{path}/{id}``.
+        :param path: where to POST, relative to the base URL; may hold placeholders, ``"/users/{user_id}/orders"``.
         :param id: the field of the created item that holds its id; ``"data.id"`` reads a nested field.
         :param kind: the kind recorded in the leak accounting (default: *name*).
+        :param item: the item's address: a template such as ``"{path}/{id}"`` (the default),
+            ``"{path}?id=eq.{id}"`` (a query filter) or ``"/users/{user_id}/orders/{id}"``, whose placeholders
+            are filled from the created item, then the body sent, then ``create(..., path_params=...)``; or a
+            callable ``item(created_item) -> str`` returning a relative or absolute URL.
+        :param headers: sent with every request of this collection; ``create``/``get``/``delete`` add their own.
+        :param params: query parameters of every request of this collection; the methods add their own.
+        :param verify: ``"auto"`` (check the answers that are not proof), ``"always"`` (check every deletion) or
+            ``"never"`` (trust status codes: unsafe). ``"auto"`` defers to ``$TESTDATA_HTTP_VERIFY`` or the
+            ``http-verify`` config key when set. See :class:`Collection`.
+        :param delete_at: where the deletion is sent, when not at the item's address: a template or callable
+            like *item*, e.g. ``"/db/users/{id}/-/delete"`` for Datasette's write API.
+        :param delete_method: the deletion's HTTP method (``"POST"`` for Datasette); default ``"DELETE"``.
+        :raises ValueError: for a *verify* outside those three.
         """
-        return Collection(self, name, path=path, id_field=id, kind=kind)
+        return Collection(self, name, path=path, id_field=id, kind=kind, item=item, headers=headers,
+                          params=params, verify=verify, delete_at=delete_at, delete_method=delete_method)
 
     def tenant(self, **options: Any) -> ApiClient:
         """Create a tenant for the running test (or class) and return a client scoped to it.

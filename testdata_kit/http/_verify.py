@@ -1,0 +1,101 @@
+"""Proof of deletion: reading an item back at its address, and the ``verify`` setting that decides when to."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from testdata_kit import _redact
+from testdata_kit.http._addressing import read_field
+from testdata_kit.http.errors import ServerDownError
+
+if TYPE_CHECKING:
+    from testdata_kit.config import Config
+    from testdata_kit.http.client import ApiClient
+
+__all__ = [
+    "GONE_STATUSES",
+    "IS_GONE",
+    "IS_THERE",
+    "IS_UNKNOWN",
+    "IS_WRONG",
+    "VERIFY_ENV", "VERIFY_KEY", "VERIFY_MODES", "cannot_read", "probe", "verify_mode"]
+
+#: Answers to a DELETE that mean the item no longer exists, if the address is right (it is then checked).
+GONE_STATUSES = (404, 410)
+#: The values of ``verify``: check the answers that are not proof, check every deletion, or trust status codes.
+VERIFY_MODES = ("auto", "always", "never")
+#: The environment variable and ``[testdata_kit]`` config key that replace ``verify="auto"``.
+VERIFY_ENV = "TESTDATA_HTTP_VERIFY"
+VERIFY_KEY = "http-verify"
+# What a GET of an item's address showed.
+IS_GONE, IS_THERE, IS_UNKNOWN, IS_WRONG = "gone", "there", "unknown", "wrong"
+
+
+def probe(api: ApiClient, address: str, ident: Any, id_field: str, headers: Mapping[str, str],
+          params: Mapping[str, Any], trusted: bool) -> tuple[str, str]:
+    """GET the item's address; return (gone | there | wrong | unknown, what the GET showed, for messages).
+
+    An empty answer (404, 410, or ``[]`` from a query-filter address) is "gone" only at a *trusted* address,
+    one shown to serve an item that existed: at a wrong address it is what every item looks like.
+    "wrong" is an answer about something else: a list of several rows (a filter the server ignored), or a
+    row with another id.
+    """
+    shown = _redact.url(address)
+    try:
+        response = api.get(address, headers=headers, params=params)
+    except ServerDownError as error:
+        return IS_UNKNOWN, f"GET {shown} could not reach the server ({error.reason})"
+    status = response.status_code
+    if status in GONE_STATUSES:
+        return (IS_GONE if trusted else IS_UNKNOWN), f"GET {shown} answered {status}"
+    if not response.ok:
+        return IS_UNKNOWN, f"GET {shown} answered {status}"
+    try:
+        body = response.json()
+    except ValueError:
+        return IS_THERE, f"GET {shown} answered {status} with a body"
+    if isinstance(body, list):
+        if not body:
+            return (IS_GONE if trusted else IS_UNKNOWN), f"GET {shown} answered {status} with []"
+        if len(body) == 1 and _same(body[0], ident, id_field):
+            return IS_THERE, f"GET {shown} answered {status} with the item"
+        return IS_WRONG, f"GET {shown} answered a list of {len(body)} rows, so it does not address one item"
+    if isinstance(body, dict) and not _same(body, ident, id_field):
+        return IS_WRONG, f"GET {shown} answered {status} with another item"
+    return IS_THERE, f"GET {shown} answered {status} with the item"
+
+
+def cannot_read(check: str) -> bool:
+    """Whether a probe's outcome says items cannot be read at all (405 or 501), rather than failing this time."""
+    return check.endswith((" answered 405", " answered 501"))
+
+
+def verify_mode(verify: str, config: Config) -> str:
+    """Return the effective mode: *verify*, or for ``"auto"`` the environment's or the config's when set.
+
+    :raises ValueError: naming the value and where it came from, for anything but the three modes.
+    """
+    if verify not in VERIFY_MODES:
+        raise ValueError(f"verify {verify!r} must be one of {', '.join(map(repr, VERIFY_MODES))}")
+    if verify != "auto":
+        return verify
+    configured = os.environ.get(VERIFY_ENV, "").strip().lower()
+    source = f"${VERIFY_ENV}"
+    if not configured:
+        configured = (config.get_str(VERIFY_KEY) or "auto").lower()
+        source = f"{VERIFY_KEY} in {config.path}"
+    if configured not in VERIFY_MODES:
+        raise ValueError(f"{source} = {configured!r} must be one of {', '.join(map(repr, VERIFY_MODES))}")
+    return configured
+
+
+def _same(row: Any, ident: Any, id_field: str) -> bool:
+    """Whether *row* is the item *ident*; a row without the id field cannot contradict it."""
+    if not isinstance(row, Mapping):
+        return False
+    try:
+        return str(read_field(row, id_field)) == str(ident)
+    except KeyError:
+        return True
