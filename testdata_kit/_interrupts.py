@@ -31,7 +31,9 @@ from types import FrameType
 from testdata_kit import _env, ledger
 from testdata_kit.errors import TestDataError
 
-__all__ = ["INTERRUPTS_ENV", "ClassInterrupted", "Interrupted", "enter_call", "held", "install", "leave_call", "received"]
+__all__ = [
+    "INTERRUPTS_ENV", "ClassInterrupted", "Interrupted", "enter_call", "held", "install", "leave_call", "received",
+]
 
 INTERRUPTS_ENV = _env.INTERRUPTS_ENV
 
@@ -82,7 +84,7 @@ class ClassInterrupted(TestDataError):
         self.method = method
         self.signum = signum
         name = signal.Signals(signum).name if signum else "a signal"
-        super().__init__(f"{method} interrupted by {name}; the run stops here (the account below says what was deleted)")
+        super().__init__(f"{method} interrupted by {name}; the run stops here (the account says what was deleted)")
 
 
 def received() -> int | None:

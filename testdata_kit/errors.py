@@ -140,7 +140,7 @@ class CleanupErrorGroup(CleanupError, _Grouping):
     def __init__(self, errors: list[Any]) -> None:
         self.errors = list(errors)
         self.resource = None
-        self.error = self.errors[0] if self.errors else None
+        self.error = self.errors[0] if self.errors else self
         Exception.__init__(self, _group_message(self.errors), self.errors)
 
     def __str__(self) -> str:

@@ -74,7 +74,8 @@ LINK_SUITE = pathlib.Path(__file__).resolve().parent / "interrupt_suite"
 RUNNERS = {
     "unittest": [sys.executable, "-m", "unittest", "case_slow_link"],
     "run": [sys.executable, "-m", "testdata_kit", "run", "-j", "1", "case_slow_link"],
-    "pytest": [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "case_slow_link.py"],
+    "pytest": [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+               "case_slow_link.py"],
 }
 
 

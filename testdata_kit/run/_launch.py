@@ -9,7 +9,9 @@ with a single thread; anywhere else a new interpreter is started, as before.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -51,10 +53,8 @@ class _Forked:
 
     def kill(self) -> None:
         if self.returncode is None:
-            try:
-                os.kill(self.pid, 9)
-            except ProcessLookupError:
-                pass
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
 
 
 def _can_fork() -> bool:
@@ -89,8 +89,6 @@ def start(args: Sequence[str], log: TextIO, environ: dict[str, str]) -> Any:
         traceback.print_exc()
     finally:
         for stream in (sys.stdout, sys.stderr):
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 stream.flush()
-            except (OSError, ValueError):
-                pass
         os._exit(code)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
 import re
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 from xml.etree import ElementTree
