@@ -113,13 +113,13 @@ class CleanupError(TestDataError):
 
 if sys.version_info >= (3, 11):
 
-    class _Grouping(ExceptionGroup):  # noqa: F821 (a builtin from Python 3.11 on)
+    class _Grouping(TestDataError, ExceptionGroup):  # noqa: F821 (a builtin from Python 3.11 on)
         def __new__(cls, message: str, errors: list[Any]) -> Any:
             return super().__new__(cls, message, errors)
 
 else:
 
-    class _Grouping(Exception):
+    class _Grouping(TestDataError):
         def __new__(cls, message: str, errors: list[Any]) -> Any:
             return super().__new__(cls, message)
 
