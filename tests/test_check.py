@@ -196,5 +196,27 @@ class StoppedModeTests(unittest.TestCase):
         self.assert_all_stopped(2)
 
 
+class LaunchTests(unittest.TestCase):
+    """check forks its runners when it can; the fork behaves like ``python -m testdata_kit run``."""
+
+    def test_a_forked_runner_writes_to_its_log_and_exits_with_the_runner_s_status(self):
+        if not _launch._can_fork():
+            self.skipTest("forking needs Linux and a process with a single thread")
+        with tempfile.TemporaryDirectory() as tmp:
+            pathlib.Path(tmp, "case_one.py").write_text(
+                "import unittest\n\nclass One(unittest.TestCase):\n    def test_fails(self):\n"
+                "        self.fail('as planned')\n", encoding="utf-8")
+            with open(pathlib.Path(tmp, "log"), "w+", encoding="utf-8") as log, \
+                    contextlib.redirect_stderr(io.StringIO()) as caller:
+                process = _launch.start(["-q", "-s", tmp, "-p", "case_*.py"], log, dict(os.environ))
+                self.assertIsInstance(process, _launch._Forked)
+                self.assertEqual(process.wait(timeout=120), 1)
+                log.seek(0)
+                output = log.read()
+        self.assertIn("AssertionError: as planned", output)
+        self.assertIn("0 passed, 1 failed", output)
+        self.assertEqual(caller.getvalue(), "", "the fork writes to its log, not to the caller's streams")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -82,6 +82,10 @@ def start(args: Sequence[str], log: TextIO, environ: dict[str, str]) -> Any:
         os.environ.update(environ)
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
+        # The caller may have replaced sys.stdout or sys.stderr (redirect_stdout, a test runner's buffer):
+        # the runner must write to the log, as a new interpreter would.
+        sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
         code = runner.main(list(args))
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 1
