@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("testdata_kit.run.runner", "run a unittest suite in parallel worker processes, or one CI shard of it"),
     "check": ("testdata_kit.run.check", "run a suite once, again, shuffled, beside itself and split; report coupling"),
     "sweep": ("testdata_kit.sweep", "delete leftover test data: journals of dead runs, or stale marked rows"),
+    "openapi": ("testdata_kit.openapi.command", "print the kinds of test data an OpenAPI/Swagger document describes"),
     "reset": ("testdata_kit.db.reset", "restore a test database to a named snapshot (dry run without --yes)"),
 }
 

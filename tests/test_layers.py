@@ -31,7 +31,8 @@ CORE = frozenset({
     "testdata_kit._zones", "testdata_kit.adversarial",
 })
 #: Integrations and tools: they build on the core, and the core never imports them at import time.
-INTEGRATIONS = ("http", "fake", "_fake_providers", "factories", "db", "demo", "lint", "run", "sweep", "openapi", "pytest_plugin")
+INTEGRATIONS = ("http", "fake", "_fake_providers", "factories", "db", "demo", "lint", "run", "sweep", "openapi",
+                "pytest_plugin")
 #: Third-party packages that only the extras may import.
 EXTRAS = ("requests", "urllib3", "mimesis", "psycopg")
 #: Exceptions that must not be an ``Exception``: ``except Exception`` would swallow an interrupt.

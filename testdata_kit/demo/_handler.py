@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from testdata_kit.demo._openapi import document as openapi_document
 from testdata_kit.demo._schema import COLLECTIONS, DemoApiError, collection_named, parse_list_query, parse_timestamp
 from testdata_kit.demo._store import Store
 
@@ -66,6 +67,9 @@ def dispatch(store: Store, method: str, target: str, raw_body: bytes, tenant_hea
     query = parse_qs(url.query, keep_blank_values=True)
     if segments[:1] == ["_admin"]:
         return _admin(store, method, segments[1:], raw_body)
+    if segments == ["openapi.json"]:
+        _allow(method, url.path, "GET")
+        return Response(200, openapi_document(settings.addressing))
     tenant = _tenant_from_header(tenant_header)
     base = ""
     if len(segments) >= 3 and segments[0] == "tenants" and segments[2] in COLLECTIONS:

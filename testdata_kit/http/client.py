@@ -83,6 +83,8 @@ class ApiClient(requests.Session):
         #: Set on clients made by :meth:`tenant`: the tenant's id and its created item.
         self.tenant_id: Any = None
         self.tenant_item: dict[str, Any] | None = None
+        #: Set by :meth:`from_openapi`: the kinds of its document, a :class:`~testdata_kit.openapi.OpenApiKinds`.
+        self.openapi: Any = None
         self._config = config if config is not None else _config.load()
         self._extra_hosts = frozenset(allowed_hosts)
         self._allowed = guard.allowed_hosts(self._config) | self._extra_hosts
@@ -181,6 +183,24 @@ class ApiClient(requests.Session):
         """
         return Collection(self, name, path=path, id_field=id, kind=kind, item=item, headers=headers,
                           params=params, verify=verify, delete_at=delete_at, delete_method=delete_method)
+
+    @classmethod
+    def from_openapi(cls, document: Any, base_url: str | None = None, **options: Any) -> ApiClient:
+        """Return a client for the API *document* describes, with a kind registered for each of its collections.
+
+        Same as :func:`testdata_kit.openapi.bind` on a new client (see there for the kinds and the options
+        ``registry``, ``delete``, ``ids``, ``replace``, ``verify``, ``all_fields`` and ``validate``); other
+        *options* go to the client. The kinds are at ``api.openapi``. Needs the ``openapi`` extra.
+
+        :param document: a path, an ``http(s)://`` URL (fetched through the host guard) or a loaded mapping;
+            JSON or YAML, OpenAPI 3.0, 3.1 or Swagger 2.0.
+        :param base_url: where the API runs; default: the document's server (relative to its URL).
+        :raises testdata_kit.openapi.DocumentError: for a document that cannot be read, or names no server
+            and no *base_url* was given.
+        """
+        from testdata_kit.openapi.binding import client_from_openapi
+
+        return client_from_openapi(cls, document, base_url, **options)
 
     def tenant(self, **options: Any) -> ApiClient:
         """Create a tenant for the running test (or class) and return a client scoped to it.
