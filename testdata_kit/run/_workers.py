@@ -154,13 +154,13 @@ def _worker_main(conn: Connection, spec: WorkerSpec, name: str) -> None:
     _scopes.note_usage()
     os.environ.update(spec.environ)
     try:
-        # A forked worker already holds the suite its parent loaded (never run there); loading it again would
-        # cost each worker what the parent's discovery cost.
+        # A forked worker already holds the suite its parent loaded (never run there, and so the same suite);
+        # loading it again would cost each worker what the parent's discovery cost.
         tests = _inherited if _inherited is not None else spec.discovery.tests()
     except BaseException as error:
         conn.send(("broken", f"could not load the suite: {type(error).__name__}: {error}"))
         return
-    if fingerprint([t.id() for t in tests]) != spec.fingerprint:
+    if _inherited is None and fingerprint([t.id() for t in tests]) != spec.fingerprint:
         conn.send(("broken", "loaded a different suite than the parent (does importing a test module depend on "
                              "the process, the time or randomness?)"))
         return
@@ -194,8 +194,8 @@ def _worker_main(conn: Connection, spec: WorkerSpec, name: str) -> None:
 class _Batch:
     """Outcomes on their way to the parent, sent together: one message per test costs more than a trivial test.
 
-    They leave at the end of each class, and whenever the oldest has waited :data:`_BATCH_SECONDS`, so that
-    the parent's progress never lags behind by more than that.
+    They leave at the end of each chunk of classes, and with the first outcome that finds the oldest waiting
+    for :data:`_BATCH_SECONDS` or more, so that the parent's progress stays close behind.
     """
 
     def __init__(self, conn: Connection) -> None:
