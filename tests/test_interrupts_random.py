@@ -9,6 +9,7 @@ run; ``TDK_INTERRUPT_TRIALS`` changes the number of trials (default 54).
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import pathlib
@@ -141,6 +142,10 @@ class RandomInterruptTests(unittest.TestCase):
             server.wait(timeout=30)
             assert server.stdout is not None
             server.stdout.close()
+        where = collections.Counter((t.running or "between tests").rpartition(".")[2]
+                                    for t in finished if t.signalled)
+        print("random interrupts landed in: " + ", ".join(f"{name} {n}" for name, n in sorted(where.items())),
+              file=sys.stderr, flush=True)
         failures = [f"{trial}: {'; '.join(problems)}\n{trial.output}"
                     for trial in finished for problems in [_problems(trial)] if problems]
         self.assertEqual(failures, [], f"seed {seed}:\n" + "\n".join(failures))
