@@ -1,53 +1,66 @@
-"""Scenario teardown: concurrent against serial, on the demo API with 20 ms of latency per request.
+"""Scenario teardown: its scheduler against a thread pool, its cost in memory, and on a real server.
 
-A test builds 10 independent chains of 5 linked resources (each needs the one before it), so teardown has
-50 deletions and a critical path of 5. Serial teardown costs about 50 x 20 ms; concurrent teardown should
-cost about the critical path, 5 x 20 ms. Targets: concurrent >= 4x faster than serial, and <= 1.5x the
-critical path. Run: python benchmarks/bench_teardown.py [--repeat N]
+1. Concurrent teardown (16 workers) of N independent resources whose deleters each sleep 1 ms, against
+   ``ThreadPoolExecutor(16).map`` over the same deleters. Targets: at most 1.2x the pool at N = 8,000, and the
+   cost per resource at 100k within 1.2x of that at 1,000 (a scheduler that grows with N shows here).
+2. In memory: the teardown of a scenario of N resources (chains of 5 links, default workers) against a bare
+   ``addCleanup`` per resource on a plain TestCase, both timed from the first cleanup to the last. Target: at most
+   4x at every N from 100 to 100k.
+3. On the demo API with 20 ms of latency per request: 10 chains of 5 links, serial (``workers=1``) against
+   concurrent, and the critical path (5 x 20 ms). Targets: concurrent at least 4x faster than serial, and within
+   1.5x of the critical path.
+
+Run: ``python benchmarks/bench_teardown.py [--quick] [--repeat 7]`` (about five minutes; ``--quick`` leaves out
+N = 100k in part 1 and takes about two). Prints medians and ratios; exits 0 whatever the numbers.
 """
 
 from __future__ import annotations
 
-import argparse
-import io
-import statistics
 import time
 import unittest
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import _bench
 
 from testdata_kit import DataTestCase, Registry, creates, demo, ledger
 from testdata_kit.http import ApiClient
 
-LATENCY_MS = 20
-CHAINS = 10
+SLEEP = 0.001
 LINKS = 5
 
 
-def declare(api: ApiClient) -> Registry:
-    """Kinds link0..link4, each a demo product that needs the previous link, so deletion is a chain."""
+def sleeper(value: Any) -> None:
+    time.sleep(SLEEP)
+
+
+def forget(value: Any) -> None:
+    value.clear()
+
+
+def declare(prefix: str, delete: Any, make: Any) -> Registry:
+    """Kinds link0..link4, each needing the previous one, so a chain is deleted child first, and a leaf.
+
+    Each part uses kind names of its own: a teardown remembers which kinds proved slow in this process.
+    """
     kinds = Registry()
-    products = api.collection("products")
     for level in range(LINKS):
-        needs = (f"link{level - 1}",) if level else ()
-
-        def make(**parents: Any) -> Any:
-            return products.post(name="Link", price=1)
-
-        creates(f"link{level}", needs=needs, registry=kinds, delete=products.delete)(make)
+        needs = (f"{prefix}link{level - 1}",) if level else ()
+        creates(f"{prefix}link{level}", needs=needs, registry=kinds, delete=delete)(make)
+    creates(f"{prefix}leaf", registry=kinds, delete=delete)(make)
     return kinds
 
 
-def measure(kinds: Registry, workers: int) -> float:
-    """Run one test that builds the chains, and return how long its cleanups (the teardown) took."""
+def scenario_teardown(kinds: Registry, build: Any, workers: int | None = None) -> float:
+    """Build a scenario in one test with *build(s)*; return the seconds its cleanups took."""
     timing: list[float] = []
 
-    class Chains(DataTestCase):
+    class Case(DataTestCase):
         registry = kinds
 
-        def test_chains(self) -> None:
-            s = self.scenario(workers=workers)
-            for _ in range(CHAINS):
-                s.branch().create(f"link{LINKS - 1}")  # creates the 4 links it needs on demand
+        def test_it(self) -> None:
+            s = self.scenario() if workers is None else self.scenario(workers=workers)
+            build(s)
 
         def doCleanups(self) -> Any:
             started = time.perf_counter()
@@ -58,38 +71,106 @@ def measure(kinds: Registry, workers: int) -> float:
 
     result = unittest.TestResult()
     with ledger.isolated() as books:
-        Chains("test_chains").run(result)
-    if not result.wasSuccessful() or books.deleted != CHAINS * LINKS or books.leaked:
+        Case("test_it").run(result)
+    if not result.wasSuccessful() or books.leaked or books.deleted != books.created:
         raise SystemExit(f"benchmark run failed: {result.errors + result.failures} {books.summary()}")
     return timing[0]
 
 
+def pool_map(n: int) -> float:
+    rows = [{"id": i} for i in range(n)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(sleeper, rows))
+    return time.perf_counter() - started
+
+
+def leaves(n: int) -> Any:
+    def build(s: Any) -> None:
+        for _ in range(n):
+            s.create("sleepy_leaf", as_="leaf")
+    return build
+
+
+def chains(n: int, prefix: str) -> Any:
+    def build(s: Any) -> None:
+        for _ in range(max(1, n // LINKS)):
+            s.branch().create(f"{prefix}link{LINKS - 1}")  # creates the links it needs on demand
+    return build
+
+
+def bare_cleanups(n: int) -> float:
+    timing: list[float] = []
+
+    class Plain(unittest.TestCase):
+        def test_it(self) -> None:
+            for i in range(n):
+                self.addCleanup(forget, {"id": i})
+
+        def doCleanups(self) -> Any:
+            started = time.perf_counter()
+            try:
+                return super().doCleanups()
+            finally:
+                timing.append(time.perf_counter() - started)
+
+    Plain("test_it").run(unittest.TestResult())
+    return timing[0]
+
+
+def batched(measure: Any, n: int, total: int) -> float:
+    """Seconds per resource of *measure(n)*, repeated until about *total* resources were handled."""
+    batches = max(1, total // n)
+    return sum(measure(n) for _ in range(batches)) / (batches * n)
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="teardowns measured per mode (default: 5)")
-    args = parser.parse_args()
-    with demo.running(latency_ms=LATENCY_MS) as server, ApiClient(server.url) as api:
-        kinds = declare(api)
-        measure(kinds, 16)  # warm-up: connections, thread start, imports
-        serial, concurrent = [], []
-        for _ in range(args.repeat):  # interleaved, so that machine noise hits both modes alike
-            serial.append(measure(kinds, 1))
-            concurrent.append(measure(kinds, 16))
+    args = _bench.parser(__doc__.splitlines()[0]).parse_args()
+    slow = declare("sleepy_", sleeper, lambda **parents: {"id": 0})
+    fast = declare("memory_", forget, lambda **parents: {"id": 0})
+
+    print(f"1. concurrent teardown of N resources, deleters sleeping {SLEEP * 1e3:g} ms, median of {args.repeat} "
+          f"interleaved runs, per resource (baseline: ThreadPoolExecutor(16).map over the same deleters)")
+    per_resource: dict[int, float] = {}
+    sizes = (125, 1_000, 8_000) if args.quick else (125, 1_000, 8_000, 100_000)
+    for n in sizes:
+        medians = _bench.interleaved({
+            "pool.map": lambda: pool_map(n) / n,  # noqa: B023 (called before the loop moves on)
+            "teardown": lambda: scenario_teardown(slow, leaves(n)) / n,  # noqa: B023
+        }, args.repeat)
+        per_resource[n] = medians["teardown"]
+        print(_bench.row(f"N={n:,}", medians, "pool.map"), flush=True)
+    if 100_000 in per_resource:
+        growth = per_resource[100_000] / per_resource[1_000]
+        print(f"   per resource at 100k / at 1k: {growth:.2f}x (target <= 1.2x)")
+
+    print(f"2. teardown in memory, chains of {LINKS}, median of {args.repeat} interleaved runs, per resource "
+          f"(baseline: a bare addCleanup per resource; target <= 4x from N = 100)")
+    total = 20_000 if args.quick else 100_000
+    for n in _bench.SIZES:
+        medians = _bench.interleaved({
+            "bare": lambda: batched(bare_cleanups, n, total),  # noqa: B023
+            "scenario": lambda: batched(lambda m: scenario_teardown(fast, chains(m, "memory_")), n, total),  # noqa: B023
+        }, args.repeat)
+        print(_bench.row(f"N={n:,}", medians, "bare"), flush=True)
+
+    latency_ms = 20
+    with demo.running(latency_ms=latency_ms) as server, ApiClient(server.url) as api:
+        products = api.collection("products")
+        demo_kinds = declare("demo_", products.delete, lambda **parents: products.post(name="Link", price=1))
+        scenario_teardown(demo_kinds, chains(10 * LINKS, "demo_"))  # warm-up: connections, threads, imports
+        medians = _bench.interleaved({
+            "serial": lambda: scenario_teardown(demo_kinds, chains(10 * LINKS, "demo_"), workers=1),
+            "concurrent": lambda: scenario_teardown(demo_kinds, chains(10 * LINKS, "demo_")),
+        }, args.repeat)
         assert server.counts()["products"] == 0
-    critical = LINKS * LATENCY_MS / 1000
-    s_med, c_med = statistics.median(serial), statistics.median(concurrent)
-    out = io.StringIO()
-    print(f"teardown of {CHAINS} chains x {LINKS} links, {LATENCY_MS} ms per request, {args.repeat} runs", file=out)
-    print(f"  serial (workers=1):      median {s_med * 1000:7.1f} ms", file=out)
-    print(f"  concurrent (workers=16): median {c_med * 1000:7.1f} ms", file=out)
-    print(f"  critical path:                  {critical * 1000:7.1f} ms", file=out)
-    speedup, overhead = s_med / c_med, c_med / critical
-    print(f"  serial / concurrent:      {speedup:5.2f}x  (target >= 4x: {'met' if speedup >= 4 else 'MISSED'})",
-          file=out)
-    print(f"  concurrent / critical:    {overhead:5.2f}x  (target <= 1.5x: {'met' if overhead <= 1.5 else 'MISSED'})",
-          file=out)
-    print(out.getvalue(), end="")
-    return 0 if speedup >= 4 and overhead <= 1.5 else 1
+    critical = LINKS * latency_ms / 1000
+    print(f"3. demo API, {latency_ms} ms per request, 10 chains x {LINKS} links, median of {args.repeat} "
+          f"interleaved runs: serial {medians['serial'] * 1e3:.1f} ms, concurrent {medians['concurrent'] * 1e3:.1f} "
+          f"ms, critical path {critical * 1e3:.0f} ms")
+    print(f"   serial / concurrent {medians['serial'] / medians['concurrent']:.2f}x (target >= 4x), "
+          f"concurrent / critical path {medians['concurrent'] / critical:.2f}x (target <= 1.5x)")
+    return 0
 
 
 if __name__ == "__main__":

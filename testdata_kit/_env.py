@@ -15,6 +15,7 @@ __all__ = [
     "JOURNAL_ENV",
     "JOURNAL_FSYNC_ENV",
     "KEEP_ENV",
+    "PARALLEL_TOTAL_ENV",
     "PREFIX_ENV",
     "REPORT_ENV",
     "RUN_ID_ENV",
@@ -31,6 +32,8 @@ KEEP_ENV = "TESTDATA_KEEP"
 JOURNAL_ENV = "TESTDATA_JOURNAL"
 #: ``TESTDATA_JOURNAL_FSYNC=1`` fsyncs each journal record.
 JOURNAL_FSYNC_ENV = "TESTDATA_JOURNAL_FSYNC"
+#: Set by a unittest-parallel parent for its workers: the file each one appends its account to.
+PARALLEL_TOTAL_ENV = "TESTDATA_PARALLEL_TOTAL"
 #: ``TESTDATA_REPORT=FILE``: each process appends its account to FILE as a JSON line.
 REPORT_ENV = "TESTDATA_REPORT"
 #: ``TESTDATA_INTERRUPTS=0`` leaves SIGINT and SIGTERM alone.

@@ -19,8 +19,8 @@ from testdata_kit.errors import TestDataError
 if TYPE_CHECKING:
     from testdata_kit.factories import DataFactory
 
-__all__ = ["BUILD_ONLY", "Adversarial", "Build", "Declaration", "FactoryCycleError", "Fake", "Lazy", "Sequence",
-           "SequenceNumber", "SubFactory", "Trait", "Transient", "Unique"]
+__all__ = ["BUILD_ONLY", "Adversarial", "Build", "Declaration", "FactoryCycleError", "Fake", "Lazy", "Placeholder",
+           "Sequence", "SequenceNumber", "SubFactory", "Trait", "Transient", "Unique"]
 
 #: The scope of a build that creates nothing: sub-factories build instead of creating.
 BUILD_ONLY = object()
@@ -235,7 +235,8 @@ class SubFactory(Declaration):
     """A nested object from another factory; with ``create`` it is created (and tracked) first.
 
     :param factory: the :class:`DataFactory` subclass.
-    :param pick: put this key or attribute of the result in the payload (e.g. ``"id"``) instead of all of it.
+    :param pick: put this key or attribute of the result in the payload (e.g. ``"id"``) instead of all of it;
+        ``build()`` puts a :class:`Placeholder` there when the built object has no such field.
     :param defaults: overrides for the sub-factory; ``company__name="X"`` on the outer call overrides too.
     """
 
@@ -252,7 +253,38 @@ class SubFactory(Declaration):
             value = self.factory.create(scope=build.scope, **params)
         if self.pick is None:
             return value
+        if build.scope is BUILD_ONLY:
+            # A built object has no server-assigned id yet: stand in for it rather than fail the build.
+            found = value.get(self.pick, _MISSING) if isinstance(value, dict) else getattr(value, self.pick, _MISSING)
+            return Placeholder(self.factory.__name__, self.pick) if found is _MISSING else found
         return value[self.pick] if isinstance(value, dict) else getattr(value, self.pick)
+
+
+_MISSING = object()
+
+
+class Placeholder:
+    """What ``build()`` puts where ``SubFactory(pick=...)`` needs a field only creation gives (a server's id).
+
+    ``OrderFactory.build()`` with ``user_id = SubFactory(UserFactory, pick="id")`` builds the user without
+    creating it, so there is no id yet; the payload holds ``Placeholder("UserFactory", "id")`` instead. It is
+    not JSON-serializable on purpose: a built payload with a placeholder cannot be sent by mistake.
+    """
+
+    __slots__ = ("factory", "field")
+
+    def __init__(self, factory: str, field: str) -> None:
+        self.factory = factory
+        self.field = field
+
+    def __repr__(self) -> str:
+        return f"<{self.field} of a built {self.factory}: only create() gives one>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Placeholder) and (other.factory, other.field) == (self.factory, self.field)
+
+    def __hash__(self) -> int:
+        return hash((self.factory, self.field))
 
 
 class Trait:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["RUN_ID_ENV", "RUN_SEED_ENV", "WORKER_ENV", "run_id", "run_seed", "worker_token"]
+__all__ = ["RUN_ID_ENV", "RUN_SEED_ENV", "WORKER_ENV", "run_id", "run_seed", "use_run_seed", "worker_token"]
 
 from testdata_kit._env import RUN_ID_ENV, RUN_SEED_ENV, WORKER_ENV
 from testdata_kit.errors import InvalidValueError
@@ -93,6 +93,12 @@ def run_seed() -> str:
     if _run_seed is None:
         _run_seed = os.environ.get(RUN_SEED_ENV) or _default_seed()
     return _run_seed
+
+
+def use_run_seed(seed: str) -> None:
+    """Make *seed* this process's run seed, as ``TESTDATA_SEED=seed`` would (pytest's ``--testdata-seed``)."""
+    global _run_seed
+    _run_seed = str(seed)
 
 
 def _default_seed() -> str:

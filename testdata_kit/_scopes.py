@@ -7,13 +7,14 @@ This module owns the running tests and classes and runs their cleanups, also whe
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import signal
 import sys
 import unittest
 from collections.abc import Callable
 
-from testdata_kit import _interrupts, ledger
+from testdata_kit import _interrupts, _parallel, ledger
 from testdata_kit.errors import InvalidValueError, NoScopeError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
@@ -22,7 +23,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["SCOPES", "current_class", "current_test", "finish_run", "register"]
+__all__ = [
+    "SCOPES", "current_class", "current_test", "defer", "final_attempt", "finish_run", "register", "retry_passes",
+]
 
 #: The scopes a resource or cleanup can belong to, innermost first.
 SCOPES = ("test", "class", "module", "run")
@@ -31,6 +34,8 @@ SCOPES = ("test", "class", "module", "run")
 _tests: list[unittest.TestCase] = []
 _classes: list[type] = []
 _run_cleanups: list[Callable[[], object]] = []
+# Refused deletions waiting for the retry pass at the end of their scope, by scope holder.
+_refused: dict[tuple[str, int], dict[int, Any]] = {}
 _finish_installed = False
 _run_finished = False
 _unwound = False
@@ -43,6 +48,7 @@ def _forget_after_fork() -> None:
     _tests.clear()
     _classes.clear()
     _run_cleanups.clear()
+    _refused.clear()
     _finish_installed = _run_finished = False
 
 
@@ -193,6 +199,108 @@ def add(cleanup: Callable[[], object], scope: str, holder: Any) -> None:
         _run_cleanups.append(cleanup)
 
 
+def add_last(cleanup: Callable[[], object], scope: str, holder: Any) -> None:
+    """Same as :func:`add`, except that *cleanup* runs after every cleanup of the scope registered so far or later.
+
+    It goes to the bottom of the scope's last-in, first-out stack, which may already be unwinding.
+    """
+    entry: tuple[Callable[[], object], tuple[()], dict[str, Any]] = (cleanup, (), {})
+    if scope == "test":
+        holder._cleanups.insert(0, entry)
+    elif scope == "class":
+        holder._class_cleanups.insert(0, entry)
+    elif scope == "module":
+        unittest.case._module_cleanups.insert(0, entry)  # type: ignore[attr-defined]
+    else:
+        _install_finish()
+        _run_cleanups.insert(0, cleanup)
+
+
+def defer(resource: Any) -> None:
+    """Retry the refused deletion of *resource* after the rest of its scope (once the scope's other cleanups ran).
+
+    The scope's retry pass tries every refused deletion again, newest first, pass after pass until a pass
+    deletes nothing more. What is still refused then waits for :func:`final_attempt` at the end of the run.
+    """
+    ledger.current().refused[id(resource)] = resource
+    key = (resource.scope, id(resource.owner))  # not the owner itself: equal TestCases may be distinct tests
+    pending = _refused.get(key)
+    if pending is None:
+        pending = _refused[key] = {}
+        add_last(functools.partial(_scope_pass, key), resource.scope, resource.owner)
+    pending[id(resource)] = resource
+
+
+def _scope_pass(key: tuple[str, int]) -> None:
+    left, errors = retry_passes(list(_refused.pop(key, {}).values()))
+    for resource in left:
+        print(f"testdata_kit: deleting {resource!r} is still refused ({_reason(resource)}); it gets one last "
+              f"attempt at the end of the run", file=sys.stderr)
+    if left:
+        _install_finish()
+    _raise_each(errors)
+
+
+def _reason(resource: Any) -> str:
+    error = resource.refusal
+    return f"{type(error).__name__}: {error}" if error is not None else "refused"
+
+
+def _raise_each(errors: list[BaseException]) -> None:
+    # unittest reports each raising cleanup as an error of its own: the first error is raised here, the others
+    # from cleanups of their own at the bottom of the same scope.
+    if not errors:
+        return
+    for error in errors[1:]:
+        owner = getattr(getattr(error, "resource", None), "owner", None)
+        scope = getattr(getattr(error, "resource", None), "scope", "run")
+        add_last(functools.partial(_reraise, error), scope, owner)
+    raise errors[0]
+
+
+def _reraise(error: BaseException) -> None:
+    raise error
+
+
+def retry_passes(resources: list[Any]) -> tuple[list[Any], list[BaseException]]:
+    """Try the deletion of every refused resource again, newest first, pass after pass until one deletes nothing.
+
+    :returns: the resources still refused, and the errors of deletions that failed for another reason (those
+        are leaks now, each a :class:`~testdata_kit.CleanupError`).
+    """
+    pending = [resource for resource in resources if resource.alive]
+    errors: list[BaseException] = []
+    while pending:
+        left = []
+        for resource in reversed(pending):
+            try:
+                if not resource.attempt():
+                    left.append(resource)
+            except Exception as error:
+                errors.append(error)
+        left.reverse()
+        if len(left) == len(pending):
+            break
+        pending = left
+    return pending, errors
+
+
+def final_attempt() -> list[BaseException]:
+    """Give every deletion still refused one last series of passes; record what remains as leaked.
+
+    Runs at the end of the run (:func:`run_cleanups`). Returns the errors, a
+    :class:`~testdata_kit.CleanupError` per leaked resource, naming its last refusal.
+    """
+    books = ledger.current()
+    waiting, books.refused = list(books.refused.values()), {}
+    left, errors = retry_passes(waiting)
+    for resource in left:
+        failure = resource.give_up()
+        if failure is not None:
+            errors.append(failure)
+    return errors
+
+
 def _install_finish() -> None:
     global _finish_installed
     if _finish_installed:
@@ -224,8 +332,15 @@ def hook_result(result: Any) -> None:
 
     def stopTestRun() -> None:
         for error in run_cleanups():
-            holder = unittest.suite._ErrorHolder("run-scope cleanup (testdata_kit)")  # type: ignore[attr-defined]
-            result.addError(holder, (type(error), error, error.__traceback__))
+            # A deletion refused until the end of the run is an error of the test that created the resource.
+            owner = getattr(getattr(error, "resource", None), "owner", None)
+            if not isinstance(owner, unittest.TestCase):
+                owner = unittest.suite._ErrorHolder("run-scope cleanup (testdata_kit)")  # type: ignore[attr-defined]
+            result.addError(owner, (type(error), error, error.__traceback__))
+        if "unittest_parallel.main" in sys.modules:
+            # Each unittest-parallel task ends here, before its result goes back to the parent; the pool may
+            # then terminate this worker before its exit handlers get to report.
+            _parallel.send(ledger.current())
         stop()
 
     try:
@@ -236,7 +351,7 @@ def hook_result(result: Any) -> None:
 
 
 def run_cleanups() -> list[BaseException]:
-    """Run the pending run-scope cleanups, newest first, and return the errors they raised."""
+    """Run the pending run-scope cleanups, newest first, then the :func:`final_attempt`; return the errors."""
     errors: list[BaseException] = []
     while _run_cleanups:
         cleanup = _run_cleanups.pop()
@@ -244,7 +359,7 @@ def run_cleanups() -> list[BaseException]:
             cleanup()
         except Exception as error:  # every cleanup gets its turn; the ledger already names the resource
             errors.append(error)
-    return errors
+    return errors + final_attempt()
 
 
 def finish_run(stream: Any = None, *, end_by_signal: bool = True) -> None:
@@ -263,7 +378,11 @@ def finish_run(stream: Any = None, *, end_by_signal: bool = True) -> None:
         print(f"testdata_kit: run-scope cleanup failed: {error}", file=stream or sys.stderr)
     books = ledger.current()
     books.close()
-    books.write_report(stream)
+    if "unittest_parallel.main" in sys.modules and _parallel.send(books):
+        # A unittest-parallel worker: the parent prints one total for all of them.
+        books.write_report(stream, echo=False)
+    else:
+        books.write_report(stream)
     if _interrupted() and end_by_signal:
         _interrupts.exit_like_signal()
 
@@ -277,3 +396,7 @@ def mark_finished() -> None:
 def note_usage() -> None:
     """Make sure the end-of-run report is printed, even when no run-scope cleanup was registered."""
     _install_finish()
+
+
+if "unittest_parallel.main" in sys.modules:  # only under unittest-parallel; costs one lookup elsewhere
+    _parallel.install()

@@ -126,7 +126,9 @@ class _ReportingResult:
         return getattr(self._result, name)
 
     def _report(self, method: str, test: Any, err: Any, *extra: Any) -> None:
-        note = failure_note(self._test)
+        from testdata_kit import _details
+
+        note = "\n".join(part for part in (failure_note(self._test), _details.failure_text(self._test)) if part)
         if note and isinstance(err, tuple) and isinstance(err[1], BaseException):
             _add_note(err[1], note)
         getattr(self._result, method)(test, *extra, err)

@@ -86,17 +86,18 @@ class TestDataMixin:
                 setattr(cls, name, classmethod(_with_class_context(method.__func__)))
 
     def run(self, result: Any = None) -> Any:
+        # The seed note and the per-test details join this test's failure report. Imported here, at the first
+        # test, to keep ``import testdata_kit`` light.
+        from testdata_kit import _details, _seeding
+
         _scopes.note_usage()
         _scopes.hook_result(result)
         if _interrupts.received() is not None and _stop_runner(result):
             return result  # the run was interrupted before this test: create nothing more
+        _details.watch()
         _scopes.push_test(self)  # type: ignore[arg-type]
         popped = False
         try:
-            # The wrapper adds the seed that reproduces this test's fake values to its failure report. Imported
-            # here, at the first test, to keep ``import testdata_kit`` light.
-            from testdata_kit import _seeding
-
             return super().run(_seeding.reporting_result(result, self))  # type: ignore[misc, arg-type]
         except _interrupts.Interrupted as interrupt:
             # Unwind first (every pending cleanup runs), then report the test as interrupted and let the runner
@@ -110,6 +111,10 @@ class TestDataMixin:
         finally:
             if not popped:
                 _scopes.pop_test(self)  # type: ignore[arg-type]
+            # Reported by now (failure text, the runner's JUnit properties): a long run keeps no test's events.
+            # pytest reads the properties after this returns, so they stay on the test.
+            self.__dict__["_testdata_properties"] = _details.properties(self)
+            _details.forget(self)
 
     @property
     def fake(self) -> Any:

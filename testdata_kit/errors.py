@@ -30,6 +30,7 @@ __all__ = [
     "MissingExtraError",
     "MissingKeyError",
     "NoScopeError",
+    "RetryLater",
     "TestDataError",
     "UnknownKindError",
     "UsageError",
@@ -93,11 +94,13 @@ class FactoryProtocolError(TestDataError, TypeError):
 class NoScopeError(TestDataError, RuntimeError):
     """A resource created where no test, class or explicit scope can own its cleanup."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, message: str = "") -> None:
         self.kind = kind
         super().__init__(
-            f"Cannot create {kind!r}: no test is running, so nothing would delete it. Create it inside a "
-            f"DataTestCase test or setUpClass, or pass an explicit scope: "
+            message
+            or f"Cannot create {kind!r}: no test is running, so nothing would delete it. Create it inside a "
+            f"DataTestCase test or setUpClass, or inside a pytest test or fixture (the testdata fixture: "
+            f"testdata.create({kind!r})), or pass an explicit scope: "
             f"testdata_kit.create({kind!r}, scope='module') (or 'run', or scope='class' with owner=YourTestCase)."
         )
 
@@ -109,6 +112,16 @@ class CleanupError(TestDataError):
         self.resource = resource
         self.error = error
         super().__init__(f"Could not delete {resource!r}: {type(error).__name__}: {error}")
+
+
+class RetryLater(TestDataError):
+    """Raised by a deleter: the deletion is refused for now; it is tried again after the rest of its scope.
+
+    Raise it when the store refuses because of something that later deletions may resolve (a row that another
+    row still references, a lock, a server that does not answer). The resource stays pending; it is retried after
+    the other deletions of its scope, pass after pass, and once more at the end of the run; only then is it a leak.
+    """
+
 
 
 if sys.version_info >= (3, 11):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from types import FunctionType
 from typing import Any, ClassVar
 
-from testdata_kit import kinds
+from testdata_kit import _scopes, kinds
 from testdata_kit._fields import (
     BUILD_ONLY,
     Adversarial,
@@ -35,6 +35,7 @@ from testdata_kit._fields import (
     FactoryCycleError,
     Fake,
     Lazy,
+    Placeholder,
     Sequence,
     SequenceNumber,
     SubFactory,
@@ -42,7 +43,7 @@ from testdata_kit._fields import (
     Transient,
     Unique,
 )
-from testdata_kit.errors import TestDataError
+from testdata_kit.errors import NoScopeError, TestDataError
 
 __all__ = [
     "Adversarial",
@@ -51,6 +52,7 @@ __all__ = [
     "Fake",
     "Lazy",
     "LintFailure",
+    "Placeholder",
     "Sequence",
     "SequenceNumber",
     "SubFactory",
@@ -135,6 +137,22 @@ class DataFactory:
         cls._meta_locale = getattr(meta, "locale", cls._meta_locale)
         if not getattr(meta, "abstract", False):
             _registry.append(cls)
+
+    def __new__(cls, *, scope: str | None = None, **overrides: Any) -> Any:
+        """``UserFactory(...)`` is ``UserFactory.create(...)``, factory_boy's default strategy; ``build`` only builds.
+
+        :raises NoScopeError: outside a test (or ``setUpClass``, or a pytest fixture) without ``scope=``,
+            before anything is built or created.
+        """
+        if scope is None and _scopes.current_test() is None and _scopes.current_class() is None:
+            name = cls.__name__
+            raise NoScopeError(
+                name,
+                f"{name}() creates, as factory_boy's default strategy does, but no test is running, so nothing "
+                f"would delete it. Call {name}() inside a test, setUpClass or pytest fixture; call "
+                f"{name}.build() for a payload only; or pass a scope: {name}(scope='module') (or 'run').",
+            )
+        return cls.create(scope=scope, **overrides)
 
     @classmethod
     def known_fields(cls) -> list[str]:

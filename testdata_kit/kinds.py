@@ -62,13 +62,26 @@ default_registry = Registry()
 
 
 class Factory:
-    """A declared kind: calling it creates the resource and registers its deletion in the current scope."""
+    """A declared kind: calling it creates the resource and registers its deletion in the current scope.
+
+    :param recover: ``"module:function"`` deleting one resource given its id, journalled for ``sweep --journal``.
+    :param recovery: a callable returning the journal's recovery record of a created value, for kinds whose
+        deletion another process can replay by itself: ``{"method": "DELETE", "url": ...}`` (see
+        :func:`~testdata_kit.resources.tracked`); it takes precedence over *recover*.
+    """
 
     def __init__(
         self, kind: str, func: Callable[..., Any], *, needs: tuple[str, ...], delete: Callable[[Any], object] | None,
         gone: tuple[type[BaseException], ...], registry: Registry, recover: str | None = None,
+        refused: tuple[int | type[BaseException], ...] | None = None,
+        recovery: Callable[[Any], dict[str, Any] | None] | None = None,
     ) -> None:
         self.kind = kind
+        #: Statuses and exception types of the deleter that mean "refused for now"; ``None``: the defaults.
+        self.refused = refused
+        #: Returns the journal's recovery record of a created value (``{"method": "DELETE", "url": ...}``),
+        #: for a kind that knows where its items live (OpenAPI-derived kinds); it takes precedence over *recover*.
+        self.recovery = recovery
         #: ``"module:function"`` that deletes this kind given the resource's id, for replay after a crash.
         self.recover = recover
         self.func = func
@@ -77,6 +90,10 @@ class Factory:
         self.gone = gone
         self.registry = registry
         self.is_generator = inspect.isgeneratorfunction(func)
+        # What tracked() needs of this kind besides the make call, built once.
+        self._options: dict[str, Any] = {
+            "gone": gone, "recovery": None if recover is None and recovery is None else self._recovery,
+            "refused": refused}
         self._needs_checked = not needs
         functools.update_wrapper(self, func)
 
@@ -111,7 +128,8 @@ class Factory:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Create the resource in the running test (or the class, inside ``setUpClass``) and return it."""
-        return self.create_in(None, None, args, kwargs)
+        scope, holder = _scopes.resolve(None, None, self.kind)
+        return self.create_resource(scope, holder, args, kwargs).value
 
     def in_scope(self, scope: str, owner: Any = None) -> Callable[..., Any]:
         """Return a callable that creates in *scope*: ``user.in_scope("module")(name="Ref")``."""
@@ -133,12 +151,12 @@ class Factory:
             deletions of its links itself, passes ``False`` and releases the resource when its turn comes.
         """
         # A failed factory most likely created nothing, so its intent is abandoned (tracked()'s default).
-        return resources.tracked(
-            self.kind, functools.partial(self.make, *args, **kwargs), scope=scope, owner=holder, gone=self.gone,
-            recovery=self._recovery, register=register,
-        )
+        return resources.tracked(self.kind, functools.partial(self.make, *args, **kwargs), scope=scope, owner=holder,
+                                 register=register, **self._options)
 
     def _recovery(self, value: Any) -> dict[str, Any] | None:
+        if self.recovery is not None:
+            return self.recovery(value)
         return None if self.recover is None else {"call": self.recover, "id": resources.plain_id(value)}
 
 
@@ -164,6 +182,7 @@ def creates(
     kind: str, *, needs: Iterable[str] = (), delete: Callable[[Any], object] | None = None,
     gone: Iterable[type[BaseException]] = (), registry: Registry | None = None, replace: bool = False,
     recover: str | Callable[[Any], object] | None = None,
+    refused: Iterable[int | type[BaseException]] | None = None,
 ) -> Callable[[Callable[..., Any]], Factory]:
     """Declare how a kind of resource is created and deleted.
 
@@ -179,6 +198,11 @@ def creates(
     :param recover: a module-level function (or its ``"module:qualname"``) that deletes one resource of this
         kind given its id; the journal records it so that ``python -m testdata_kit sweep --journal`` can
         delete what a crashed run left behind.
+    :param refused: what the deleter raises when the store refuses the deletion *for now* (a row still
+        referenced by another): exception types, and statuses matched against the exception's ``status``
+        attribute (these replace the configured ``refused-statuses``). Such a deletion is retried after the rest
+        of the scope, pass after pass, and once more at the end of the run, before it counts as a leak.
+        :class:`~testdata_kit.RetryLater`, a 5xx ``status`` and a ``status`` of ``None`` always mean "retry".
     """
     if not isinstance(kind, str) or not kind:
         raise FactoryProtocolError(
@@ -187,6 +211,7 @@ def creates(
         )
     needs = tuple(needs)
     gone = tuple(gone)
+    refusals = None if refused is None else _refusals(kind, refused)
     recover_path = None if recover is None else _importable(kind, recover)
 
     def decorate(func: Callable[..., Any]) -> Factory:
@@ -210,12 +235,24 @@ def creates(
             raise FactoryProtocolError(f"delete= of @creates({kind!r}) must be callable, got {delete!r}.")
         factory = Factory(
             kind, func, needs=needs, delete=delete, gone=gone, registry=registry or default_registry,
-            recover=recover_path,
+            recover=recover_path, refused=refusals,
         )
         factory.registry.add(factory, replace=replace)
         return factory
 
     return decorate
+
+
+def _refusals(kind: str, refused: Iterable[Any]) -> tuple[int | type[BaseException], ...]:
+    items = tuple(refused)
+    for item in items:
+        is_status = isinstance(item, int) and not isinstance(item, bool) and 100 <= item <= 599
+        if not is_status and not (isinstance(item, type) and issubclass(item, BaseException)):
+            raise FactoryProtocolError(
+                f"refused= of @creates({kind!r}) takes HTTP statuses and exception classes, got {item!r}; "
+                f"e.g. refused=(409, StillReferenced)."
+            )
+    return items
 
 
 def _importable(kind: str, recover: str | Callable[[Any], object]) -> str:

@@ -6,6 +6,7 @@ import _thread
 import itertools
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -48,27 +49,48 @@ class Ledger:
     """Counts of created, deleted, kept and leaked resources for one process.
 
     Live resources are held until they are released, so that anything still alive at the end of the run
-    is reported as leaked too. Recording is guarded by a lock, because scenarios delete from several threads;
-    observers are called under that lock, from whichever thread recorded the event.
+    is reported as leaked too. Scenarios delete from several threads: creations and deletions are recorded by
+    appends and dict updates, each atomic, and the rarer events (and every event while observers listen) under a
+    lock; observers are called under that lock, from whichever thread recorded the event.
     """
 
     def __init__(self) -> None:
-        self.created = 0
-        self.deleted = 0
         self.kept: list[str] = []
         self.leaks: list[Leak] = []
         self.live: dict[int, Any] = {}
-        self.by_kind: dict[str, list[int]] = {}
+        #: Resources whose deletion was refused, by ``id()``, and that the retry passes of their scope did not
+        #: delete yet: still live, they get one last attempt at the end of the run
+        #: (:func:`testdata_kit._scopes.run_cleanups`).
+        self.refused: dict[int, Any] = {}
         #: Objects with ``on_intent(number, kind, scope, owner)``, ``on_abandon(number)``,
         #: ``on_create(resource)``, ``on_release(resource, outcome)`` and ``close()`` (the journal is one).
         self.observers: list[Any] = []
         self._lock = _thread.allocate_lock()
+        # The kind of each creation, deletion and kept resource, in order: a list append is atomic, so the two
+        # events of every resource need no lock, and the counts are these lists' lengths.
+        self._made: list[str] = []
+        self._deleted: list[str] = []
+        self._kept_kinds: list[str] = []
 
-    def _kind(self, kind: str) -> list[int]:
-        counts = self.by_kind.get(kind)
-        if counts is None:
-            counts = self.by_kind[kind] = [0, 0, 0, 0]  # created, deleted, kept, leaked
-        return counts
+    @property
+    def created(self) -> int:
+        """Resources created so far."""
+        return len(self._made)
+
+    @property
+    def deleted(self) -> int:
+        """Resources deleted so far, or found already gone."""
+        return len(self._deleted)
+
+    @property
+    def by_kind(self) -> dict[str, list[int]]:
+        """``{kind: [created, deleted, kept, leaked]}``, kinds in the order of their first creation."""
+        table: dict[str, list[int]] = {}
+        for column, kinds in enumerate((self._made, self._deleted, self._kept_kinds,
+                                        [leak.kind for leak in self.leaks])):
+            for kind, count in Counter(kinds).items():
+                table.setdefault(kind, [0, 0, 0, 0])[column] = count
+        return table
 
     def intend(self, number: int, kind: str, scope: str, owner: Any) -> int:
         """Tell the observers that creation *number* of *kind* is about to happen; return *number*."""
@@ -83,12 +105,15 @@ class Ledger:
 
     def add(self, resource: Any) -> None:
         """Record a freshly created resource."""
-        with self._lock:
-            self.created += 1
-            self._kind(resource.kind)[0] += 1
-            self.live[id(resource)] = resource
-            for observer in self.observers:
-                observer.on_create(resource)
+        if self.observers:
+            with self._lock:
+                self._made.append(resource.kind)
+                self.live[id(resource)] = resource
+                for observer in self.observers:
+                    observer.on_create(resource)
+            return
+        self._made.append(resource.kind)
+        self.live[id(resource)] = resource
 
     def _settle(self, resource: Any, outcome: str) -> None:
         self.live.pop(id(resource), None)
@@ -96,23 +121,25 @@ class Ledger:
             observer.on_release(resource, outcome)
 
     def mark_deleted(self, resource: Any) -> None:
-        with self._lock:
-            self.deleted += 1
-            self._kind(resource.kind)[1] += 1
-            self._settle(resource, "deleted")
+        if self.observers:
+            with self._lock:
+                self._deleted.append(resource.kind)
+                self._settle(resource, "deleted")
+            return
+        self._deleted.append(resource.kind)
+        self.live.pop(id(resource), None)
 
     def mark_kept(self, resource: Any) -> None:
         text = repr(resource)
         with self._lock:
             self.kept.append(text)
-            self._kind(resource.kind)[2] += 1
+            self._kept_kinds.append(resource.kind)
             self._settle(resource, "kept")
 
     def mark_leaked(self, resource: Any, reason: str) -> None:
         leak = Leak(resource.kind, resource.test_id, repr(resource), reason)
         with self._lock:
             self.leaks.append(leak)
-            self._kind(resource.kind)[3] += 1
             self._settle(resource, "leaked")
 
     def still_live(self) -> list[Any]:
@@ -162,10 +189,14 @@ class Ledger:
             print("\n".join(self.report_lines()), file=stream or sys.stderr, flush=True)
         path = os.environ.get(REPORT_ENV)
         if path:
-            import json
+            self.write_json_line(path)
 
-            with open(path, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(self.as_dict()) + "\n")
+    def write_json_line(self, path: str) -> None:
+        """Append this process's account to *path* as one JSON line, as :func:`read_reports` sums them."""
+        import json
+
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(self.as_dict()) + "\n")
 
 
 def summary_line(created: int, deleted: int, leaked: int, kept: int = 0) -> str:

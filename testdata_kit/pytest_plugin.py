@@ -10,6 +10,10 @@ boundary would delete a module's data while later tests of that module still nee
 cleanups early. So each cleanup is attributed to the module whose test was running when it was registered,
 and a module's cleanups run at the teardown of its last test; whatever is left runs at the end of the session.
 Under pytest-xdist each worker sends its accounting to the controller, which prints one summary.
+
+It also makes pytest a first-class host without ``TestCase``: plain test functions and fixtures own what they
+create, the ``testdata`` fixture, :func:`fixture_for`, and the ``--testdata-seed``/``--testdata-keep`` options
+(their hooks live in ``testdata_kit._pytest_data``; see the pytest how-to).
 """
 
 from __future__ import annotations
@@ -21,6 +25,21 @@ from typing import Any
 import pytest
 
 from testdata_kit import _scopes, ledger
+from testdata_kit._pytest_data import (  # noqa: F401  (pytest finds hooks and fixtures by name here)
+    TestData,
+    fixture_for,
+    pytest_addoption,
+    pytest_configure,
+    pytest_configure_node,
+    pytest_fixture_setup,
+    pytest_report_header,
+    pytest_runtest_call,
+    pytest_runtest_makereport,
+    pytest_runtest_setup,
+    testdata,
+)
+
+__all__ = ["TestData", "fixture_for", "testdata"]
 
 _totals: dict[str, Any] | None = None
 # The registered module cleanups (unittest's own entries, by identity) and the module that registered each.

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterable
 
 from testdata_kit import _env, _interrupts, _scopes, ledger
-from testdata_kit.errors import AlreadyGone, CleanupError
+from testdata_kit.errors import AlreadyGone, CleanupError, RetryLater
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
 # unittest itself does not pay; type checkers treat this constant as True.
@@ -20,7 +20,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["GONE", "JOURNAL_ENV", "KEEP_ENV", "Resource", "intend", "track", "tracked"]
+__all__ = [
+    "GONE", "JOURNAL_ENV", "KEEP_ENV", "REFUSED_STATUSES", "Resource", "intend", "refused_statuses", "retry_later",
+    "track", "tracked",
+]
 
 #: ``TESTDATA_KEEP=failed`` keeps the data of failing tests for debugging.
 KEEP_ENV = _env.KEEP_ENV
@@ -38,17 +41,25 @@ class _Gone:
 #: A deleter may return this to say the resource was already gone; that counts as a successful delete.
 GONE: Any = _Gone()
 
-_LIVE, _DELETED, _KEPT, _LEAKED = range(4)
+# Ordered so that ``state <= _REFUSED`` means "not settled yet".
+_LIVE, _REFUSED, _DELETED, _KEPT, _LEAKED = range(5)
+
+#: Statuses that mean "refused for now" when neither the kind nor ``refused-statuses`` in setup.cfg says
+#: otherwise: a bad request, a conflict (a row still referenced), a failed precondition, an unprocessable entity.
+REFUSED_STATUSES = frozenset((400, 409, 412, 422))
+_configured_statuses: frozenset[int] | None = None
 
 
 class Resource:
     """One created thing, its deleter, and the test that owns it."""
 
-    __slots__ = ("_delete", "_gone", "intent", "kind", "owner", "recovery", "scope", "state", "value")
+    __slots__ = ("_delete", "_gone", "intent", "kind", "owner", "recovery", "refusal", "refused", "scope", "state",
+                 "value")
 
     def __init__(
         self, kind: str, value: Any, delete: Callable[[], object], owner: Any = None,
         gone: tuple[type[BaseException], ...] = (), scope: str = "test", recovery: dict[str, Any] | None = None,
+        refused: tuple[int | type[BaseException], ...] | None = None,
     ) -> None:
         self.kind = kind
         #: JSON-able description of how to delete this resource from another process after a crash,
@@ -62,6 +73,10 @@ class Resource:
         self.state = _LIVE
         #: Number of the journal's "about to create" record, or ``None`` when nothing journals.
         self.intent: int | None = None
+        #: Statuses and exception types that mean "retry later" for this resource; ``None``: the defaults.
+        self.refused = refused
+        #: The exception of the last refused deletion, while the resource waits for its next attempt.
+        self.refusal: BaseException | None = None
 
     @property
     def test_id(self) -> str:
@@ -84,28 +99,44 @@ class Resource:
     def __repr__(self) -> str:
         ident = self.ident
         shown = f"id={ident!r}" if ident is not None else _short(self.value)
-        where = self.test_id.rpartition(".")[2] if self.owner is not None else self.test_id
+        test_id = self.test_id
+        # A pytest node id ("tests/test_a.py::test_x") names the test after its last "::", not its last dot.
+        where = test_id.rpartition("::" if "::" in test_id else ".")[2] if self.owner is not None else test_id
         return f"<Resource {self.kind} {shown} test={where}>"
 
     @property
     def alive(self) -> bool:
-        return self.state == _LIVE
+        """Not settled yet: never released, or its deletion was refused and waits for another attempt."""
+        return self.state <= _REFUSED
 
-    def release(self, *, defer_interrupts: bool = True) -> None:
-        """Delete the resource once; a failure is recorded as a leak and raised as :class:`CleanupError`.
+    def release(self, *, defer_interrupts: bool = True, retry_in_scope: bool = True) -> bool:
+        """Delete the resource unless it is settled; return ``False`` when the deletion was refused for now.
+
+        A deletion is refused when :func:`retry_later` says so of the deleter's exception. The resource then
+        stays alive, with the exception in :attr:`refusal`, and is tried again after the rest of its scope, pass
+        after pass, and once more at the end of the run (:func:`testdata_kit._scopes.defer`). Any other
+        exception makes it a leak at once.
 
         :param defer_interrupts: hold a SIGINT or SIGTERM that arrives during the delete until the outcome is on
             record. Threads of a concurrent teardown pass ``False``: signals reach only the main thread, which
             is waiting for them and takes the interrupt itself.
+        :param retry_in_scope: queue a refused deletion for the retry pass of its scope; ``False`` for a caller
+            that retries it itself (:meth:`attempt`).
+        :returns: ``True`` when the resource is settled (deleted, already gone, or kept).
+        :raises CleanupError: the deleter failed for a reason that is not a refusal; the resource is leaked.
         """
-        if self.state != _LIVE:
-            return
+        state = self.state
+        if state > _REFUSED:
+            return True
         books = ledger.current()
-        if _keep(self.owner):
+        owner = self.owner
+        # Most owners are tests that passed (``_testdata_failed`` is False): they need no look at the environment.
+        if state == _LIVE and owner is not None and getattr(owner, "_testdata_failed", None) is not False \
+                and _keep(owner):
             self.state = _KEPT
             books.mark_kept(self)
             print(f"testdata_kit: kept {self!r} of failed test {self.test_id}", file=sys.stderr)
-            return
+            return True
         if defer_interrupts:
             _interrupts.enter_call()
         try:
@@ -114,6 +145,12 @@ class Resource:
             except (AlreadyGone, *self._gone):  # type: ignore[misc]
                 pass
             except Exception as error:
+                if retry_later(error, self.refused):
+                    self.state = _REFUSED
+                    self.refusal = error
+                    if retry_in_scope:
+                        _scopes.defer(self)
+                    return False
                 self.state = _LEAKED
                 books.mark_leaked(self, f"{type(error).__name__}: {error}")
                 raise CleanupError(self, error) from error
@@ -123,11 +160,86 @@ class Resource:
                 books.mark_leaked(self, "interrupted while deleting")
                 raise
             self.state = _DELETED
+            if state:
+                self.refusal = None
             books.mark_deleted(self)
+            return True
         finally:
             # An interrupt that arrived during the delete is raised here, once the deletion is on record.
             if defer_interrupts:
                 _interrupts.leave_call()
+
+    def attempt(self, *, defer_interrupts: bool = True) -> bool:
+        """Same as :meth:`release`, except that a refused deletion is left for the caller to retry."""
+        return self.release(defer_interrupts=defer_interrupts, retry_in_scope=False)
+
+    def give_up(self) -> CleanupError | None:
+        """Record a resource whose deletion is still refused as leaked; return the error naming the refusal.
+
+        Called when the last retry pass at the end of the run deleted nothing more. Returns ``None`` for a
+        resource that is not waiting after a refusal.
+        """
+        error = self.refusal
+        if self.state != _REFUSED or error is None:
+            return None
+        self.state = _LEAKED
+        ledger.current().mark_leaked(self, f"refused until the end of the run: {type(error).__name__}: {error}")
+        failure = CleanupError(self, error)
+        failure.__cause__ = error
+        return failure
+
+
+def retry_later(error: BaseException, refused: tuple[int | type[BaseException], ...] | None = None) -> bool:
+    """Whether *error*, raised by a deleter, means "refused for now: try again after the other deletions".
+
+    In order: a :class:`~testdata_kit.RetryLater` is; so is an instance of a type in *refused*; an error with a
+    boolean ``retry_later`` attribute says for itself; then an error with a ``status`` attribute is, when the
+    status is a refused one, a 5xx, or ``None`` (no answer within the client's retry budget); nothing else is.
+
+    :param refused: statuses and exception types given as ``refused=`` to the kind or collection. Its ints
+        replace the configured refused statuses; its types add to :class:`~testdata_kit.RetryLater`.
+    """
+    if isinstance(error, RetryLater):
+        return True
+    statuses = None
+    if refused:
+        if isinstance(error, tuple(item for item in refused if isinstance(item, type))):
+            return True
+        ints = frozenset(item for item in refused if isinstance(item, int))
+        statuses = ints or None
+    flag = getattr(error, "retry_later", None)
+    if isinstance(flag, bool):  # the error knows (an HTTP error for an id never read: no later pass can help)
+        return flag
+    if not hasattr(error, "status"):
+        return False
+    status = error.status
+    if status is None:  # no answer at all within the client's retry budget: the server may answer later
+        return True
+    if not isinstance(status, int):
+        return False
+    return status >= 500 or status in (statuses if statuses is not None else refused_statuses())
+
+
+def refused_statuses() -> frozenset[int]:
+    """The statuses that mean "refused for now": ``refused-statuses`` in setup.cfg, else :data:`REFUSED_STATUSES`.
+
+    Read once per process, at the first failed deletion.
+
+    :raises ConfigError: an item of ``refused-statuses`` is not a number from 100 to 599.
+    """
+    global _configured_statuses
+    if _configured_statuses is None:
+        from testdata_kit import config
+
+        loaded = config.load()
+        items = loaded.get_list("refused-statuses", [str(status) for status in sorted(REFUSED_STATUSES)])
+        bad = [item for item in items if not (item.isdigit() and 100 <= int(item) <= 599)]
+        if bad:
+            raise config.ConfigError(loaded.path, "refused-statuses", bad[0],
+                                     "HTTP statuses that mean 'refused for now', e.g. 400, 409, 412, 422",
+                                     loaded.section_name)
+        _configured_statuses = frozenset(int(item) for item in items)
+    return _configured_statuses
 
 
 def _short(value: Any) -> str:
@@ -180,9 +292,9 @@ def _check_journal() -> None:
 def _track(
     kind: str, value: Any, delete: Callable[[], object], scope: str, holder: Any,
     gone: tuple[type[BaseException], ...] = (), recovery: dict[str, Any] | None = None, intent: int | None = None,
-    register: bool = True,
+    register: bool = True, refused: tuple[int | type[BaseException], ...] | None = None,
 ) -> Resource:
-    resource = Resource(kind, value, delete, holder, gone, scope, recovery)
+    resource = Resource(kind, value, delete, holder, gone, scope, recovery, refused)
     resource.intent = intent
     _books().add(resource)
     if register:
@@ -199,6 +311,7 @@ def tracked(
     gone: Iterable[type[BaseException]] = (),
     recovery: dict[str, Any] | Callable[[Any], dict[str, Any] | None] | None = None, register: bool = True,
     created_nothing: Callable[[Exception], bool] = _always,
+    refused: Iterable[int | type[BaseException]] | None = None,
 ) -> Resource:
     """Create one resource through *make* and track it: the one path every tracked creation takes.
 
@@ -219,11 +332,15 @@ def tracked(
     :param register: register the deletion at the end of the scope; ``False`` for a caller that releases the
         resource itself at its turn (a scenario orders the deletions of its links).
     :param created_nothing: says whether an exception of *make* proves that nothing was created (default: any).
+    :param refused: statuses and exception types that mean "refused for now, retry later" for this resource
+        (see :meth:`Resource.attempt`); default: the configured refused statuses.
     :returns: the :class:`Resource`; its ``value`` is what *make* returned.
     :raises NoScopeError: no scope was given and no test or class is running.
     """
     scope, holder = _scopes.resolve(scope, owner, kind)
-    books = _books()
+    if not _journal_checked:
+        _check_journal()
+    books = ledger.current()
     _interrupts.enter_call()
     try:
         intent = books.intend(ledger.new_number(), kind, scope, holder) if books.observers else None
@@ -233,9 +350,21 @@ def tracked(
             if intent is not None and created_nothing(error):
                 books.abandon(intent)
             raise
-        if callable(recovery):
+        if recovery is not None and callable(recovery):
             recovery = recovery(value)
-        return _track(kind, value, delete, scope, holder, tuple(gone), recovery, intent, register)
+        # _track() written out: this is the path of every creation, and each call costs.
+        resource = Resource(
+            kind, value, delete, holder, gone if type(gone) is tuple else tuple(gone), scope,
+            recovery, refused if refused is None or type(refused) is tuple else tuple(refused),
+        )
+        resource.intent = intent
+        books.add(resource)
+        if register:
+            if scope == "test":
+                holder.addCleanup(resource.release)
+            else:
+                _scopes.add(resource.release, scope, holder)
+        return resource
     finally:
         # An interrupt that arrived while the resource was being made is raised here, once it is on record.
         _interrupts.leave_call()
@@ -244,6 +373,7 @@ def tracked(
 def track(
     kind: str, value: Any, delete: Callable[[], object], *, scope: str | None = None, owner: Any = None,
     gone: Iterable[type[BaseException]] = (), recovery: dict[str, Any] | None = None, intent: int | None = None,
+    refused: Iterable[int | type[BaseException]] | None = None,
 ) -> Resource:
     """Record something already created, and register *delete* (no arguments) at the end of *scope*.
 
@@ -256,7 +386,8 @@ def track(
         intent and the confirmation together.
     """
     scope, holder = _scopes.resolve(scope, owner, kind)
-    return _track(kind, value, delete, scope, holder, tuple(gone), recovery, intent)
+    return _track(kind, value, delete, scope, holder, tuple(gone), recovery, intent,
+                  refused=None if refused is None else tuple(refused))
 
 
 def intend(kind: str, *, scope: str | None = None, owner: Any = None) -> int | None:

@@ -8,7 +8,11 @@ Teardown deletes every resource after all the resources made from it: the order 
 product and the user, whatever order the test created them in. Independent branches are deleted at the same
 time, by up to 16 threads (``workers=``, or ``TESTDATA_TEARDOWN_WORKERS``; ``1`` deletes one at a time, newest
 first). Concurrent teardown is **on** by default, so deleters must be safe to call from another thread; an
-HTTP session is, a ``sqlite3`` connection is not (use ``workers=1`` for those).
+HTTP session is, a ``sqlite3`` connection is not (use ``workers=1`` for those). It starts on the test's
+thread and moves to the threads once deletions prove slow (see :mod:`testdata_kit._teardown`).
+
+A deletion the store refuses (a link the scenario does not know, such as a user updated to point at a newer
+profile) is retried after the others, round after round, then after the rest of the test's cleanups.
 
 A scenario is one entry in the test's cleanup stack, placed where ``self.scenario()`` was called: cleanups the
 test adds after that call run before the scenario's data is deleted, cleanups added before it run after.
@@ -17,19 +21,17 @@ test adds after that call run before the scenario's data is deleted, cleanups ad
 from __future__ import annotations
 
 import functools
-import heapq
 import inspect
 import os
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from testdata_kit import _env, _interrupts, _scopes
+from testdata_kit import _env, _interrupts, _scopes, _teardown
 from testdata_kit.errors import InvalidValueError, MissingKeyError, TestDataError
 from testdata_kit.kinds import Factory, Registry, default_registry
 from testdata_kit.resources import Resource
 
-__all__ = ["DEFAULT_WORKERS", "WORKERS_ENV", "Scenario", "ScenarioTeardownError"]
+__all__ = ["DEFAULT_WORKERS", "WORKERS_ENV", "Held", "Scenario", "ScenarioTeardownError"]
 
 #: Threads deleting independent branches at once; ``1`` tears down serially.
 WORKERS_ENV = _env.TEARDOWN_WORKERS_ENV
@@ -45,15 +47,6 @@ class ScenarioTeardownError(TestDataError):
         super().__init__(f"{len(errors)} deletions of the scenario failed:\n{lines}")
 
 
-class _Node:
-    __slots__ = ("children", "parents", "resource")
-
-    def __init__(self, resource: Resource, parents: list[_Node]) -> None:
-        self.resource = resource
-        self.parents = parents
-        self.children = 0
-
-
 class _Graph:
     """The resources of one scenario and its branches, and the teardown that deletes them children first."""
 
@@ -61,8 +54,8 @@ class _Graph:
         self.scope = scope
         self.holder = holder
         self.workers = workers
-        self.nodes: list[_Node] = []
-        self.by_value: dict[int, _Node] = {}
+        self.nodes: list[_teardown.Node] = []
+        self.by_value: dict[int, _teardown.Node] = {}
         self.registered = False
         self.register()
 
@@ -70,65 +63,27 @@ class _Graph:
         _scopes.register(self.teardown, self.scope, self.holder, "scenario")
         self.registered = True
 
-    def add(self, resource: Resource, parents: list[_Node]) -> None:
+    def add(self, resource: Resource, parents: list[_teardown.Node]) -> None:
         if not self.registered:  # used again after its teardown ran: the new resources need one too
             self.register()
-        node = _Node(resource, parents)
-        for parent in parents:
-            parent.children += 1
+        node = _teardown.Node(resource, parents, len(self.nodes))
         self.nodes.append(node)
         self.by_value[id(resource.value)] = node
 
     def teardown(self) -> None:
-        """Delete every live resource after its children; raise what failed once all were attempted."""
+        """Delete every live resource after its children; raise what failed once all were attempted.
+
+        Refused deletions are retried by rounds while a round deletes something; what is still refused then
+        waits for the retry pass at the end of the scenario's scope (:func:`testdata_kit._scopes.defer`).
+        """
         nodes, self.nodes, self.by_value, self.registered = self.nodes, [], {}, False
-        waiting = {id(node): node.children for node in nodes}
-        ready = [node for node in nodes if not node.children]
-        errors: list[BaseException] = []
-
-        def finished(node: _Node) -> list[_Node]:
-            freed = []
-            for parent in node.parents:
-                key = id(parent)
-                if key in waiting:
-                    waiting[key] -= 1
-                    if not waiting[key]:
-                        freed.append(parent)
-            return freed
-
-        if self.workers <= 1 or len(nodes) <= 1:
-            # Newest first among the deletable, so that serial teardown is unittest's LIFO wherever LIFO is safe.
-            rank = {id(node): index for index, node in enumerate(nodes)}
-            heap = [(-rank[id(node)], rank[id(node)]) for node in ready]
-            heapq.heapify(heap)
-            while heap:
-                node = nodes[heapq.heappop(heap)[1]]
-                _release(node, errors)
-                for parent in finished(node):
-                    heapq.heappush(heap, (-rank[id(parent)], rank[id(parent)]))
-        else:
-            with ThreadPoolExecutor(min(self.workers, len(nodes)), thread_name_prefix="teardown") as pool:
-                running: dict[Future[None], _Node] = {}
-                while ready or running:
-                    for node in ready:
-                        running[pool.submit(_release, node, errors, False)] = node
-                    ready = []
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        ready.extend(finished(running.pop(future)))
+        refused, errors = _teardown.run(nodes, self.workers)
+        for node in refused:
+            _scopes.defer(node.resource)
         if len(errors) == 1:
             raise errors[0]
         if errors:
             raise ScenarioTeardownError(errors)
-
-
-def _release(node: _Node, errors: list[BaseException], defer_interrupts: bool = True) -> None:
-    # Pool threads do not defer interrupts: a signal reaches the main thread, which stops handing out
-    # deletions, waits for those already running, and lets the interrupt unwind the test.
-    try:
-        node.resource.release(defer_interrupts=defer_interrupts)
-    except Exception as error:  # the ledger records the leak; the parents still get their turn
-        errors.append(error)
 
 
 @functools.lru_cache(maxsize=256)
@@ -155,8 +110,9 @@ def _workers(value: int | None) -> int:
 class Scenario:
     """A builder with one method per registered kind; results become attributes, needs are filled in.
 
-    ``s.user()`` creates a ``user`` and returns the scenario, so calls chain; afterwards ``s.user`` is the
-    created user. For a second one of a kind use :meth:`create` with ``as_=``. A kind's ``needs=`` are taken
+    ``s.user()`` creates a ``user`` and returns the scenario, so calls chain; afterwards ``s.user`` reads as the
+    created user (a :class:`Held`: ``s.user["id"]``), and calling it again, ``s.user()``, creates another.
+    For a second one of a kind held apart, use :meth:`create` with ``as_=``. A kind's ``needs=`` are taken
     from what the scenario holds (the latest of that kind), or created on demand; parameters of the factory
     named after other kinds (``discount=None``) are filled only when the scenario holds one.
 
@@ -188,7 +144,9 @@ class Scenario:
             raise AttributeError(name)
         found = self._lookup(name)
         if found is not _NOTHING:
-            return found
+            # A held kind must still chain (``s.user()`` makes another user), and its value must still read
+            # as the resource (``s.user["id"]``): one object that does both.
+            return Held(found, functools.partial(self._build, name)) if name in self._registry else found
         if name in self._registry:
             return functools.partial(self._build, name)
         raise AttributeError(
@@ -225,7 +183,8 @@ class Scenario:
         :param overrides: passed to the factory; a value the scenario holds links the new resource to it.
         """
         factory = kind if isinstance(kind, Factory) else self._registry.get(kind)
-        kwargs = dict(overrides)
+        args = tuple(_unwrap(arg) for arg in args)
+        kwargs = {name: _unwrap(value) for name, value in overrides.items()}
         for need in factory.needs:
             if need not in kwargs:
                 held = self._find(need)
@@ -280,6 +239,61 @@ class Scenario:
 
 
 _NOTHING: Any = object()
+
+
+class Held:
+    """What ``s.user`` gives when the scenario holds a ``user``: the resource, and the call that makes another.
+
+    Indexing (reading, assigning, deleting), attributes, ``==``, ``len``, iteration and ``in`` go to the
+    resource (``s.user["id"]``, ``s.user["profile_id"] = 7``);
+    calling it creates another resource of the kind and returns the scenario (``s.user().order()``), as it
+    does before the scenario holds one. Passed to the scenario's own calls it stands for the resource. Code
+    that checks types or serializes (``json=``) needs the object itself: ``s.user.value`` or ``s["user"]``.
+    """
+
+    __slots__ = ("_build", "value")
+
+    def __init__(self, value: Any, build: Callable[..., Scenario]) -> None:
+        #: The held resource itself, as the factory returned it.
+        self.value = value
+        self._build = build
+
+    def __call__(self, *args: Any, **overrides: Any) -> Scenario:
+        return self._build(*args, **overrides)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.value, name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.value[key]
+
+    def __setitem__(self, key: Any, item: Any) -> None:
+        # A late link (``s.user["profile_id"] = s.profile["id"]``) changes the held resource itself.
+        self.value[key] = _unwrap(item)
+
+    def __delitem__(self, key: Any) -> None:
+        del self.value[key]
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self.value == _unwrap(other))
+
+    __hash__ = None  # type: ignore[assignment]  # equal to its value, so it cannot hash like an identity
+
+    def __iter__(self) -> Any:
+        return iter(self.value)
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.value
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+def _unwrap(value: Any) -> Any:
+    return value.value if isinstance(value, Held) else value
 
 
 def _short(value: Any) -> str:

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import pathlib
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -109,6 +110,10 @@ class LegacySuiteTests(CheckTestCase):
         self.assertIn("likely cause: order dependence", out)
         self.assertIn("likely cause: leftover data from an earlier run", out)
         self.assertIn(f"Replay the shuffle: python -m testdata_kit check --modes shuffled --seed {seed}", out)
+        # Pasted into a shell, the line must select the same tests: the pattern stays one quoted argument.
+        replay = next(line for line in out.splitlines() if line.startswith("Replay the shuffle: "))
+        self.assertIn("-p 'case_*.py'", replay)
+        self.assertEqual(shlex.split(replay.partition(": ")[2])[-2:], ["-p", "case_*.py"])
 
     def test_seed_replays_the_shuffle(self):
         seed = subprocess.run([sys.executable, "-c", _FIND_SEED, str(LEGACY)], capture_output=True, text=True,

@@ -82,8 +82,8 @@ class DemoJobTests(unittest.TestCase):
         self.assertEqual(code, 1, output)
         test = "test_an_order_nobody_deletes_keeps_its_user"
         self.assertRegex(output, rf"\n  leaked: <Resource user id=\d+ test={test}> in tests\.test_demo_job\._Suites\."
-                                 rf"Leaky\.{test}\n    DeleteFailedError: DELETE http://127\.0\.0\.1:\d+/users/\d+ "
-                                 rf"failed")
+                                 rf"Leaky\.{test}\n    refused until the end of the run: DeleteFailedError: "
+                                 rf"DELETE http://127\.0\.0\.1:\d+/users/\d+ failed")
         self.assertRegex(output, r"Database rows after: .* users 1, .* orders 1 +\(CHANGED\)")
         self.assertIn("Run 1: 1 test, 1 FAILED", output)
         self.assertIn("Result: FAILED: 1 test failed, 2 resources leaked, the row counts changed.", output)

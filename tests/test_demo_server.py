@@ -616,6 +616,27 @@ class NothingDeletedTests(ServerCase):
         self.assertEqual(self.server.counts()["users"], 0)
 
 
+class LateDeleteTests(ServerCase):
+    server_options = {"delete_delay_ms": 400}
+
+    def test_a_delete_is_answered_at_once_and_done_after_the_delay(self) -> None:
+        row = self.made("/users", {"email": "l@example.com", "name": "L"})
+        self.assertEqual(self.call("DELETE", f"/users/{row['id']}")[0], 204)
+        self.assertEqual(self.call("GET", f"/users/{row['id']}")[0], 200, "still there just after the 204")
+        self.assertEqual(self.call("DELETE", f"/users/{row['id']}")[0], 204, "a second DELETE is accepted too")
+        deadline = time.monotonic() + 10
+        while self.call("GET", f"/users/{row['id']}")[0] == 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.call("GET", f"/users/{row['id']}")[0], 404)
+        self.assertEqual(self.server.counts()["users"], 0)
+        self.assertEqual(len(self.server.deletions()), 1, "deleted once")
+        self.assertEqual(self.call("DELETE", f"/users/{row['id']}")[0], 404)
+
+    def test_the_delay_must_not_be_negative(self) -> None:
+        with self.assertRaisesRegex(ValueError, r"delete_delay_ms -1 must be zero or more milliseconds"):
+            demo.DemoServer(delete_delay_ms=-1)
+
+
 class StartupFailureTests(unittest.TestCase):
     def test_fail_first_answers_503_until_the_time_is_up(self) -> None:
         with demo.running(fail_first_seconds=1.0, fail_methods="DELETE") as server:

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import unittest
 
-from testdata_kit import DataTestCase, Registry, _run, creates, unique
+from testdata_kit import DataTestCase, NoScopeError, Registry, _run, creates, unique
 from testdata_kit.factories import (
     DataFactory,
     FactoryCycleError,
@@ -180,6 +180,64 @@ class CreateTest(unittest.TestCase):
         self.assertEqual(seen["member"], {"id": 9, "company_id": 7})
         self.assertEqual(log, [("create", "company"), ("create", "member"),
                                ("delete", "member"), ("delete", "company")])
+
+    def test_calling_the_factory_creates_like_factory_boy_and_build_only_builds(self):
+        log = []
+        registry = Registry()
+
+        @creates("pet", registry=registry, delete=lambda p: log.append(("delete", p["name"])))
+        def pet(**payload):
+            log.append(("create", payload["name"]))
+            return {"id": len(log), **payload}
+
+        class PetF(DataFactory):
+            class Meta:
+                creates = pet
+                abstract = True
+
+            name = "Rex"
+
+        seen = {}
+
+        class Probe(DataTestCase):
+            def test_a(self):
+                seen["built"] = PetF.build(name="Built")
+                seen["called"] = PetF(name="Called")
+                seen["log"] = list(log)
+
+        result, books = run_cases(Probe)
+        self.assertEqual(problems(result), [])
+        self.assertEqual(seen["built"], {"name": "Built"})
+        self.assertEqual(seen["called"], {"id": 1, "name": "Called"})
+        self.assertEqual(seen["log"], [("create", "Called")], "build() creates nothing")
+        self.assertEqual(log[-1], ("delete", "Called"))
+        self.assertEqual((books.created, books.deleted), (1, 1))
+
+    def test_calling_the_factory_outside_a_test_explains_and_creates_nothing(self):
+        log = []
+        registry = Registry()
+
+        @creates("toy", registry=registry, delete=lambda t: None)
+        def toy(**payload):
+            log.append(payload)
+            return payload
+
+        class ToyF(DataFactory):
+            class Meta:
+                creates = toy
+                abstract = True
+
+            name = "Ball"
+
+        with self.assertRaises(NoScopeError) as caught:
+            ToyF()
+        self.assertEqual(log, [])
+        self.assertEqual(
+            str(caught.exception),
+            "ToyF() creates, as factory_boy's default strategy does, but no test is running, so nothing would "
+            "delete it. Call ToyF() inside a test, setUpClass or pytest fixture; call ToyF.build() for a payload "
+            "only; or pass a scope: ToyF(scope='module') (or 'run').",
+        )
 
     def test_create_through_a_collection(self):
         class Collection:

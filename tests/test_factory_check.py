@@ -28,6 +28,33 @@ class Order(DataFactory):
 """
 
 
+# The documented foreign-key pattern: the id comes from the server, so a build has none.
+FOREIGN_KEY = """
+from testdata_kit import creates
+from testdata_kit.factories import DataFactory, SubFactory, Trait
+
+@creates("fk_user", delete=lambda user: None)
+def fk_user(**payload):
+    return {"id": 1, **payload}
+
+@creates("fk_order", delete=lambda order: None)
+def fk_order(**payload):
+    return {"id": 2, **payload}
+
+class UserFactory(DataFactory):
+    class Meta:
+        creates = "fk_user"
+    name = "Ann"
+
+class OrderFactory(DataFactory):
+    class Meta:
+        creates = "fk_order"
+    user_id = SubFactory(UserFactory, pick="id")
+    quantity = 1
+    bulk = Trait(quantity=100)
+"""
+
+
 class FactoryCheckTests(unittest.TestCase):
     def setUp(self) -> None:
         tmp = tempfile.TemporaryDirectory()
@@ -50,6 +77,13 @@ class FactoryCheckTests(unittest.TestCase):
         code, out, _ = self.run_cli(self.module("fc_good", GOOD))
         self.assertEqual(code, 0, out)
         self.assertEqual(out, "1 factory, 2 builds: 2 passed, 0 failed\n")
+
+    def test_a_sub_factory_picking_an_id_builds_with_a_placeholder(self) -> None:
+        code, out, _ = self.run_cli(self.module("fc_foreign_key", FOREIGN_KEY))
+        self.assertEqual(code, 0, out)
+        self.assertEqual(out, "2 factories, 3 builds: 3 passed, 0 failed\n")
+        built = sys.modules["fc_foreign_key"].OrderFactory.build()
+        self.assertEqual(repr(built["user_id"]), "<id of a built UserFactory: only create() gives one>")
 
     def test_a_trait_that_cannot_build_is_reported_with_its_error(self) -> None:
         code, out, _ = self.run_cli(self.module("fc_broken", BROKEN))

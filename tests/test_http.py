@@ -375,8 +375,10 @@ class RetryTests(unittest.TestCase):
     def test_retrying_a_failing_delete_stops_at_retry_seconds_and_a_larger_budget_tries_more(self) -> None:
         elapsed, reason, short = self.leak_after_refused_deletes(retry_seconds=0.5)
         self.assertLess(elapsed, 5.0, "retry_seconds=0.5 bounds the retries of the DELETE")
-        self.assertGreater(len(short), 1, "a 503 is retried")
-        self.assertIn(f"failed ({len(short)} attempts)", reason, "the leak says how often it was tried")
+        # Three series of attempts: the first, the retry pass of the test's scope, the last at the end of the run.
+        self.assertGreater(len(short), 3, "a 503 is retried")
+        self.assertRegex(reason, r"^refused until the end of the run: DeleteFailedError: .* failed \(\d+ attempts\)",
+                         "the leak says how often it was tried")
         _, _, longer = self.leak_after_refused_deletes(retry_seconds=2.0)
         self.assertGreater(len(longer), len(short))
         self.assertEqual(set(short + longer), {"/users/1"})

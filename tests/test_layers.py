@@ -23,16 +23,18 @@ PACKAGE = pathlib.Path(testdata_kit.__file__).resolve().parent
 
 #: The core: what ``import testdata_kit`` and the tracked-creation path may load. Standard library only.
 CORE = frozenset({
-    "testdata_kit", "testdata_kit._env", "testdata_kit._interrupts", "testdata_kit._redact", "testdata_kit._run",
+    "testdata_kit", "testdata_kit._details", "testdata_kit._env", "testdata_kit._interrupts", "testdata_kit._parallel",
+    "testdata_kit._redact", "testdata_kit._run",
     "testdata_kit._scopes", "testdata_kit.case", "testdata_kit.config", "testdata_kit.errors", "testdata_kit.guard",
     "testdata_kit.journal", "testdata_kit.journal._read", "testdata_kit.kinds", "testdata_kit.ledger",
-    "testdata_kit.resources", "testdata_kit.safe", "testdata_kit.scenario", "testdata_kit.unique",
+    "testdata_kit.resources", "testdata_kit.safe", "testdata_kit.scenario", "testdata_kit._teardown",
+    "testdata_kit.unique",
     # Value builders that need only the standard library.
     "testdata_kit._zones", "testdata_kit.adversarial",
 })
 #: Integrations and tools: they build on the core, and the core never imports them at import time.
 INTEGRATIONS = ("http", "fake", "_fake_providers", "factories", "db", "demo", "lint", "run", "sweep", "openapi",
-                "pytest_plugin")
+                "pytest_plugin", "_pytest_data")
 #: Third-party packages that only the extras may import.
 EXTRAS = ("requests", "urllib3", "mimesis", "psycopg")
 #: Exceptions that must not be an ``Exception``: ``except Exception`` would swallow an interrupt.

@@ -64,7 +64,7 @@ class LiteralDataTests(RuleTestCase):
     def test_emails_and_names_sent_to_create(self) -> None:
         self.assertFlagged('api.post("/users", json={"email": "alice@test.com"})\n', [1])
         self.assertFlagged('requests.put(url, data={"name": "Alice Smith"})\n', [1])
-        self.assertFlagged('UserFactory(email="bob@example.com", first_name="Bob")\n', [1, 1])
+        self.assertFlagged('UserFactory(email="bob@example.com", display_name="Bob")\n', [1, 1])
         self.assertFlagged('self.create("user", username="alice")\n', [1])
         self.assertFlagged('payload = {\n    "email": "alice@test.com",\n}\napi.post("/users", json=payload)\n', [2])
 
@@ -107,7 +107,7 @@ class NoCleanupTests(RuleTestCase):
             class T(unittest.TestCase):
                 def test_create(self):
                     r = requests.post(URL + "/users", json={"email": unique.email()})
-                    self.session.put(f"/users/{r.json()['id']}/avatar", data=b"x")
+                    self.session.post(f"/users/{r.json()['id']}/avatars", data=b"x")
                     with self.assertRaises(KeyError):
                         api.post("/orders", json={})
             """,

@@ -79,7 +79,8 @@ class MessageTests(unittest.TestCase):
         self.assertEqual(
             str(caught.exception),
             "Cannot create 'user': no test is running, so nothing would delete it. Create it inside a DataTestCase "
-            "test or setUpClass, or pass an explicit scope: testdata_kit.create('user', scope='module') "
+            "test or setUpClass, or inside a pytest test or fixture (the testdata fixture: "
+            "testdata.create('user')), or pass an explicit scope: testdata_kit.create('user', scope='module') "
             "(or 'run', or scope='class' with owner=YourTestCase).",
         )
 

@@ -113,6 +113,19 @@ class MessageTests(unittest.TestCase):
             f"yourself). {self._FIX}. Items that cannot be read back at all need verify='never' (unsafe).",
         )
 
+    def test_delete_unproven_when_the_item_is_still_there_after_settling(self) -> None:
+        error = DeleteUnprovenError("http://127.0.0.1:8000/terminals/7", 204, "terminals", "{path}/{id}",
+                                    "GET http://127.0.0.1:8000/terminals/7 answered 200 with the item", True, 2.0)
+        self.assertEqual(
+            str(error),
+            "DELETE http://127.0.0.1:8000/terminals/7 answered 204, but GET http://127.0.0.1:8000/terminals/7 "
+            "answered 200 with the item, still 2 s later: the item is still there, so it is counted as leaked, not "
+            "deleted. Either the server finishes deletions later than that: give collection 'terminals' a longer "
+            "settle= (seconds); or the item address is wrong: the collection builds it from '{path}/{id}'. "
+            f"{self._FIX.replace('users', 'terminals', 1)}.",
+        )
+        self.assertEqual(error.waited, 2.0)
+
     def test_delete_unproven_when_the_item_is_still_there(self) -> None:
         error = DeleteUnprovenError("http://127.0.0.1:8000/users?id=eq.7", 204, "users", "{path}?id=eq.{id}",
                                     "GET http://127.0.0.1:8000/users?id=eq.7 answered 200 with the item", True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import unittest
 from pathlib import Path
 
 from testdata_kit.config import Config, ConfigError
-from testdata_kit.lint import lint_source
+from testdata_kit.lint import lint_paths, lint_source
 
 
 def message(source: str) -> str:
@@ -39,6 +41,41 @@ class LintMessageTests(unittest.TestCase):
             message('card = "4532015112830366"\n'),
             "TDK003 card number '4532015112830366' passes the Luhn check and is not a test number; "
             "use 4242424242424242",
+        )
+
+
+    def test_hard_coded_primary_key(self) -> None:
+        self.assertEqual(
+            message("Order.objects.get(pk=1)\n"),
+            "TDK001 hard-coded primary key 1 for 'pk' in Order.objects.get(); create the record in the test and "
+            "use its pk",
+        )
+
+    def test_syntax_error(self) -> None:
+        self.assertEqual(
+            message("def broken(:\n"),
+            "TDK000 cannot parse the file: invalid syntax, so nothing in it was checked",
+        )
+
+    def test_too_deep(self) -> None:
+        self.assertEqual(
+            message("x = " + " + ".join(["1"] * 900) + "\n"),
+            "TDK000 an expression is nested too deeply to check (RecursionError); split it up, so nothing in it "
+            "was checked",
+        )
+
+
+class UnreadableFileMessageTests(unittest.TestCase):
+    def test_not_utf8_and_broken_link(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            Path(tmp, "a.py").write_bytes(b'x = "\xe9"\n')
+            os.symlink(Path(tmp, "gone.py"), Path(tmp, "b.py"))
+            found = [f.message for _, f in lint_paths([tmp])]
+        self.assertEqual(
+            found,
+            ["TDK000 cannot decode the file: it is not UTF-8 and has no valid coding cookie, so nothing in it was "
+             "checked",
+             "TDK000 cannot read the file: it is a broken symbolic link, so nothing in it was checked"],
         )
 
 

@@ -70,8 +70,10 @@ class ReenteredModuleTests(unittest.TestCase):
             log = folder / "events.log"
             env = {**os.environ, "TDK_LOG": str(log), "PYTHONPATH": str(ROOT)}
             env.pop("TESTDATA_REPORT", None)
+            # The conftest chooses the run order; pytest-randomly (in the dev extra) would shuffle it again.
             process = subprocess.run(
-                [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "mod_a.py", "mod_b.py"],
+                [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "-p", "no:randomly", "mod_a.py",
+                 "mod_b.py"],
                 cwd=folder, env=env, capture_output=True, text=True, timeout=180,
             )
             events = log.read_text().splitlines() if log.exists() else []

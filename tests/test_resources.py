@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import pathlib
+import tempfile
 import unittest
 from unittest import mock
 
@@ -14,6 +16,7 @@ from testdata_kit import (
     FactoryProtocolError,
     NoScopeError,
     Registry,
+    RetryLater,
     UnknownKindError,
     create,
     creates,
@@ -321,6 +324,58 @@ class CreatesTests(unittest.TestCase):
             creates("x", registry=Registry(), delete=print)(lambda: (yield))
         with self.assertRaises(FactoryProtocolError):
             creates("x", registry=Registry())(lambda: 1)
+
+
+class _Answer(Exception):
+    def __init__(self, status: object) -> None:
+        super().__init__(f"status {status}")
+        self.status = status
+
+
+class RetryLaterTests(unittest.TestCase):
+    def test_which_errors_mean_retry_later(self):
+        from testdata_kit.resources import retry_later
+
+        self.assertTrue(retry_later(RetryLater("locked")))
+        for status in (400, 409, 412, 422, 500, 503, None):
+            self.assertTrue(retry_later(_Answer(status)), status)
+        for status in (401, 403, 405, "409"):
+            self.assertFalse(retry_later(_Answer(status)), status)
+        self.assertFalse(retry_later(ValueError("a bug")))
+        # A kind's statuses replace the default ones; its exception types add to RetryLater.
+        self.assertFalse(retry_later(_Answer(400), (409,)))
+        self.assertTrue(retry_later(_Answer(423), (409, 423)))
+        self.assertTrue(retry_later(KeyError("x"), (KeyError,)))
+        self.assertTrue(retry_later(_Answer(400), (KeyError,)))
+
+    def test_refused_statuses_come_from_setup_cfg(self):
+        from testdata_kit import config, resources
+
+        with tempfile.TemporaryDirectory() as tmp, mock.patch.object(resources, "_configured_statuses", None):
+            pathlib.Path(tmp, "setup.cfg").write_text("[testdata_kit]\nrefused-statuses = 409, 423\n")
+            real_load = config.load
+            with mock.patch.object(config, "load", lambda: real_load(pathlib.Path(tmp, "setup.cfg"))):
+                self.assertEqual(resources.refused_statuses(), frozenset({409, 423}))
+
+    def test_refused_statuses_must_be_statuses(self):
+        from testdata_kit import config, resources
+
+        with tempfile.TemporaryDirectory() as tmp, mock.patch.object(resources, "_configured_statuses", None):
+            pathlib.Path(tmp, "setup.cfg").write_text("[testdata_kit]\nrefused-statuses = 409, conflict\n")
+            real_load = config.load
+            with mock.patch.object(config, "load", lambda: real_load(pathlib.Path(tmp, "setup.cfg"))), \
+                    self.assertRaises(config.ConfigError) as caught:
+                resources.refused_statuses()
+        self.assertIn("refused-statuses = 'conflict' is not valid; expected HTTP statuses that mean 'refused for "
+                      "now', e.g. 400, 409, 412, 422.", str(caught.exception))
+
+    def test_refused_of_creates_takes_statuses_and_exception_classes(self):
+        with self.assertRaises(FactoryProtocolError) as caught:
+            creates("x", registry=Registry(), delete=print, refused=("409",))
+        self.assertIn("refused= of @creates('x') takes HTTP statuses and exception classes, got '409'",
+                      str(caught.exception))
+        factory = creates("x", registry=Registry(), delete=print, refused=(409, KeyError))(lambda: 1)
+        self.assertEqual(factory.refused, (409, KeyError))
 
 
 if __name__ == "__main__":

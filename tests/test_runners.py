@@ -86,6 +86,13 @@ class RunnerTests(unittest.TestCase):
         )
         self.check_log(lines)
         self.assertIn(f"Ran {TESTS_IN_SUITE} tests", process.stderr)
+        # One total for every worker, after unittest-parallel's verdict; no worker prints its own account.
+        created = sum(1 for line in lines if line[1] == "create")
+        accounts = [line for line in process.stderr.splitlines() if "testdata_kit: created" in line]
+        self.assertEqual(len(accounts), 1, process.stderr)
+        self.assertRegex(accounts[0], rf"^testdata_kit: created {created}, deleted {created}, leaked 0 \(all \d "
+                                      rf"worker process(es)?\)$")
+        self.assertLess(process.stderr.index("\nOK\n"), process.stderr.index(accounts[0]))
 
 
 if __name__ == "__main__":

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import io
+import pathlib
+import random
+import tempfile
 import threading
 import time
 import unittest
 from typing import Any, ClassVar
+from unittest import mock
 
-from testdata_kit import DataTestCase, Registry, creates, demo, ledger
+from testdata_kit import DataTestCase, Registry, _scopes, creates, demo, ledger
 from testdata_kit.http import ApiClient
 from testdata_kit.scenario import Scenario
+from tests._stores import FlakyChainStore, LinkStore
 from tests._support import problems, run_cases
 
 
@@ -113,6 +119,26 @@ class ScenarioTests(unittest.TestCase):
         self.assertEqual(seen["second"]["user_id"], seen["bob"]["id"])
         self.assertEqual(seen["second"]["product_id"], seen["product"]["id"])  # one product, shared
         self.assertEqual(books.by_kind["product"], [1, 1, 0, 0])
+        self.assertEqual(self.server.counts(), dict.fromkeys(self.server.counts(), 0))
+
+    def test_a_held_kind_still_chains_and_still_reads_as_the_resource(self) -> None:
+        seen: dict[str, Any] = {}
+
+        def body(test: Any) -> None:
+            s = test.scenario(workers=1).user(name="Ann")
+            first = s["user"]
+            s.user(name="Bob").order()              # a second user, and the order takes the latest
+            b = s.branch().user(name="Cy").order()  # the branch, too, chains on a kind its parent holds
+            seen.update(first=first, user=s.user, raw=s.user.value, order=s.order, cy=b.user, cy_order=b.order)
+            seen["name"], seen["id"], seen["eq"] = s.user["name"], s.user["id"], s.user == s["user"]
+
+        books = self.run_test(body)
+        self.assertEqual((seen["first"]["name"], seen["name"], seen["cy"]["name"]), ("Ann", "Bob", "Cy"))
+        self.assertIsInstance(seen["raw"], dict)
+        self.assertTrue(seen["eq"])
+        self.assertEqual(seen["order"]["user_id"], seen["id"])
+        self.assertEqual(seen["cy_order"]["user_id"], seen["cy"]["id"])
+        self.assertEqual(books.by_kind["user"], [3, 3, 0, 0])
         self.assertEqual(self.server.counts(), dict.fromkeys(self.server.counts(), 0))
 
     def test_concurrent_teardown_keeps_children_before_parents(self) -> None:
@@ -245,6 +271,97 @@ class ThreadingTests(unittest.TestCase):
     def test_workers_must_be_positive(self) -> None:
         with self.assertRaises(ValueError):
             Scenario(scope="run", workers=0)
+
+
+class RetryRoundTests(unittest.TestCase):
+    """Refused deletions in a scenario: retried round after round, then after the test's other cleanups."""
+
+    def run_with_final_attempt(self, case: type[unittest.TestCase]) -> tuple[Any, Any, list[BaseException]]:
+        result = unittest.TestResult()
+        with ledger.isolated() as books:
+            unittest.TestLoader().loadTestsFromTestCase(case).run(result)
+            final = _scopes.final_attempt()
+        return result, books, final
+
+    def test_late_link_ends_with_nothing_left_serial_and_concurrent(self) -> None:
+        # #11 case 6 in a scenario: the link from user to profile is made after both exist, so the scenario's
+        # order cannot know it; the store refuses the profile first, then the next round deletes it.
+        for workers in (1, None, 4):
+            with self.subTest(workers=workers):
+                store = LinkStore()
+                kinds = store.kinds()
+
+                class Inner(DataTestCase):
+                    registry = kinds
+                    options = {} if workers is None else {"workers": workers}
+
+                    def test_it(self) -> None:
+                        s = self.scenario(**self.options)
+                        s.user().profile()
+                        s.user["profile_id"] = s.profile["id"]
+
+                result, books, final = self.run_with_final_attempt(Inner)
+                self.assertEqual(problems(result), [])
+                self.assertEqual((store.rows(), books.summary(), final), (0, "created 2, deleted 2, leaked 0", []))
+
+    def test_flaky_server_leaves_no_row_once_it_answers_again(self) -> None:
+        # #11 case 7: 30% of DELETEs answer 503 and 10% get no answer after the client's retries; parents are
+        # refused with 409 while a child is still there. Nothing may be left, and the account must agree.
+        seed = random.randrange(2**32)
+        store = FlakyChainStore(seed)
+        kinds = store.kinds(4)
+
+        class Inner(DataTestCase):
+            registry = kinds
+
+            def test_1_builds_chains(self) -> None:
+                s = self.scenario()
+                for _ in range(50):
+                    s.branch().create("link3")
+
+            def test_2_server_answers_again(self) -> None:
+                store.flaky = False
+
+        with mock.patch("sys.stderr", new_callable=io.StringIO):
+            result, books, final = self.run_with_final_attempt(Inner)
+        self.assertEqual(problems(result), [], f"seed {seed}")
+        self.assertEqual((len(store.rows), books.summary(), final), (0, "created 200, deleted 200, leaked 0", []),
+                         f"seed {seed}")
+
+    def test_demo_api_failing_deletes_leave_no_row_once_it_answers_again(self) -> None:
+        # #11 case 7 against the demo API: 30% of DELETEs answer 503 and 10% hang past the client's timeout,
+        # the store refuses a referenced row with 409. The API then restarts without failures (same port and
+        # database) before the run ends: no row may be left, and the account must say so.
+        seed = random.randrange(2**32)
+        with tempfile.TemporaryDirectory() as tmp:
+            db = str(pathlib.Path(tmp, "shop.sqlite3"))
+            flaky = demo.DemoServer(db=db, fail_rate=0.3, hang_rate=0.1, hang_seconds=2.0, fail_methods="DELETE",
+                                    seed=seed).start()
+            port = flaky.port
+            healthy: list[demo.DemoServer] = []
+            self.addCleanup(lambda: [server.stop() for server in (flaky, *healthy)])
+            api = ApiClient(flaky.url, timeout=1.0, retries=1, retry_seconds=0.2, backoff=0.01)
+            self.addCleanup(api.close)
+            kinds = shop_kinds(api)
+
+            class Inner(DataTestCase):
+                registry = kinds
+
+                def test_1_builds_chains(self) -> None:
+                    s = self.scenario()
+                    for _ in range(10):
+                        s.branch().user().product().discount().order()
+
+                def test_2_the_api_restarts_without_failures(self) -> None:
+                    flaky.stop()
+                    healthy.append(demo.DemoServer(db=db, port=port).start())
+
+            with mock.patch("sys.stderr", new_callable=io.StringIO):
+                result, books, final = self.run_with_final_attempt(Inner)
+            counts = healthy[0].counts()
+        self.assertEqual(problems(result), [], f"seed {seed}")
+        self.assertEqual((sum(counts.values()), books.summary(), final), (0, "created 40, deleted 40, leaked 0", []),
+                         f"seed {seed}: {counts}")
 
 
 if __name__ == "__main__":

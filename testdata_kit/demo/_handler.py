@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -48,6 +48,7 @@ class Settings:
     fail_after: bool = False
     hang_rate: float = 0.0
     hang_seconds: float = 2.0
+    delete_delay_ms: float = 0.0
 
 
 @dataclass
@@ -60,8 +61,12 @@ class Response:
 
 
 def dispatch(store: Store, method: str, target: str, raw_body: bytes, tenant_header: str | None,
-             settings: Settings = Settings()) -> Response:
-    """Route one request to the store and return the answer; raises :class:`DemoApiError` for 4xx answers."""
+             settings: Settings = Settings(), later: Callable[[str, int, int | None], None] | None = None) -> Response:
+    """Route one request to the store and return the answer; raises :class:`DemoApiError` for 4xx answers.
+
+    :param later: with ``settings.delete_delay_ms``, receives (collection, id, tenant) of a row to delete once
+        that delay has passed; the DELETE is answered 204 at once, as a server deleting in the background does.
+    """
     url = urlsplit(target)
     segments = [s for s in url.path.split("/") if s]
     query = parse_qs(url.query, keep_blank_values=True)
@@ -88,7 +93,7 @@ def dispatch(store: Store, method: str, target: str, raw_body: bytes, tenant_hea
     if not COLLECTIONS[name].tenanted:
         tenant = None  # tenants are not owned by a tenant; a scoped client may still read and create them
     if len(segments) == 1 and settings.addressing == "query" and "id" in query:
-        return _by_filter(store, settings, method, name, url.path, query, raw_body, tenant)
+        return _by_filter(store, settings, method, name, url.path, query, raw_body, tenant, later)
     if len(segments) == 1:
         if _allow(method, url.path, "GET", "POST") == "POST":
             row = store.create(name, _json(raw_body), tenant)
@@ -116,13 +121,14 @@ def dispatch(store: Store, method: str, target: str, raw_body: bytes, tenant_hea
             return Response(200, store.update(name, row_id, _json(raw_body), tenant))
         if settings.empty_delete_204 and store.find(name, row_id, tenant) is None:
             return Response(204)
-        store.delete(name, row_id, tenant)
+        _delete(store, settings, later, name, row_id, tenant)
         return Response(204)
     raise DemoApiError(404, f"No route for {url.path}")
 
 
 def _by_filter(store: Store, settings: Settings, method: str, name: str, path: str, query: dict[str, list[str]],
-               raw_body: bytes, tenant: int | None) -> Response:
+               raw_body: bytes, tenant: int | None,
+               later: Callable[[str, int, int | None], None] | None = None) -> Response:
     """One row addressed by ``?id=eq.ID`` (or ``?id=ID``): GET answers a list of 0 or 1 rows."""
     if len(query) != 1 or len(query["id"]) != 1:
         raise DemoApiError(400, f"Filter rows by id alone, e.g. {path}?id=eq.7")
@@ -138,8 +144,17 @@ def _by_filter(store: Store, settings: Settings, method: str, name: str, path: s
         raise DemoApiError(404, f"No {COLLECTIONS[name].singular} with id {row_id}")
     if verb == "PATCH":
         return Response(200, [store.update(name, row_id, _json(raw_body), tenant)])
-    store.delete(name, row_id, tenant)
+    _delete(store, settings, later, name, row_id, tenant)
     return Response(204)
+
+
+def _delete(store: Store, settings: Settings, later: Callable[[str, int, int | None], None] | None, name: str,
+            row_id: int, tenant: int | None) -> None:
+    if not settings.delete_delay_ms or later is None:
+        store.delete(name, row_id, tenant)
+        return
+    store.get(name, row_id, tenant)  # a row that is not there is still a 404
+    later(name, row_id, tenant)
 
 
 _ADMIN = {"counts": "GET", "deletions": "GET", "backdate": "POST", "reset": "POST"}
@@ -237,6 +252,7 @@ class DemoHandler(BaseHTTPRequestHandler):
             self._send(Response(error.status, error.body(), error.headers))
             return
         settings = self.server.settings
+        self.server.finish_deletions()
         # Admin endpoints are the tests' measuring instruments: they are never slowed down or failed.
         if not self.path.startswith("/_admin"):
             if settings.latency_ms:
@@ -246,7 +262,7 @@ class DemoHandler(BaseHTTPRequestHandler):
                     # Like a proxy that times out after the backend committed: the change is made, the answer lost.
                     with contextlib.suppress(Exception):
                         dispatch(self.server.store, self.command, self.path, raw, self.headers.get(_TENANT_HEADER),
-                                 settings)
+                                 settings, self.server.delete_later)
                     self._send(Response(503, {"error": "Injected failure after the request was handled; retry"}))
                     return
                 message = "Injected failure; nothing was changed, retry"
@@ -254,7 +270,7 @@ class DemoHandler(BaseHTTPRequestHandler):
                 return
         try:
             response = dispatch(self.server.store, self.command, self.path, raw, self.headers.get(_TENANT_HEADER),
-                                settings)
+                                settings, self.server.delete_later)
         except DemoApiError as error:
             response = Response(error.status, error.body(), error.headers)
         except Exception as error:
@@ -318,7 +334,29 @@ class DemoHttpServer(ThreadingHTTPServer):
         self._rng_lock = threading.Lock()
         self._connections: dict[threading.Thread, socket.socket] = {}
         self._connections_lock = threading.Lock()
+        # Deletions answered but not done yet: (due time, collection, id, tenant), applied by the first request
+        # (or count) after their time, so that no timer thread outlives the server.
+        self._late: list[tuple[float, str, int, int | None]] = []
+        self._late_lock = threading.Lock()
         super().__init__(address, DemoHandler)
+
+    def delete_later(self, name: str, row_id: int, tenant: int | None) -> None:
+        """Delete one row ``delete_delay_ms`` from now (a row already due to go is not queued twice)."""
+        with self._late_lock:
+            if not any(entry[1:] == (name, row_id, tenant) for entry in self._late):
+                self._late.append((time.monotonic() + self.settings.delete_delay_ms / 1000, name, row_id, tenant))
+
+    def finish_deletions(self) -> None:
+        """Apply the deletions whose delay has passed; one the store refuses then (a new reference) is dropped."""
+        if not self._late:
+            return
+        now = time.monotonic()
+        with self._late_lock:
+            due = [entry for entry in self._late if entry[0] <= now]
+            self._late = [entry for entry in self._late if entry[0] > now]
+        for _, name, row_id, tenant in due:
+            with contextlib.suppress(DemoApiError):  # gone already, or referenced again meanwhile
+                self.store.delete(name, row_id, tenant)
 
     def should_fail(self, method: str) -> bool:
         """Whether this request gets an injected 503: always during the first ``fail_first_seconds``, then as

@@ -74,6 +74,8 @@ class DemoServer:
         server starts, as an API that is restarting does.
     :param fail_after: make injected failures happen after the request was handled: the row is deleted (or
         created), and the answer is still a 503, as when a proxy times out after the backend committed.
+    :param delete_delay_ms: answer a DELETE 204 at once but delete the row this many milliseconds later, as a
+        server that deletes in the background does (Jupyter Server's terminals): a GET just after still finds it.
     """
 
     def __init__(
@@ -96,6 +98,7 @@ class DemoServer:
         fail_after: bool = False,
         hang_rate: float = 0.0,
         hang_seconds: float = 2.0,
+        delete_delay_ms: float = 0.0,
     ) -> None:
         if not allow_remote and not is_loopback(host):
             raise RemoteHostError(host)
@@ -109,6 +112,8 @@ class DemoServer:
             raise ValueError(f"hang_rate {hang_rate!r} must be a probability between 0 and 1, e.g. 0.1")
         if hang_seconds < 0:
             raise ValueError(f"hang_seconds {hang_seconds!r} must be zero or more seconds")
+        if delete_delay_ms < 0:
+            raise ValueError(f"delete_delay_ms {delete_delay_ms!r} must be zero or more milliseconds")
         if fail_first_seconds < 0:
             raise ValueError(f"fail_first_seconds {fail_first_seconds!r} must be zero or more seconds")
         if not 0 <= port <= 65535:
@@ -119,7 +124,7 @@ class DemoServer:
         self.settings = Settings(
             float(latency_ms), float(fail_rate), _methods(fail_methods), seed, verbose, addressing,
             array_bodies, location_query, empty_delete_204, float(fail_first_seconds), fail_after,
-            float(hang_rate), float(hang_seconds),
+            float(hang_rate), float(hang_seconds), float(delete_delay_ms),
         )
         self._http: DemoHttpServer | None = None
         self._store: Store | None = None
@@ -193,10 +198,12 @@ class DemoServer:
 
     def counts(self) -> dict[str, int]:
         """Return the row count of every collection, read straight from the database."""
+        self._live_http().finish_deletions()
         return self._live_store().counts()
 
     def deletions(self) -> list[dict[str, Any]]:
         """Return every deletion as ``{"collection", "id", "at"}``, in the order the server committed them."""
+        self._live_http().finish_deletions()
         return self._live_store().deletions()
 
     def reset(self) -> dict[str, int]:
@@ -276,6 +283,8 @@ def _parser() -> argparse.ArgumentParser:
                      "--hang-seconds, past a client's timeout")
     odd.add_argument("--hang-seconds", type=float, default=2.0, metavar="SECONDS",
                      help="how long --hang-rate holds an answer back (default: %(default)s)")
+    odd.add_argument("--delete-delay", type=float, default=0.0, metavar="MS",
+                     help="answer a DELETE 204 at once, but delete the row MS milliseconds later")
     return parser
 
 
@@ -306,6 +315,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             fail_after=args.fail_after,
             hang_rate=args.hang_rate,
             hang_seconds=args.hang_seconds,
+            delete_delay_ms=args.delete_delay,
         )
     except ValueError as error:
         parser.print_usage(sys.stderr)

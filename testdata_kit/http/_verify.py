@@ -20,7 +20,8 @@ __all__ = [
     "IS_THERE",
     "IS_UNKNOWN",
     "IS_WRONG",
-    "VERIFY_ENV", "VERIFY_KEY", "VERIFY_MODES", "cannot_read", "probe", "verify_mode"]
+    "SETTLE_SECONDS",
+    "VERIFY_ENV", "VERIFY_KEY", "VERIFY_MODES", "cannot_read", "probe", "rechecks", "settle_seconds", "verify_mode"]
 
 #: Answers to a DELETE that mean the item no longer exists, if the address is right (it is then checked).
 GONE_STATUSES = (404, 410)
@@ -29,6 +30,11 @@ VERIFY_MODES = ("auto", "always", "never")
 #: The environment variable and ``[testdata_kit]`` config key that replace ``verify="auto"``.
 VERIFY_ENV = "TESTDATA_HTTP_VERIFY"
 VERIFY_KEY = "http-verify"
+#: How long, by default, a deletion the server accepted (2xx) may take to finish before the item counts as leaked.
+SETTLE_SECONDS = 2.0
+# The first wait before a re-check, doubled after each one: a server that finishes within milliseconds costs
+# one short wait, and a slow one a handful of GETs.
+_FIRST_WAIT = 0.05
 # What a GET of an item's address showed.
 IS_GONE, IS_THERE, IS_UNKNOWN, IS_WRONG = "gone", "there", "unknown", "wrong"
 
@@ -65,6 +71,29 @@ def probe(api: ApiClient, address: str, ident: Any, id_field: str, headers: Mapp
     if isinstance(body, dict) and not _same(body, ident, id_field):
         return IS_WRONG, f"GET {shown} answered {status} with another item"
     return IS_THERE, f"GET {shown} answered {status} with the item"
+
+
+def rechecks(seconds: float) -> list[float]:
+    """Return the waits, in seconds, before each re-check of a deletion the server accepted but has not finished.
+
+    They double from 50 ms, and add up to *seconds* exactly (the last one is cut short), so a leak is called
+    no later than *seconds* after the first check: ``rechecks(1)`` is ``[0.05, 0.1, 0.2, 0.4, 0.25]``.
+    """
+    waits: list[float] = []
+    wait, left = _FIRST_WAIT, float(seconds)
+    while left > 1e-9:
+        waits.append(round(min(wait, left), 6))
+        left -= waits[-1]
+        wait *= 2
+    return waits
+
+
+def settle_seconds(settle: float) -> float:
+    """Return *settle* as seconds, or raise :class:`ValueError` naming it and the valid range."""
+    if isinstance(settle, bool) or not isinstance(settle, int | float) or not 0 <= settle <= 3600:
+        raise ValueError(f"settle {settle!r} must be a number of seconds from 0 (no re-check) to 3600, e.g. "
+                         f"settle={SETTLE_SECONDS:g}")
+    return float(settle)
 
 
 def cannot_read(check: str) -> bool:

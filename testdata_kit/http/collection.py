@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -25,11 +26,14 @@ from testdata_kit.http._verify import (
     IS_GONE,
     IS_THERE,
     IS_WRONG,
+    SETTLE_SECONDS,
     VERIFY_ENV,
     VERIFY_KEY,
     VERIFY_MODES,
     cannot_read,
     probe,
+    rechecks,
+    settle_seconds,
     verify_mode,
 )
 from testdata_kit.http.errors import (
@@ -66,13 +70,18 @@ class Collection:
     item before its first deletion instead. A DELETE that failed is checked too: gone counts as deleted.
     ``"always"`` checks every deletion; ``"never"`` trusts status codes, which counts a DELETE at a wrong
     address as done (unsafe).
+
+    **Late deletions.** Some servers answer a DELETE (2xx, often 202 or 204) before the item is gone: Jupyter
+    Server ends a terminal's process after answering. When the check after such an answer still finds the item,
+    it is read again after 50 ms, 100 ms, 200 ms... until *settle* seconds have passed; only then is it a leak.
+    A refused DELETE (4xx) is never re-checked.
     """
 
     def __init__(self, api: ApiClient, name: str, *, path: str | None = None, id_field: str = "id",
                  kind: str | None = None, item: ItemTemplate | None = None,
                  headers: Mapping[str, str] | None = None, params: Mapping[str, Any] | None = None,
                  verify: str = "auto", delete_at: ItemTemplate | None = None,
-                 delete_method: str = "DELETE") -> None:
+                 delete_method: str = "DELETE", settle: float = SETTLE_SECONDS) -> None:
         self.api = api
         self.name = name
         self.path = "/" + (path if path is not None else name).strip("/")
@@ -85,6 +94,8 @@ class Collection:
         #: Where and how an item is deleted, when not ``DELETE`` at its address (Datasette: ``POST .../-/delete``).
         self.delete_at = delete_at
         self.delete_method = delete_method.upper()
+        #: Seconds a deletion the server accepted may take to finish before a GET still finding the item is a leak.
+        self.settle = settle_seconds(settle)
         # Set by the first create whose item was found at its address; a GET 404 proves "gone" only then.
         self._confirmed = False
         # Set once an empty 2xx DELETE was shown to delete; later ones are trusted under "auto".
@@ -190,13 +201,7 @@ class Collection:
                 return {"id": None, **sent}, functools.partial(_raise, unknown)
             address = self._address(item, sent, extra, ident)
             removal = address if self.delete_at is None else self._address(item, sent, extra, ident, self.delete_at)
-            recovery: dict[str, Any] = {"method": self.delete_method,
-                                        "url": _redact.url(with_query(removal, sent_params))}
-            tenant_headers = {k: v for k, v in {**self.api.headers, **sent_headers}.items()
-                              if k.lower().startswith("x-tenant")}
-            if tenant_headers:
-                recovery["headers"] = _redact.headers(tenant_headers)
-            learned["recovery"] = recovery
+            learned["recovery"] = self._recovery(address, removal, sent_headers, sent_params)
             learned["confirm"] = (address, ident, sent_headers, sent_params)
             return item, functools.partial(self._delete_at, address, sent_headers, sent_params, ident, removal)
 
@@ -235,6 +240,24 @@ class Collection:
         return self._delete_at(address, self._headers(headers), self._params(params), ident,
                                self._removal(item_or_id, path_params, address))
 
+    def recovery(self, item: Mapping[str, Any], *, headers: Mapping[str, str] | None = None,
+                 params: Mapping[str, Any] | None = None,
+                 path_params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Return how another process deletes *item* after a crash, as :meth:`create` journals it.
+
+        The record is ``{"method": "DELETE", "url": ...}``, plus ``"headers"`` for tenant headers
+        (``X-Tenant...``); credentials are masked. For an item created with :meth:`post` inside a tracked
+        creation, such as a ``@creates`` kind: ``python -m testdata_kit sweep --journal`` replays it.
+
+        :param headers: the headers of the create, besides the client's and the collection's.
+        :param params: the query parameters of the create, besides the collection's.
+        :param path_params: values for placeholders the item does not hold, as for :meth:`url`.
+        :raises KeyError: when the address needs a value found nowhere.
+        """
+        address = self.url(item, path_params=path_params)
+        return self._recovery(address, self._removal(item, path_params, address), self._headers(headers),
+                              self._params(params))
+
     def exists(self, item_or_id: Any, *, headers: Mapping[str, str] | None = None,
                params: Mapping[str, Any] | None = None, path_params: Mapping[str, Any] | None = None) -> bool | None:
         """Return whether the item is at its address: True, False, or None when the answer cannot tell.
@@ -255,6 +278,15 @@ class Collection:
         item = dict(item_or_id) if isinstance(item_or_id, Mapping) else {}
         ident = self.ident(item) if isinstance(item_or_id, Mapping) else item_or_id
         return self._address(item, {}, path_params or {}, ident, self.delete_at)
+
+    def _recovery(self, address: str, removal: str, headers: Mapping[str, str],
+                  params: Mapping[str, Any]) -> dict[str, Any]:
+        """The journal's record for an item at *address*, deleted at *removal*: one writer for every creation."""
+        record: dict[str, Any] = {"method": self.delete_method, "url": _redact.url(with_query(removal, params))}
+        tenant_headers = {k: v for k, v in {**self.api.headers, **headers}.items() if k.lower().startswith("x-tenant")}
+        if tenant_headers:
+            record["headers"] = _redact.headers(tenant_headers)
+        return record
 
     def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
         return {**self.headers, **(extra or {})}
@@ -351,8 +383,18 @@ class Collection:
                 and (not empty or self._empty_ok_proven)):
             return None
         state, check = self._probe(address, ident, headers, params)
+        waited = 0.0
+        if state == IS_THERE and response.ok:
+            # Accepted, but not done yet (a server that deletes in the background): give it a bounded while.
+            for wait in rechecks(self.settle):
+                time.sleep(wait)
+                waited += wait
+                state, check = self._probe(address, ident, headers, params)
+                if state != IS_THERE:
+                    break
         if state != IS_GONE:
-            raise DeleteUnprovenError(shown, status, self.name, self.template, check, still_there=state == IS_THERE)
+            raise DeleteUnprovenError(shown, status, self.name, self.template, check, still_there=state == IS_THERE,
+                                      waited=waited)
         if empty and response.ok:
             self._empty_ok_proven = True
         return GONE if status in GONE_STATUSES else None

@@ -91,14 +91,25 @@ def _fix(collection: str, template: str) -> str:
 class DeleteUnprovenError(DeleteFailedError):
     """A DELETE answered as if it worked (or 404), but the item is still there, or its absence cannot be proved."""
 
+    #: Not retried by the retry passes: a wrong address template stays wrong.
+    retry_later = False
+
     def __init__(self, address: str, status: int, collection: str, template: str, check: str,
-                 still_there: bool) -> None:
+                 still_there: bool, waited: float = 0.0) -> None:
         DeleteFailedError.__init__(self, "DELETE", address, status, check, "1 attempt, then checked")
         self.collection = collection
         self.template = template
         self.check = check
         self.still_there = still_there
-        if still_there:
+        #: Seconds the item was re-checked for after an accepted DELETE (the collection's ``settle``).
+        self.waited = waited
+        if still_there and waited:
+            verdict = (f"but {check}, still {waited:g} s later: the item is still there, so it is counted as "
+                       f"leaked, not deleted")
+            cause = (f"Either the server finishes deletions later than that: give collection {collection!r} a "
+                     f"longer settle= (seconds); or the item address is wrong: the collection builds it from "
+                     f"{template!r}. {_fix(collection, template)}.")
+        elif still_there:
             verdict = f"but {check}: the item is still there, so it is counted as leaked, not deleted"
             cause = (f"The likely cause is the item address: collection {collection!r} builds it from "
                      f"{template!r}. {_fix(collection, template)}.")
@@ -146,6 +157,9 @@ class UnreadableCreateError(ApiError):
 
 class UnknownIdError(DeleteFailedError):
     """The cleanup of a create whose answer gave no id: the item may exist, and nothing can find it to delete it."""
+
+    #: Not retried by the retry passes: the id will not appear later.
+    retry_later = False
 
     def __init__(self, collection: str, address: str, status: int) -> None:
         DeleteFailedError.__init__(self, "DELETE", address, None, "the id was never read", "0 attempts")

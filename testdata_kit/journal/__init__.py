@@ -70,6 +70,25 @@ _RECOVERY_KEYS = ("method", "url", "call", "id")
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
+# This process's id, kept up to date across forks, so that a write need not ask the system for it.
+_pid = os.getpid()
+
+
+def _new_pid_after_fork() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_new_pid_after_fork)
+
+
+def _id_text(ident: Any) -> str:
+    # The id as JSON when it is a str or int (what a sweeper can use), else null.
+    if type(ident) is int:
+        return str(ident)
+    return _encode(ident) if isinstance(ident, (str, int)) else "null"
+
+
 def _test_name(owner: Any, scope: str) -> str:
     if owner is None:
         return f"<{scope}>"
@@ -121,6 +140,10 @@ class Journal:
         self._fd: int | None = None
         self._pid = 0
         self._open_entries = 0
+        # Encoded once: kind names and recovery calls, and the owner of the last intent with its test's name.
+        self._texts: dict[str, str] = {}
+        self._owner: Any = None
+        self._owner_text = "null"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._open()
@@ -129,7 +152,7 @@ class Journal:
         return f"<Journal {str(self.path)!r} fsync={self.fsync}>"
 
     def _open(self) -> None:
-        self._pid = os.getpid()
+        self._pid = _pid
         started = time.time()
         host = socket.gethostname()
         safe_host = re.sub(r"[^A-Za-z0-9.]", "_", host)[:40]
@@ -156,23 +179,35 @@ class Journal:
                 return
 
     def _write(self, record: dict[str, Any]) -> None:
-        if self._pid != os.getpid():
+        self._write_line(_encode(record) + "\n")
+
+    def _write_line(self, line: str) -> None:
+        if self._pid != _pid:
             self._thread = None  # threads do not survive a fork
             self._open()
         if self._fd is None:
             return
-        os.write(self._fd, (_encode(record) + "\n").encode())
+        os.write(self._fd, line.encode())
         if self.fsync:
             os.fsync(self._fd)
 
+    # The three records of every resource are formatted by hand rather than by json: they are written for each
+    # creation, and their parts are numbers, fixed words, and names encoded once (kinds, tests, recovery calls).
+
     def on_intent(self, number: int, kind: str, scope: str, owner: Any) -> None:
         self._open_entries += 1
-        self._write({"op": "intent", "n": number, "kind": kind, "scope": scope, "test": _test_name(owner, scope),
-                     "at": round(time.time(), 3)})
+        if owner is not self._owner or owner is None:
+            self._owner = owner
+            self._owner_text = _encode(_test_name(owner, scope))
+        kind_text = self._texts.get(kind)
+        if kind_text is None:
+            kind_text = self._texts[kind] = _encode(kind)
+        self._write_line(f'{{"op":"intent","n":{number},"kind":{kind_text},"scope":{_encode(scope)},'
+                         f'"test":{self._owner_text},"at":{time.time():.3f}}}\n')
 
     def on_abandon(self, number: int) -> None:
         self._open_entries -= 1
-        self._write({"op": "release", "n": number, "outcome": "abandoned"})
+        self._write_line(f'{{"op":"release","n":{number},"outcome":"abandoned"}}\n')
 
     def on_create(self, resource: Any) -> None:
         number = resource.intent
@@ -180,14 +215,24 @@ class Journal:
             number = resource.intent = ledger.new_number()
             self.on_intent(number, resource.kind, resource.scope, resource.owner)
         ident = resource.ident
-        self._write({"op": "made", "n": number, "id": ident if isinstance(ident, (str, int)) else None,
-                     "recovery": clean_recovery(resource.recovery)})
+        recovery = resource.recovery
+        self._write_line(f'{{"op":"made","n":{number},"id":{_id_text(ident)},'
+                         f'"recovery":{"null" if recovery is None else self._recovery_text(recovery)}}}\n')
+
+    def _recovery_text(self, recovery: dict[str, Any]) -> str:
+        call = recovery.get("call")
+        if len(recovery) == 2 and isinstance(call, str) and "id" in recovery:  # a @creates(recover=...) kind
+            call_text = self._texts.get(call)
+            if call_text is None:
+                call_text = self._texts[call] = _encode(call)
+            return f'{{"call":{call_text},"id":{_id_text(recovery["id"])}}}'
+        return _encode(clean_recovery(recovery))
 
     def on_release(self, resource: Any, outcome: str) -> None:
         if resource.intent is not None:
             if outcome != "leaked":
                 self._open_entries -= 1
-            self._write({"op": "release", "n": resource.intent, "outcome": outcome})
+            self._write_line(f'{{"op":"release","n":{resource.intent},"outcome":{_encode(outcome)}}}\n')
 
     def close(self) -> None:
         """Write the ``close`` record, stop the heartbeat and close the file; remove it if nothing is left to sweep.
@@ -196,7 +241,7 @@ class Journal:
         """
         if self._fd is None:
             return
-        mine = self._pid == os.getpid()
+        mine = self._pid == _pid
         if mine:
             self._write({"op": "close", "at": round(time.time(), 3)})
         self._stop.set()

@@ -38,6 +38,7 @@ _FIRST_NAMES = frozenset(
 _PERSON_NAME = re.compile(r"^[A-Z][a-z]+(?:[ '-][A-Z][a-z]+){0,3}$")
 _CARD = re.compile(r"^\d{4}(?:[ -]?\d{2,6}){2,4}$")
 _IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
+_MAC = re.compile(r"^[0-9A-Fa-f]{2}(?:([:-])[0-9A-Fa-f]{2})(?:\1[0-9A-Fa-f]{2}){4}$")
 _PHONE = re.compile(r"^\+?\(?\d[\d ().-]{6,}\d$")
 
 
@@ -113,14 +114,37 @@ def _phone(text: str) -> str | None:
     except ValueError:
         pass
     digits = re.sub(r"\D", "", text)
-    separated = text.startswith("+") or any(sep in text for sep in " -()")
+    separated = text.startswith("+") or any(sep in text for sep in " -().")
     if not 10 <= len(digits) <= 15 or not separated or re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        return None
+    if not _phone_shaped(text, digits):
         return None
     if safe.is_safe_phone(text) or _fictional(digits):
         return None
     return (
         f"phone number {text!r} is outside the fictional ranges; use +1-NXX-555-01XX (US) "
         f"or +44 7700 900XXX (UK)"
+    )
+
+
+def _phone_shaped(text: str, digits: str) -> bool:
+    """Return False for digit strings that cannot be dialled: MAC addresses, durations, versions, fillers."""
+    if _MAC.match(text) or len(set(digits)) < 3:
+        return False
+    groups = [g for g in re.split(r"[ .()-]+", text.lstrip("+")) if g]
+    if "." in text and not text.startswith("+") and [len(g) for g in groups] != [3, 3, 4]:
+        # Dotted numbers are versions or dates, except the North American "415.867.5309".
+        return False
+    if text.startswith("+"):
+        return all(len(g) <= 8 for g in groups) or len(groups) == 1
+    # A national number opens with a 2-5 digit area code; a long group ("030 12345678") comes right after it
+    # and last; no group is a single trailing digit and nothing opens with 000. "999999999 00" (days and
+    # hours), "01 02 03 000004" (a timestamp) and "000-01-2345-6" (a decimal) fail one of these.
+    lengths = [len(g) for g in groups]
+    long_ok = all(n <= 4 for n in lengths[2:-1]) and (lengths[-1] <= 4 or len(lengths) <= 2) and max(lengths) <= 8
+    return (
+        2 <= lengths[0] <= 5 and long_ok and sum(n > 4 for n in lengths) <= 1 and lengths[-1] > 1
+        and not digits.startswith("000")
     )
 
 

@@ -1,22 +1,37 @@
-"""The lint rules: one AST walk over a module that yields a Finding per test-data mistake."""
+"""The lint rules: one AST walk over a module that yields a Finding per test-data mistake.
+
+Which code runs against an isolated database is decided in :mod:`._scope`, which POSTs create records in
+:mod:`._creates`, and how URLs are read in :mod:`._urls`. Where the walk cannot tell, it stays silent.
+"""
 
 from __future__ import annotations
 
 import ast
-import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from testdata_kit.lint._bindings import Resolver, string_bindings
+from testdata_kit.lint._creates import (
+    call_name,
+    dotted,
+    is_data_call,
+    is_http_call,
+    is_request_builder,
+    uncleaned_creates,
+    url_arg,
+)
 from testdata_kit.lint._personal import looks_like_email, looks_like_person_name, real_personal_data
+from testdata_kit.lint._scope import EXTERNAL_CLIENTS, Isolation
+from testdata_kit.lint._urls import HOLE, hardcoded_id, is_collection_url, url_texts
 
 __all__ = ["RULES", "Finding", "check_tree"]
 
 #: Every code with its one-line summary; codes are stable and never reused.
 RULES = {
-    "TDK001": "hard-coded id in a URL path",
+    "TDK001": "hard-coded id in a requested URL path or an ORM lookup",
     "TDK002": "literal email or name used as data to create",
     "TDK003": "real-looking personal data",
-    "TDK004": "resource created with post/put in a test with no cleanup registered",
+    "TDK004": "resource created with POST in a test with no cleanup registered",
     "TDK005": "first/last record assertion on a collection endpoint",
     "TDK006": "fixed time.sleep() in a test instead of polling",
     "TDK007": "seeded fake value used for an identity field",
@@ -33,31 +48,26 @@ class Finding:
     message: str
 
 
-_HOLE = "\x00"
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/]*")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_RESOURCE = re.compile(r"^[A-Za-z][A-Za-z_-]*$")
-# Segments after which a number is a version or a page, not a record id.
-_NOT_RESOURCES = frozenset({"v", "api", "version", "versions", "page", "pages", "rev", "revision"})
-_FS_ROOTS = frozenset({"tmp", "dev", "proc", "sys", "etc", "usr", "var", "home", "opt", "bin", "mnt", "srv"})
-_CREATE_VERBS = frozenset({"post", "put", "patch"})
-_CLEANUP_CALLS = frozenset(
-    {"addCleanup", "addClassCleanup", "addModuleCleanup", "enterContext", "enterClassContext",
-     "enterModuleContext", "callback", "push", "track"}
-)
-_DELETE_WORDS = ("delete", "remove", "cleanup", "clean_up", "destroy", "purge", "drop", "teardown")
-_NOT_CLEANUP_CONTEXTS = frozenset(
-    {"subTest", "Session", "patch", "object", "open", "suppress", "catch_warnings", "redirect_stdout",
-     "redirect_stderr", "TemporaryDirectory", "settings", "override_settings"}
-)
-_PERSON_KEYS = frozenset(
-    {"name", "firstname", "lastname", "fullname", "givenname", "familyname", "surname", "displayname",
-     "contactname", "customername"}
-)
+_LOOKUPS = frozenset({"get", "filter", "exclude", "get_or_none", "filter_by", "get_object_or_404"})
+# Keys whose value is usually unique: a person's name under "name" or "display_name" collides with the next
+# run's; first, last and full names (and an address's names) carry no uniqueness, so they are not checked.
+_PERSON_KEYS = frozenset({"name", "displayname"})
+# A dict with one of these keys is a postal address, where even "name" is not unique data.
+_ADDRESS_KEYS = frozenset({"street", "streetaddress", "streetaddress1", "city", "postalcode", "zip", "zipcode",
+                           "countryarea", "line1", "addressline1", "postcode"})
 _IDENTITY_FAKES = frozenset(
     {"email", "safe_email", "free_email", "company_email", "ascii_email", "ascii_safe_email",
      "ascii_free_email", "user_name", "username", "uuid4", "identifier"}
 )
+# A test with one of these in a name tests time itself (a timeout, an expiry, a rate limit): its sleep is the
+# behaviour under test, not a wait for data.
+_TIME_WORDS = re.compile(r"timeout|ttl|expir|waiting|deadline|throttl|rate_limit|idle|keepalive|alive|"
+                         r"debounce|max_age|lifetime", re.IGNORECASE)
+# A test that reads these sleeps so the clock moves on (a Last-Modified header, an ordering by a time field):
+# a later timestamp is what it waits for, and a longer sleep only makes it slower, never flaky.
+_CLOCK_WORDS = re.compile(r"modified|timestamp|ordering=-?\w*(?:_at\b|date|time|last_)", re.IGNORECASE)
+_CARD_NAME = re.compile(r"card|(?:^|_)pan(?:$|_)|(?:^|_)cc(?:$|_)|ccnum|credit", re.IGNORECASE)
+_ERROR_KEYS = frozenset({"detail", "details", "error", "errors", "non_field_errors", "messages", "warnings"})
 _FAKE_RECEIVERS = ("fake", "faker", "person", "mimesis", "generic")
 
 
@@ -65,96 +75,28 @@ def check_tree(tree: ast.AST) -> list[Finding]:
     """Return every finding in *tree*, sorted by position.
 
     :param tree: a parsed module (``ast.parse(source)``).
+    :raises RecursionError: on expressions nested deeper than the interpreter's recursion limit allows.
     """
     checker = _Checker(tree)
     checker.visit(tree)
     return sorted(set(checker.findings))
 
 
-def _name(func: ast.expr) -> str:
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return ""
+def _normal(key: str) -> str:
+    return re.sub(r"[_\s-]", "", key.lower())
 
 
-def _dotted(node: ast.expr) -> str:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Call):
-        return _dotted(node.func) + "()." + ".".join(reversed(parts))
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
-def _template(node: ast.expr) -> str | None:
-    """Return a string or f-string as text, each ``{...}`` replaced by a hole (int literals kept)."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if not isinstance(node, ast.JoinedStr):
-        return None
-    pieces = []
-    for value in node.values:
-        if isinstance(value, ast.Constant):
-            pieces.append(str(value.value))
-        elif isinstance(value, ast.FormattedValue) and isinstance(value.value, ast.Constant) and isinstance(
-            value.value.value, int
-        ):
-            pieces.append(str(value.value.value))
-        else:
-            pieces.append(_HOLE)
-    return "".join(pieces)
-
-
-def _path_segments(text: str) -> list[str] | None:
-    """Return the path segments of a URL-like *text*, or None when it is not a URL path."""
-    if any(ch.isspace() for ch in text):
-        return None
-    scheme = _SCHEME.match(text)
-    if scheme:
-        rest = text[scheme.end():]
-    elif text.startswith(_HOLE):
-        rest = text.lstrip(_HOLE)
-    else:
-        rest = text
-    if not rest.startswith("/"):
-        return None
-    segments = re.split(r"[?#]", rest, maxsplit=1)[0].split("/")[1:]
-    if not scheme and segments and segments[0] in _FS_ROOTS:
-        return None
-    return segments
-
-
-def _hardcoded_id(text: str) -> str | None:
-    segments = _path_segments(text)
-    for previous, segment in itertools.pairwise(segments or []):
-        is_id = segment.isdigit() or _UUID.match(segment)
-        if is_id and _RESOURCE.match(previous) and previous.lower() not in _NOT_RESOURCES:
-            return segment
-    return None
-
-
-def _is_collection_url(node: ast.expr) -> bool:
-    text = _template(node)
-    segments = _path_segments(text) if text is not None else None
-    if not segments:
-        return False
-    last = segments[-1] or (segments[-2] if len(segments) > 1 else "")
-    return bool(_RESOURCE.match(last))
-
-
-def _is_collection_get(node: ast.expr) -> bool:
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "get"
-        and bool(node.args)
-        and _is_collection_url(node.args[0])
-    )
+def _about_time(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    # The test's name, and keyword names such as request_timeout= or ttl= on the thing under test; not the
+    # plain timeout= that nearly every HTTP call carries. Also strings and keywords that read the clock's
+    # effect (If-Modified-Since, ?ordering=-created_at).
+    words = [func.name] + [
+        n.arg for n in ast.walk(func) if isinstance(n, ast.keyword) and n.arg and n.arg != "timeout"
+    ]
+    if any(_TIME_WORDS.search(word) for word in words):
+        return True
+    texts = [n.value for n in ast.walk(func) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return any(_CLOCK_WORDS.search(text) for text in texts + words)
 
 
 def _is_first_or_last(index: ast.expr) -> bool:
@@ -168,96 +110,145 @@ def _is_first_or_last(index: ast.expr) -> bool:
     )
 
 
-def _is_create_request(call: ast.Call) -> bool:
-    """Return True for ``x.post(url, ...)``/``x.put(url, ...)``, not ``queue.put(item)``."""
-    if not isinstance(call.func, ast.Attribute) or call.func.attr not in ("post", "put"):
+def _is_collection_get(node: ast.expr) -> bool:
+    if not (isinstance(node, ast.Call) and call_name(node.func) == "get" and is_http_call(node)):
         return False
-    urlish = bool(call.args) and _template(call.args[0]) is not None
-    return urlish or any(kw.arg in ("url", "json", "data") for kw in call.keywords)
+    url = url_arg(node)
+    texts = url_texts(url) if url is not None else []
+    return len(texts) == 1 and is_collection_url(texts[0][1])
+
+
+@dataclass
+class _Scope:
+    isolated: bool
+    in_test: bool = False
+    resolve: Resolver = field(default_factory=Resolver)
+    sent: set[str] = field(default_factory=set)  # names passed to a data call in this scope
+    loops: int = 0
+    about_time: bool = False  # the test is about timeouts, expiry or waiting: a sleep is what it tests
+    context: list[str] = field(default_factory=list)  # "create", "assert", "settings", "card"; innermost last
+    lists: set[str] = field(default_factory=set)  # names bound to a collection's JSON list
+    responses: set[str] = field(default_factory=set)
 
 
 class _Checker(ast.NodeVisitor):
     def __init__(self, tree: ast.AST) -> None:
         self.findings: list[Finding] = []
         self._docstrings: set[int] = set()
-        self._reported: set[int] = set()
-        self._context: list[str] = []  # "create" / "assert", innermost last
-        self._in_test = False
-        self._loops = 0
-        self._lists: list[set[str]] = [set()]  # names bound to a collection's JSON list, per function
-        self._responses: list[set[str]] = [set()]
+        self._reported: set[tuple[int, str]] = set()
+        self._iso = Isolation(tree)
+        body = tree.body if isinstance(tree, ast.Module) else []
+        self._module_strings = string_bindings(body, deep=False)
+        self._scopes = [_Scope(isolated=False, resolve=Resolver(self._module_strings))]
+        self._class_isolated = [False]
+        self._class_pytest_style = [False]
         for node in ast.walk(tree):
             if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
                 first = node.body[0] if node.body else None
                 if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                     self._docstrings.add(id(first.value))
+        self._scopes[0].sent = self._sent_names(body, self._scopes[0].resolve)
+
+    @property
+    def scope(self) -> _Scope:
+        return self._scopes[-1]
 
     def report(self, node: ast.AST, code: str, message: str) -> None:
-        self._reported.add(id(node))
+        if (id(node), code) in self._reported:
+            return
+        self._reported.add((id(node), code))
         self.findings.append(Finding(node.lineno, node.col_offset, code, f"{code} {message}"))  # type: ignore[attr-defined]
 
+    def _sent_names(self, body: list[ast.stmt], resolve: Resolver) -> set[str]:
+        sent: set[str] = set()
+        for node in (n for stmt in body for n in ast.walk(stmt)):
+            if isinstance(node, ast.Call) and is_data_call(node, resolve):
+                for argument in [*node.args, *(kw.value for kw in node.keywords)]:
+                    sent.update(n.id for n in ast.walk(argument) if isinstance(n, ast.Name))
+        return sent
+
+    def _shared(self, call: ast.Call | None = None) -> bool:
+        """Return True when the current code may write to or read from a shared environment."""
+        if not self.scope.isolated:
+            return True
+        root = dotted(call.func).split(".")[0] if call is not None else ""
+        return root in EXTERNAL_CLIENTS
+
     # -- scopes -------------------------------------------------------------------------------------
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._class_isolated.append(self._class_isolated[-1] or self._iso.class_isolated(node))
+        self._class_pytest_style.append(not node.bases)
+        self.generic_visit(node)
+        self._class_isolated.pop()
+        self._class_pytest_style.pop()
+
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        saved = (self._in_test, self._loops, self._context)
-        self._in_test = node.name.startswith("test")
-        self._loops, self._context = 0, []
-        self._lists.append(set())
-        self._responses.append(set())
-        if self._in_test:
+        outer = self.scope
+        in_class = len(self._class_isolated) > 1 and not self._class_pytest_style[-1]
+        isolated = (
+            outer.isolated or self._class_isolated[-1] or self._iso.function_isolated(node, in_class=in_class)
+        )
+        resolve = Resolver(*outer.resolve.scopes, string_bindings(node.body, deep=True))
+        scope = _Scope(isolated=isolated, in_test=node.name.startswith("test"), resolve=resolve)
+        scope.sent = self._sent_names(node.body, resolve)
+        scope.about_time = _about_time(node)
+        self._scopes.append(scope)
+        if scope.in_test:
             self._check_cleanup(node)
         self.generic_visit(node)
-        self._lists.pop()
-        self._responses.pop()
-        self._in_test, self._loops, self._context = saved
+        self._scopes.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_For(self, node: ast.For | ast.AsyncFor | ast.While) -> None:
-        self._loops += 1
+        self.scope.loops += 1
         self.generic_visit(node)
-        self._loops -= 1
+        self.scope.loops -= 1
 
     visit_AsyncFor = visit_While = visit_For
 
-    def visit_Assert(self, node: ast.Assert) -> None:
-        self._context.append("assert")
+    def _in(self, context: str, node: ast.AST) -> None:
+        self.scope.context.append(context)
         self.generic_visit(node)
-        self._context.pop()
+        self.scope.context.pop()
+
+    def visit_Assert(self, node: ast.Assert) -> None:
+        self._in("assert", node)
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        self.generic_visit(node)
+        sent = any(isinstance(t, ast.Name) and t.id in self.scope.sent for t in node.targets)
+        if sent and isinstance(node.value, ast.Dict | ast.List) and self._shared():
+            self._in("create", node)
+        elif any(_CARD_NAME.search(dotted(t)) for t in node.targets if isinstance(t, ast.Name | ast.Attribute)):
+            self._in("card", node)
+        else:
+            self.generic_visit(node)
         for target in node.targets:
             if isinstance(target, ast.Name):
-                self._lists[-1].discard(target.id)
-                self._responses[-1].discard(target.id)
+                self.scope.lists.discard(target.id)
+                self.scope.responses.discard(target.id)
                 if self._is_collection_list(node.value):
-                    self._lists[-1].add(target.id)
+                    self.scope.lists.add(target.id)
                 elif _is_collection_get(node.value):
-                    self._responses[-1].add(target.id)
+                    self.scope.responses.add(target.id)
 
-    # -- literals: TDK001, TDK002, TDK003 -----------------------------------------------------------
+    # -- literals: TDK002, TDK003 -------------------------------------------------------------------
     def visit_Constant(self, node: ast.Constant) -> None:
-        if id(node) in self._docstrings or id(node) in self._reported:
+        if id(node) in self._docstrings:
             return
         value = node.value
-        if isinstance(value, int) and not isinstance(value, bool) and 13 <= len(str(value)) <= 19:
+        if isinstance(value, int) and not isinstance(value, bool) and self.scope.context[-1:] == ["card"]:
+            # Only under a card-like name: long integers elsewhere are seeds, hashes and timestamps.
             value = str(value)
         if not isinstance(value, str):
             return
-        segment = _hardcoded_id(value)
-        if segment is not None:
-            self._report_id(node, segment, value)
         why = real_personal_data(value)
         if why:
             self.report(node, "TDK003", why)
-        if self._context[-1:] == ["create"] and looks_like_email(value):
+        if self.scope.context[-1:] == ["create"] and looks_like_email(value):
             self._report_literal(node, "email", value)
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
-        text = _template(node) or ""
-        segment = _hardcoded_id(text)
-        if segment is not None:
-            self._report_id(node, segment, text.replace(_HOLE, "{...}"))
         for part in node.values:
             if isinstance(part, ast.Constant) and isinstance(part.value, str):
                 why = real_personal_data(part.value)
@@ -266,12 +257,6 @@ class _Checker(ast.NodeVisitor):
             else:
                 self.visit(part)
 
-    def _report_id(self, node: ast.AST, segment: str, text: str) -> None:
-        self.report(
-            node, "TDK001",
-            f"hard-coded id {segment!r} in URL path {text!r}; create the record in the test and use its id",
-        )
-
     def _report_literal(self, node: ast.AST, what: str, value: str) -> None:
         fix = "unique.email()" if what == "email" else "unique.name() or a seeded fake name"
         self.report(
@@ -279,71 +264,144 @@ class _Checker(ast.NodeVisitor):
             f"literal {what} {value!r} used as data to create; use {fix} so tests and runs don't collide",
         )
 
+    def _check_card_int(self, key: str, value: ast.expr) -> None:
+        if _CARD_NAME.search(key) and isinstance(value, ast.Constant) and type(value.value) is int:
+            self.scope.context.append("card")
+            self.visit_Constant(value)
+            self.scope.context.pop()
+
     def visit_Dict(self, node: ast.Dict) -> None:
-        if self._context[-1:] != ["assert"]:
+        for key, value in zip(node.keys, node.values, strict=True):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                self._check_card_int(key.value, value)
+        if self.scope.context[-1:] == ["create"]:
+            keys = {_normal(k.value) for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+            address = bool(keys & _ADDRESS_KEYS)
             for key, value in zip(node.keys, node.values, strict=True):
                 if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    self._check_field(key.value, value)
+                    self._check_field(key.value, value, address=address)
         self.generic_visit(node)
 
-    def _check_field(self, key: str, value: ast.expr) -> None:
-        if not isinstance(value, ast.Constant) or not isinstance(value.value, str):
+    def _check_field(self, key: str, value: ast.expr, *, address: bool = False) -> None:
+        constant = self.scope.resolve.constant(value)
+        text = self.scope.resolve.text(value)
+        if constant is None or text is None:
             return
-        normal = re.sub(r"[_\s-]", "", key.lower())
-        text = value.value
+        normal = _normal(key)
         if ("email" in normal or normal == "mail") and looks_like_email(text):
-            self._report_literal(value, "email", text)
+            self._report_literal(constant, "email", text)
         elif normal in ("username", "login") and re.match(r"^[A-Za-z][\w.-]*$", text):
-            self._report_literal(value, "user name", text)
-        elif normal in _PERSON_KEYS and looks_like_person_name(text, strict=normal == "name"):
-            self._report_literal(value, "name", text)
+            self._report_literal(constant, "user name", text)
+        elif normal in _PERSON_KEYS and not address and looks_like_person_name(text, strict=normal == "name"):
+            self._report_literal(constant, "name", text)
 
-    # -- calls: TDK002 keywords, TDK006, TDK007, context for the others -----------------------------
+    # -- calls --------------------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
-        name = _name(node.func)
-        lowered = name.lower()
+        name = call_name(node.func)
         context = None
         if name.startswith("assert") or name.startswith("fail"):
             context = "assert"
-        elif name in _CREATE_VERBS or lowered.startswith("create") or "factory" in lowered:
+        elif (is_data_call(node, self.scope.resolve) and self._shared(node)) or (
+            self.scope.context[-1:] == ["create"] and name[:1].isupper()
+        ):
+            # A data call, or a model built inside one (bulk_create([User(email=...)])).
             context = "create"
             for keyword in node.keywords:
                 if keyword.arg:
                     self._check_field(keyword.arg, keyword.value)
-        if name == "sleep" and self._in_test and not self._loops and _dotted(node.func) in ("time.sleep", "sleep"):
+        elif name in ("patch", "setattr", "setenv", "override_settings", "modify_settings", "settings"):
+            context = "settings"
+        for keyword in node.keywords:
+            if keyword.arg:
+                self._check_card_int(keyword.arg, keyword.value)
+        self._check_requested_url(node)
+        self._check_lookup(node)
+        if name == "sleep" and self.scope.in_test and not self.scope.loops and not self.scope.about_time and dotted(
+            node.func
+        ) in ("time.sleep", "sleep"):
             self.report(
                 node, "TDK006",
                 "time.sleep() in a test waits a fixed time for data; poll for the condition with a deadline "
                 "instead",
             )
         if name in _IDENTITY_FAKES and isinstance(node.func, ast.Attribute):
-            receiver = _dotted(node.func.value).lower()
+            receiver = dotted(node.func.value).lower()
             if "unique" not in receiver and any(word in receiver for word in _FAKE_RECEIVERS):
                 self.report(
                     node, "TDK007",
-                    f"{_dotted(node.func)}() is seeded and repeats on every run with the same seed; "
+                    f"{dotted(node.func)}() is seeded and repeats on every run with the same seed; "
                     f"use unique.email() / unique.token() for identity fields",
                 )
         if context:
-            self._context.append(context)
-        self.generic_visit(node)
-        if context:
-            self._context.pop()
+            self._in(context, node)
+        else:
+            self.generic_visit(node)
+
+    # -- TDK001 -------------------------------------------------------------------------------------
+    def _check_requested_url(self, call: ast.Call) -> None:
+        if not is_http_call(call) or is_request_builder(call) or not self._shared(call):
+            return
+        url = url_arg(call)
+        if url is None:
+            return
+        texts = url_texts(url)
+        bound = self.scope.resolve.bound(url)
+        if not texts and bound is not None:
+            # url = "/users/42" or URL = BASE + "/users/42", then get(url): reported where the string is.
+            texts = url_texts(bound)
+        for node, text in texts:
+            segment = hardcoded_id(text)
+            if segment is not None:
+                self.report(
+                    node, "TDK001",
+                    f"hard-coded id {segment!r} in URL path {text.replace(HOLE, '{...}')!r}; "
+                    f"create the record in the test and use its id",
+                )
+                return
+
+    def _check_lookup(self, call: ast.Call) -> None:
+        if not self._shared(call):
+            return
+        name = call_name(call.func)
+        pairs: list[tuple[str, ast.expr]] = []
+        if name in _LOOKUPS and (name == "get_object_or_404" or ".objects" in dotted(call.func)):
+            pairs = [(kw.arg, kw.value) for kw in call.keywords if kw.arg]
+            where = f"{dotted(call.func)}()"
+        elif name in ("reverse", "reverse_lazy"):
+            for keyword in call.keywords:
+                if keyword.arg == "kwargs" and isinstance(keyword.value, ast.Dict):
+                    pairs = [(k.value, v) for k, v in zip(keyword.value.keys, keyword.value.values, strict=True)
+                             if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+            where = f"{name}()"
+        for key, value in pairs:
+            is_key = key in ("pk", "id") or key.endswith(("_id", "_pk", "__id", "__pk"))
+            if is_key and isinstance(value, ast.Constant) and type(value.value) is int:
+                self.report(
+                    value, "TDK001",
+                    f"hard-coded primary key {value.value!r} for {key!r} in {where}; create the record in the "
+                    f"test and use its pk",
+                )
 
     # -- TDK005 -------------------------------------------------------------------------------------
     def _is_collection_list(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Name):
-            return node.id in self._lists[-1]
+            return node.id in self.scope.lists
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
-            # Envelopes like {"items": [...]}: the list under a string key is still the collection.
-            return isinstance(node.slice.value, str) and self._is_collection_list(node.value)
+            # Envelopes like {"items": [...]}: the list under a string key is still the collection; an error's
+            # "detail" or "errors" list is not.
+            key = node.slice.value
+            return isinstance(key, str) and key not in _ERROR_KEYS and self._is_collection_list(node.value)
+        inner = None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "json":
             inner = node.func.value
-            return _is_collection_get(inner) or (isinstance(inner, ast.Name) and inner.id in self._responses[-1])
-        return False
+        elif isinstance(node, ast.Attribute) and node.attr == "data":
+            inner = node.value
+        if inner is None:
+            return False
+        return _is_collection_get(inner) or (isinstance(inner, ast.Name) and inner.id in self.scope.responses)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
-        if _is_first_or_last(node.slice) and self._is_collection_list(node.value):
+        if _is_first_or_last(node.slice) and self._is_collection_list(node.value) and self._shared():
             which = "first" if isinstance(node.slice, ast.Constant) else "last"
             self.report(
                 node, "TDK005",
@@ -354,32 +412,10 @@ class _Checker(ast.NodeVisitor):
 
     # -- TDK004 -------------------------------------------------------------------------------------
     def _check_cleanup(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        covered: set[int] = set()
-        creates: list[ast.Call] = []
-        for node in ast.walk(func):
-            if isinstance(node, ast.Call) and _name(node.func) in _CLEANUP_CALLS:
-                return
-            if isinstance(node, ast.Try) and any(
-                isinstance(sub, ast.Call) and any(w in _name(sub.func).lower() for w in _DELETE_WORDS)
-                for stmt in node.finalbody
-                for sub in ast.walk(stmt)
-            ):
-                return
-            if isinstance(node, ast.With | ast.AsyncWith) and any(
-                _name(item.context_expr.func) not in _NOT_CLEANUP_CONTEXTS
-                and not _name(item.context_expr.func).startswith("assert")
-                for item in node.items
-                if isinstance(item.context_expr, ast.Call)
-            ):
-                covered.update(id(sub) for stmt in node.body for sub in ast.walk(stmt))
-            if isinstance(node, ast.Call) and _is_create_request(node):
-                creates.append(node)
-        for call in creates:
-            if id(call) not in covered:
-                verb = _name(call.func).upper()
+        for call in uncleaned_creates(func, self.scope.resolve):
+            if self._shared(call):
                 self.report(
                     call, "TDK004",
-                    f"{verb} in {func.name}() creates data that nothing deletes; register its deletion with "
+                    f"POST in {func.name}() creates data that nothing deletes; register its deletion with "
                     f"self.addCleanup() or create it through testdata_kit",
                 )
-

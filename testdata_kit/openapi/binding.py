@@ -2,7 +2,8 @@
 
 Each kind creates through its collection's untracked ``post`` and deletes through its verified ``delete``, so
 the kind's resources are tracked once, by the registry's factory, like any other ``@creates`` kind: tests use
-``self.create("pet")`` and ``self.scenario().order()``, and the account counts them.
+``self.create("pet")`` and ``self.scenario().order()``, and the account counts them. The factory journals the
+collection's own recovery record (its DELETE and URL), so ``sweep --journal`` deletes what a killed run left.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class OpenApiKinds:
         return given
 
     def _add(self, spec: DerivedKind, *, delete: Callable[[Any], object] | None, verify: str,
-             all_fields: bool, replace: bool) -> None:
+             all_fields: bool, replace: bool, settle: float | None = None) -> None:
         self.derived[spec.name] = spec
         if spec.problems and delete is None:
             fix = (f"Pass delete={{{spec.name!r}: callable}} to from_openapi for a kind the API cannot delete, "
@@ -116,9 +117,11 @@ class OpenApiKinds:
             self._register(spec.name, _refusing(error), lambda item: None, (), replace)
             return
         item = spec.item or "{path}/{id}"
+        settling: dict[str, Any] = {} if settle is None else {"settle": settle}  # else the collection's default
         collection = self.api.collection(spec.name, path=spec.path, id=spec.id_field or "id", kind=spec.name,
                                          item=item, headers=spec.headers or None,
-                                         verify="never" if delete is not None and not spec.delete else verify)
+                                         verify="never" if delete is not None and not spec.delete else verify,
+                                         **settling)
         self.collections[spec.name] = collection
         links = self._links[spec.name] = list(dict.fromkeys([*spec.path_links.values(), *spec.field_links.values()]))
 
@@ -151,6 +154,12 @@ class OpenApiKinds:
             params = self._path_params.pop(id(item), None)
             return collection.delete(item, path_params=params)
 
+        def recovery(item: Any) -> dict[str, Any] | None:
+            # A kind deleted by a delete= callable has no URL another process could replay.
+            if delete is not None or not isinstance(item, Mapping):
+                return None
+            return collection.recovery(item, path_params=self._path_params.get(id(item)))
+
         parameters = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None) for name in links]
         parameters += [
             inspect.Parameter("all_fields", inspect.Parameter.KEYWORD_ONLY, default=all_fields),
@@ -161,11 +170,12 @@ class OpenApiKinds:
         create.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
         create.__name__ = create.__qualname__ = spec.name
         create.__doc__ = f"{spec.create}; deleted by {spec.delete or 'the delete= given'}."
-        self._register(spec.name, create, delete or delete_item, spec.needs, replace)
+        self._register(spec.name, create, delete or delete_item, spec.needs, replace, recovery)
 
     def _register(self, name: str, func: Callable[..., Any], delete: Callable[[Any], object],
-                  needs: tuple[str, ...], replace: bool) -> None:
-        factory = _Kind(name, func, needs=needs, delete=delete, gone=(), registry=self.registry)
+                  needs: tuple[str, ...], replace: bool,
+                  recovery: Callable[[Any], dict[str, Any] | None] | None = None) -> None:
+        factory = _Kind(name, func, needs=needs, delete=delete, gone=(), registry=self.registry, recovery=recovery)
         self.registry.add(factory, replace=replace)
         self.factories[name] = factory
 
@@ -189,7 +199,7 @@ def _refusing(error: KindNotDerivableError) -> Callable[..., Any]:
 def bind(api: ApiClient, document: Source, *, registry: Registry | None = None,
          delete: Mapping[str, Callable[[Any], object]] | None = None, ids: Mapping[str, str] | None = None,
          replace: bool = False, verify: str = "auto", all_fields: bool = False,
-         validate: bool = False) -> OpenApiKinds:
+         validate: bool = False, settle: float | None = None) -> OpenApiKinds:
     """Derive the kinds of *document* and register them, creating and deleting through *api*.
 
     :param registry: where to register them (default: :data:`~testdata_kit.default_registry`).
@@ -199,6 +209,8 @@ def bind(api: ApiClient, document: Source, *, registry: Registry | None = None,
     :param verify: the collections' deletion check: ``"auto"``, ``"always"`` or ``"never"``.
     :param all_fields: send every writable property by default, not only the required ones.
     :param validate: check the document with openapi-spec-validator first.
+    :param settle: seconds a deletion the API accepted may take to finish before it counts as a leak (see
+        :meth:`ApiClient.collection <testdata_kit.http.ApiClient.collection>`; default: its default).
     :raises DocumentError: for a document that cannot be read.
     :raises DuplicateKindError: for a kind already registered, without *replace*.
     """
@@ -218,7 +230,8 @@ def bind(api: ApiClient, document: Source, *, registry: Registry | None = None,
         if spec.name in delete:
             spec.problems = [p for p in spec.problems if not p.startswith("no delete operation")]
     for spec in derived:
-        kinds._add(spec, delete=delete.get(spec.name), verify=verify, all_fields=all_fields, replace=replace)
+        kinds._add(spec, delete=delete.get(spec.name), verify=verify, all_fields=all_fields, replace=replace,
+                   settle=settle)
     api.openapi = kinds
     return kinds
 
@@ -235,7 +248,7 @@ def _use_id(spec: DerivedKind, field: str) -> None:
 def client_from_openapi(cls: type[ApiClient], document: Source, base_url: str | None = None,
                         **options: Any) -> ApiClient:
     """Implement :meth:`ApiClient.from_openapi <testdata_kit.http.ApiClient.from_openapi>`."""
-    bind_keys = ("registry", "delete", "ids", "replace", "verify", "all_fields", "validate")
+    bind_keys = ("registry", "delete", "ids", "replace", "verify", "all_fields", "validate", "settle")
     bind_options = {key: options.pop(key) for key in bind_keys if key in options}
     validate = bind_options.pop("validate", False)
     if isinstance(document, str) and urlsplit(document).scheme in ("http", "https"):

@@ -140,7 +140,11 @@ class Tally:
 
 
 def write_junit(path: str, outcomes: Sequence[Outcome], elapsed: float) -> None:
-    """Write JUnit XML: one ``testsuite`` per class, fixtures as test cases named after the fixture method."""
+    """Write JUnit XML: one ``testsuite`` per class, fixtures as test cases named after the fixture method.
+
+    Each test case carries ``<properties>`` (``testdata_kit.created``, ``.deleted``, ``.kept``, ``.leaked``,
+    ``.seed`` and ``.test_seed``); a failed one also carries its data details in ``<system-out>``.
+    """
     suites: dict[str, list[tuple[str, Outcome]]] = {}
     for outcome in outcomes:
         parts = fixture_parts(outcome.description) if outcome.position < 0 else None
@@ -159,6 +163,10 @@ def write_junit(path: str, outcomes: Sequence[Outcome], elapsed: float) -> None:
                 suite, "testcase", classname=classname, name=name, time=f"{outcome.duration:.3f}"
             )
             counts["tests"] += 1
+            if outcome.properties:
+                found = ElementTree.SubElement(case, "properties")
+                for prop, text in outcome.properties:
+                    ElementTree.SubElement(found, "property", name=prop, value=text)
             first_line = (outcome.detail.strip().splitlines() or [""])[-1][:200]
             if outcome.outcome in ("failure", "unexpected_success"):
                 counts["failures"] += 1
@@ -169,6 +177,8 @@ def write_junit(path: str, outcomes: Sequence[Outcome], elapsed: float) -> None:
             elif outcome.outcome == "skip":
                 counts["skipped"] += 1
                 ElementTree.SubElement(case, "skipped", message=outcome.detail)
+            if outcome.data:
+                ElementTree.SubElement(case, "system-out").text = outcome.data
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from testdata_kit import _env, _interrupts, _scopes, ledger
+from testdata_kit import _details, _env, _interrupts, _scopes, ledger
 from testdata_kit.run._suite import Discovery, Unit, class_key, fingerprint
 
 __all__ = ["Outcome", "WorkerSpec", "interrupted_by", "run_units"]
@@ -52,6 +52,10 @@ class Outcome:
     unit: str = ""
     position: int = -1  # index in the suite; -1 for class and module fixtures
     started: bool = True  # False for tests the parent reports because they never ran
+    #: JUnit properties: the test's created/deleted/kept/leaked counts and seeds (see testdata_kit._details).
+    properties: list[tuple[str, str]] = field(default_factory=list)
+    #: For a failed test: the resources it owned, its events and its last HTTP exchange, after its cleanups.
+    data: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,10 @@ class _Recorder(unittest.TestResult):
         if current is not None:
             current.duration = time.perf_counter() - self._started
             current.outcome = current.outcome or "success"
+            current.properties = _details.properties(test)
+            if current.outcome in FAILING:
+                current.data = _details.failure_text(test)
+            _details.forget(test)
             self._send(current)
 
     def addSuccess(self, test: unittest.TestCase) -> None:

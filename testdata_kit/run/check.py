@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import random
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -273,9 +274,10 @@ def _print_report(report: dict[str, Any], out: TextIO, args: argparse.Namespace,
     parts = [f"{count} {cause}" for cause, count in causes.items()]
     print(f"\n{len(findings)} test(s) flagged ({', '.join(parts) or 'none'}), {len(leaks)} leak(s).", file=out)
     if "shuffled" in {m for f in findings for m in f["failed_modes"]}:
-        selection = " ".join(Discovery.from_args(args).as_args())
-        print(f"Replay the shuffle: python -m testdata_kit check --modes shuffled --seed {seed} {selection}",
-              file=out)
+        # Quoted for a shell: an unquoted -p test*.py would be expanded by the shell and select other tests.
+        command = ["python", "-m", "testdata_kit", "check", "--modes", "shuffled", "--seed", str(seed),
+                   *Discovery.from_args(args).as_args()]
+        print(f"Replay the shuffle: {shlex.join(command)}", file=out)
 
 
 if __name__ == "__main__":
