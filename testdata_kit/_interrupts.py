@@ -56,14 +56,17 @@ def _nothing() -> None:
 # Given by install(): whether a test or class is running, and how the run ends in an idle pool worker.
 _busy: Callable[[], bool] = _never_busy
 _finish_run: Callable[[], None] = _nothing
+_stop_between: Callable[[], bool] = _never_busy
 _idle_raises = False
+_ended = False
 
 
 def _forget_after_fork() -> None:
     # A forked child has no call in flight, whatever its parent was doing.
-    global _in_flight, _deferred_signal
+    global _in_flight, _deferred_signal, _ended
     _in_flight = 0
     _deferred_signal = None
+    _ended = False
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
@@ -104,7 +107,19 @@ def leave_call() -> None:
     _in_flight -= 1
     if _deferred_signal is not None and not _in_flight:
         signum, _deferred_signal = _deferred_signal, None
+        if not _busy() and _stop_between():
+            return  # a deletion between tests (a class's cleanups): the runner stops before the next test
         raise Interrupted(signum)
+
+
+def run_ended() -> None:
+    """Record that this process's run is over (cleanups done, account printed).
+
+    A signal that arrives later, while the interpreter exits, ends the process by that signal at once,
+    instead of raising in an exit handler (which Python reports with a traceback).
+    """
+    global _ended
+    _ended = True
 
 
 @contextlib.contextmanager
@@ -131,14 +146,17 @@ def handle_when_idle() -> None:
     _idle_raises = True
 
 
-def install(busy: Callable[[], bool] = _never_busy, finish_run: Callable[[], None] = _nothing) -> None:
+def install(busy: Callable[[], bool] = _never_busy, finish_run: Callable[[], None] = _nothing,
+            stop_between: Callable[[], bool] = _never_busy) -> None:
     """Handle SIGINT and SIGTERM where their handlers are still Python's defaults (main thread only).
 
     :param busy: says whether a test or class is running; an idle pool worker exits at once instead.
     :param finish_run: ends the run (run-scope cleanups, report) before such an exit.
+    :param stop_between: asks the runner to stop before its next test when no test is running, and says
+        whether it could; the signal is then not raised in the runner's own code.
     """
-    global _installed, _busy, _finish_run
-    _busy, _finish_run = busy, finish_run
+    global _installed, _busy, _finish_run, _stop_between
+    _busy, _finish_run, _stop_between = busy, finish_run, stop_between
     if _installed or os.environ.get(INTERRUPTS_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
         return
     _installed = True
@@ -164,11 +182,19 @@ def install(busy: Callable[[], bool] = _never_busy, finish_run: Callable[[], Non
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     global _signal, _deferred_signal
+    if _ended:
+        _signal = _signal or signum
+        exit_like_signal(signum)
+        return
     if _signal is not None:
         _give_up(signum)
     _signal = signum
     if _in_flight:
         _deferred_signal = signum
+        return
+    if not _busy() and _stop_between():
+        # Between tests: the runner stops before the next one and prints its summary; the exit then unwinds
+        # what is left and ends by the signal.
         return
     mp = sys.modules.get("multiprocessing")
     if mp is not None and mp.parent_process() is not None and not _busy() and not _idle_raises:
