@@ -22,26 +22,33 @@ from testdata_kit.errors import (
 )
 from testdata_kit.kinds import Factory, Registry, create, creates, default_registry
 from testdata_kit.ledger import summary
-from testdata_kit.resources import GONE, Resource, track, tracked
+from testdata_kit.resources import GONE, Resource, atracked, track, tracked
 
 __version__ = "0.1.0"
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from testdata_kit import unique
+    from testdata_kit.aio import AsyncDataTestCase
 
 
 def __getattr__(name: str) -> object:
     # ``testdata_kit.unique`` loads on first use: a suite that never makes a unique value does not pay for it.
+    # So does AsyncDataTestCase, which imports asyncio: sync suites never load it.
     if name == "unique":
         import importlib
 
         return importlib.import_module("testdata_kit.unique")
+    if name == "AsyncDataTestCase":
+        from testdata_kit.aio import AsyncDataTestCase
+
+        return AsyncDataTestCase
     raise AttributeError(f"module 'testdata_kit' has no attribute {name!r}")
 
 __all__ = [
     "GONE",
     "AlreadyGone",
+    "AsyncDataTestCase",
     "CleanupError",
     "DataTestCase",
     "DuplicateKindError",
@@ -60,6 +67,7 @@ __all__ = [
     "UnknownKindError",
     "UsageError",
     "__version__",
+    "atracked",
     "create",
     "creates",
     "default_registry",

@@ -20,7 +20,7 @@ from typing import Any
 
 from testdata_kit import _interrupts
 
-__all__ = ["SLOW", "Node", "run"]
+__all__ = ["SLOW", "Node", "arun", "run"]
 
 #: A deletion running longer than this, in seconds, starts the threads of a concurrent teardown.
 SLOW = 0.00025
@@ -64,7 +64,23 @@ def run(nodes: list[Node], workers: int) -> tuple[list[Node], list[BaseException
     return [], errors
 
 
-def _round(nodes: list[Node], workers: int, errors: list[BaseException]) -> list[Node]:
+async def arun(nodes: list[Node], workers: int) -> tuple[list[Node], list[BaseException]]:
+    """Same as :func:`run`, except that each deletion is awaited (:meth:`testdata_kit.Resource.arelease`).
+
+    Independent branches are awaited together, at most *workers* deletions at once, each node after its children.
+    """
+    errors: list[BaseException] = []
+    pending = nodes
+    while pending:
+        refused = await _around(pending, workers, errors)
+        if len(refused) == len(pending):
+            return refused, errors
+        pending = refused
+    return [], errors
+
+
+def _start(nodes: list[Node]) -> tuple[object, list[Node]]:
+    """Count each node's children still to delete in this round; return the round's token and the ready nodes."""
     token = object()
     for node in nodes:
         node.round = token
@@ -73,7 +89,11 @@ def _round(nodes: list[Node], workers: int, errors: list[BaseException]) -> list
         for parent in node.parents:
             if parent.round is token:
                 parent.waiting += 1
-    ready = [node for node in nodes if not node.waiting]
+    return token, [node for node in nodes if not node.waiting]
+
+
+def _round(nodes: list[Node], workers: int, errors: list[BaseException]) -> list[Node]:
+    token, ready = _start(nodes)
     refused: list[Node] = []
     if workers <= 1 or len(nodes) <= 1:
         _serial(ready, token, errors, refused)
@@ -90,6 +110,41 @@ def _attempt(node: Node, errors: list[BaseException], refused: list[Node], defer
             refused.append(node)
     except Exception as error:  # the ledger records the leak; the parents still get their turn
         errors.append(error)
+
+
+async def _around(nodes: list[Node], workers: int, errors: list[BaseException]) -> list[Node]:
+    import asyncio  # only async scenarios pay for it
+
+    token, ready = _start(nodes)
+    refused: list[Node] = []
+    slots = asyncio.Semaphore(max(1, workers))
+
+    async def release_then_parents(node: Node) -> None:
+        async with slots:
+            try:
+                if not await node.resource.arelease(retry_in_scope=False):
+                    refused.append(node)
+            except Exception as error:  # the ledger records the leak; the parents still get their turn
+                errors.append(error)
+        freed = []
+        for parent in node.parents:
+            if parent.round is token:
+                parent.waiting -= 1
+                if not parent.waiting:
+                    freed.append(parent)
+        await asyncio.gather(*map(release_then_parents, sorted(freed, key=_newest_first)))
+
+    # One at a time, the newest deletable first, is unittest's LIFO; with more workers, branches run together.
+    for node in sorted(ready, key=_newest_first):
+        if workers <= 1:
+            await release_then_parents(node)
+    if workers > 1:
+        await asyncio.gather(*map(release_then_parents, ready))
+    return refused
+
+
+def _newest_first(node: Node) -> int:
+    return -node.rank
 
 
 def _serial(ready: list[Node], token: object, errors: list[BaseException], refused: list[Node]) -> None:

@@ -145,12 +145,14 @@ class TestDataMixin:
         return success
 
     def _callCleanup(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        # Through the base class's call, which an asyncio test case uses to await coroutine cleanups.
+        call = super()._callCleanup  # type: ignore[misc]
         collected = self.__dict__.get("_testdata_cleanup_errors")
         if collected is None:  # not from doCleanups (TestCase.debug): every error is raised as it comes
-            function(*args, **kwargs)
+            call(function, *args, **kwargs)
             return
         try:
-            function(*args, **kwargs)
+            call(function, *args, **kwargs)
         except CleanupError as error:
             collected.append(error)
         except TestDataError as error:

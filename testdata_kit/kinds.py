@@ -89,7 +89,9 @@ class Factory:
         self.delete = delete
         self.gone = gone
         self.registry = registry
-        self.is_generator = inspect.isgeneratorfunction(func)
+        self.is_generator = inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func)
+        #: Whether creating is awaited: an async generator or a coroutine function (see :meth:`acreate_resource`).
+        self.is_async = inspect.isasyncgenfunction(func) or inspect.iscoroutinefunction(func)
         # What tracked() needs of this kind besides the make call, built once.
         self._options: dict[str, Any] = {
             "gone": gone, "recovery": None if recover is None and recovery is None else self._recovery,
@@ -99,6 +101,7 @@ class Factory:
 
     def __repr__(self) -> str:
         form = "generator" if self.is_generator else "delete=" + getattr(self.delete, "__name__", repr(self.delete))
+        form = f"async {form}" if self.is_async else form
         needs = f" needs={list(self.needs)}" if self.needs else ""
         return f"<Factory {self.kind} ({form}){needs}>"
 
@@ -126,10 +129,20 @@ class Factory:
             ) from None
         return value, functools.partial(_finish_generator, self.kind, self.func, generator)
 
+    async def amake(self, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[], object]]:
+        """Same as :meth:`make` for an async factory: await the creation; the deleter returned is async too."""
+        from testdata_kit import _async_kinds
+
+        if not self._needs_checked:
+            self.check_needs()
+        return await _async_kinds.make(self.kind, self.func, self.delete, _where(self.func), args, kwargs)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Create the resource in the running test (or the class, inside ``setUpClass``) and return it."""
-        scope, holder = _scopes.resolve(None, None, self.kind)
-        return self.create_resource(scope, holder, args, kwargs).value
+        """Create the resource in the running test (or the class, inside ``setUpClass``) and return it.
+
+        For an async factory this returns an awaitable: ``user = await user_factory()``.
+        """
+        return self.create_in(None, None, args, kwargs)
 
     def in_scope(self, scope: str, owner: Any = None) -> Callable[..., Any]:
         """Return a callable that creates in *scope*: ``user.in_scope("module")(name="Ref")``."""
@@ -138,18 +151,36 @@ class Factory:
     def create_in(self, scope: str | None, owner: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         # Resolve the scope first: a resource nobody could delete must not be created at all.
         scope, holder = _scopes.resolve(scope, owner, self.kind)
+        if self.is_async:
+            return self._acreate_value(scope, holder, args, kwargs)
         return self.create_resource(scope, holder, args, kwargs).value
+
+    async def _acreate_value(self, scope: str, holder: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return (await self.acreate_resource(scope, holder, args, kwargs)).value
+
+    async def acreate_resource(
+        self, scope: str, holder: Any, args: tuple[Any, ...], kwargs: dict[str, Any], register: bool = True
+    ) -> resources.Resource:
+        """Same as :meth:`create_resource` for an async factory, through :func:`testdata_kit.resources.atracked`."""
+        return await resources.atracked(self.kind, functools.partial(self.amake, *args, **kwargs), scope=scope,
+                                        owner=holder, register=register, **self._options)
 
     def create_resource(
         self, scope: str, holder: Any, args: tuple[Any, ...], kwargs: dict[str, Any], register: bool = True
     ) -> resources.Resource:
         """Create, journal and record one resource in a scope that :func:`~testdata_kit._scopes.resolve` gave.
 
-        Goes through :func:`testdata_kit.resources.tracked`, the one path of a tracked creation.
+        Goes through :func:`testdata_kit.resources.tracked`, the one path of a tracked creation. An async
+        factory goes through :meth:`acreate_resource` instead.
 
         :param register: register its deletion at the end of the scope; a scenario, which orders the
             deletions of its links itself, passes ``False`` and releases the resource when its turn comes.
         """
+        if self.is_async:
+            raise FactoryProtocolError(
+                f"{self!r} is async: await it (await self.create({self.kind!r}), or await s.create() in an "
+                f"AsyncScenario) from an async test such as testdata_kit.AsyncDataTestCase."
+            )
         # A failed factory most likely created nothing, so its intent is abandoned (tracked()'s default).
         return resources.tracked(self.kind, functools.partial(self.make, *args, **kwargs), scope=scope, owner=holder,
                                  register=register, **self._options)
@@ -187,7 +218,9 @@ def creates(
     """Declare how a kind of resource is created and deleted.
 
     Decorate either a generator that creates, yields the resource once, then deletes it; or a plain function
-    that returns the resource, together with ``delete=``, a callable that receives that resource.
+    that returns the resource, together with ``delete=``, a callable that receives that resource. Both forms
+    may be async (an ``async def`` generator, or a coroutine function whose ``delete=`` may be async too): the
+    factory is then awaited, ``await self.create("user")``, from an async test (see :mod:`testdata_kit.aio`).
 
     :param kind: the name tests use, as in ``self.create("user")``.
     :param needs: kinds this one depends on; scenarios fill them in (checked on first use).
@@ -220,7 +253,7 @@ def creates(
                 f"@creates({kind!r}) must decorate a function or generator, got {func!r} "
                 f"(of type {type(func).__name__})."
             )
-        is_generator = inspect.isgeneratorfunction(func)
+        is_generator = inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func)
         if is_generator and delete is not None:
             raise FactoryProtocolError(
                 f"@creates({kind!r}) got both a generator and delete=. A generator deletes after its yield; "

@@ -7,12 +7,13 @@ journal the intent, hold interrupts, create, track, register the deletion) is wr
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from testdata_kit import _env, _interrupts, _scopes, ledger
-from testdata_kit.errors import AlreadyGone, CleanupError, RetryLater
+from testdata_kit.errors import AlreadyGone, CleanupError, RetryLater, TestDataError, UsageError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
 # unittest itself does not pay; type checkers treat this constant as True.
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
-    "GONE", "JOURNAL_ENV", "KEEP_ENV", "REFUSED_STATUSES", "Resource", "intend", "refused_statuses", "retry_later",
-    "track", "tracked",
+    "GONE", "JOURNAL_ENV", "KEEP_ENV", "REFUSED_STATUSES", "Resource", "atracked", "intend", "refused_statuses",
+    "retry_later", "track", "tracked",
 ]
 
 #: ``TESTDATA_KEEP=failed`` keeps the data of failing tests for debugging.
@@ -125,49 +126,93 @@ class Resource:
         :returns: ``True`` when the resource is settled (deleted, already gone, or kept).
         :raises CleanupError: the deleter failed for a reason that is not a refusal; the resource is leaked.
         """
-        state = self.state
-        if state > _REFUSED:
-            return True
-        books = ledger.current()
-        owner = self.owner
-        # Most owners are tests that passed (``_testdata_failed`` is False): they need no look at the environment.
-        if state == _LIVE and owner is not None and getattr(owner, "_testdata_failed", None) is not False \
-                and _keep(owner):
-            self.state = _KEPT
-            books.mark_kept(self)
-            print(f"testdata_kit: kept {self!r} of failed test {self.test_id}", file=sys.stderr)
+        if not self._due():
             return True
         if defer_interrupts:
             _interrupts.enter_call()
         try:
             try:
-                self._delete()
-            except (AlreadyGone, *self._gone):  # type: ignore[misc]
-                pass
-            except Exception as error:
-                if retry_later(error, self.refused):
-                    self.state = _REFUSED
-                    self.refusal = error
-                    if retry_in_scope:
-                        _scopes.defer(self)
-                    return False
-                self.state = _LEAKED
-                books.mark_leaked(self, f"{type(error).__name__}: {error}")
-                raise CleanupError(self, error) from error
-            except BaseException:
-                # Interrupted half-way: whether it is gone is unknown, so the journal keeps it for a sweep.
-                self.state = _LEAKED
-                books.mark_leaked(self, "interrupted while deleting")
-                raise
-            self.state = _DELETED
-            if state:
-                self.refusal = None
-            books.mark_deleted(self)
+                result = self._delete()
+                if result is not None and inspect.isawaitable(result):
+                    _run_to_end(result, self)
+            except _InsideLoop as error:
+                misuse = error.__cause__  # a misuse, not an outcome: the resource stays live
+                assert misuse is not None
+                raise misuse from None
+            except BaseException as error:
+                return self._failed(error, retry_in_scope)
+            self._deleted()
             return True
         finally:
             # An interrupt that arrived during the delete is raised here, once the deletion is on record.
             if defer_interrupts:
                 _interrupts.leave_call()
+
+    async def arelease(self, *, defer_interrupts: bool = True, retry_in_scope: bool = True) -> bool:
+        """Same as :meth:`release`, except that an async deleter is awaited in the running event loop.
+
+        A sync deleter is called as it is. Registered with ``addAsyncCleanup`` by :func:`atracked`.
+        """
+        if not self._due():
+            return True
+        if defer_interrupts:
+            _interrupts.enter_call()
+        try:
+            try:
+                result = self._delete()
+                if result is not None and inspect.isawaitable(result):
+                    await result
+            except BaseException as error:
+                return self._failed(error, retry_in_scope)
+            self._deleted()
+            return True
+        finally:
+            if defer_interrupts:
+                _interrupts.leave_call()
+
+    def _due(self) -> bool:
+        """Whether a delete call is due: not when settled, nor when kept for a failed test."""
+        if self.state > _REFUSED:
+            return False
+        owner = self.owner
+        # Most owners are tests that passed (``_testdata_failed`` is False): they need no look at the environment.
+        if self.state == _LIVE and owner is not None and getattr(owner, "_testdata_failed", None) is not False \
+                and _keep(owner):
+            self.state = _KEPT
+            ledger.current().mark_kept(self)
+            print(f"testdata_kit: kept {self!r} of failed test {self.test_id}", file=sys.stderr)
+            return False
+        return True
+
+    def _deleted(self) -> None:
+        if self.state:
+            self.refusal = None
+        self.state = _DELETED
+        ledger.current().mark_deleted(self)
+
+    def _failed(self, error: BaseException, retry_in_scope: bool) -> bool:
+        """Record the outcome of a delete call that raised *error*; re-raise it unless it is settled or refused."""
+        if isinstance(error, (AlreadyGone, *self._gone)):
+            self._deleted()
+            return True
+        if not isinstance(error, Exception):
+            # Interrupted half-way: whether it is gone is unknown, so the journal keeps it for a sweep.
+            self.state = _LEAKED
+            ledger.current().mark_leaked(self, "interrupted while deleting")
+            raise error
+        if retry_later(error, self.refused):
+            self.state = _REFUSED
+            self.refusal = error
+            if retry_in_scope:
+                _scopes.defer(self)
+            return False
+        reason = f"{type(error).__name__}: {error}"
+        if self.state == _REFUSED and self.refusal is not None:
+            # Retried after a refusal and failed otherwise (a client closed by then): the refusal is the news.
+            reason = f"{type(self.refusal).__name__}: {self.refusal}; retried later: {reason}"
+        self.state = _LEAKED
+        ledger.current().mark_leaked(self, reason)
+        raise CleanupError(self, error) from error
 
     def attempt(self, *, defer_interrupts: bool = True) -> bool:
         """Same as :meth:`release`, except that a refused deletion is left for the caller to retry."""
@@ -338,9 +383,7 @@ def tracked(
     :raises NoScopeError: no scope was given and no test or class is running.
     """
     scope, holder = _scopes.resolve(scope, owner, kind)
-    if not _journal_checked:
-        _check_journal()
-    books = ledger.current()
+    books = _books()
     _interrupts.enter_call()
     try:
         intent = books.intend(ledger.new_number(), kind, scope, holder) if books.observers else None
@@ -350,24 +393,107 @@ def tracked(
             if intent is not None and created_nothing(error):
                 books.abandon(intent)
             raise
-        if recovery is not None and callable(recovery):
-            recovery = recovery(value)
-        # _track() written out: this is the path of every creation, and each call costs.
-        resource = Resource(
-            kind, value, delete, holder, gone if type(gone) is tuple else tuple(gone), scope,
-            recovery, refused if refused is None or type(refused) is tuple else tuple(refused),
-        )
-        resource.intent = intent
-        books.add(resource)
-        if register:
-            if scope == "test":
-                holder.addCleanup(resource.release)
-            else:
-                _scopes.add(resource.release, scope, holder)
-        return resource
+        return _record(books, kind, value, delete, scope, holder, gone, recovery, refused, intent, register)
     finally:
         # An interrupt that arrived while the resource was being made is raised here, once it is on record.
         _interrupts.leave_call()
+
+
+async def atracked(
+    kind: str, make: Callable[[], Awaitable[tuple[Any, Callable[[], object]]]], *, scope: str | None = None,
+    owner: Any = None, gone: Iterable[type[BaseException]] = (),
+    recovery: dict[str, Any] | Callable[[Any], dict[str, Any] | None] | None = None, register: bool = True,
+    created_nothing: Callable[[Exception], bool] = _always,
+    refused: Iterable[int | type[BaseException]] | None = None,
+) -> Resource:
+    """Same as :func:`tracked`, except that *make* is awaited: the one path of an async tracked creation.
+
+    The steps and their order are :func:`tracked`'s; interrupts are held while *make* is awaited, so a SIGINT
+    during an awaited POST waits until the resource is on record. *delete* may be an async callable: in a test
+    of an ``IsolatedAsyncioTestCase`` it is registered with ``addAsyncCleanup`` (in the one newest-first cleanup
+    list with the sync deletions), elsewhere it is run to its end by :meth:`Resource.release`.
+
+    :param make: an async callable (no arguments) returning ``(value, delete)``.
+    :returns: the :class:`Resource`.
+    :raises NoScopeError: no scope was given and no test or class is running.
+    """
+    scope, holder = _scopes.resolve(scope, owner, kind)
+    books = _books()
+    _interrupts.enter_call()
+    try:
+        intent = books.intend(ledger.new_number(), kind, scope, holder) if books.observers else None
+        try:
+            value, delete = await make()
+        except Exception as error:
+            if intent is not None and created_nothing(error):
+                books.abandon(intent)
+            raise
+        return _record(books, kind, value, delete, scope, holder, gone, recovery, refused, intent, register)
+    finally:
+        _interrupts.leave_call()
+
+
+def _record(
+    books: ledger.Ledger, kind: str, value: Any, delete: Callable[[], object], scope: str, holder: Any,
+    gone: Iterable[type[BaseException]], recovery: dict[str, Any] | Callable[[Any], dict[str, Any] | None] | None,
+    refused: Iterable[int | type[BaseException]] | None, intent: int | None, register: bool,
+) -> Resource:
+    """The second half of :func:`tracked` and :func:`atracked`: put what *make* returned on record."""
+    if recovery is not None and callable(recovery):
+        recovery = recovery(value)
+    resource = Resource(
+        kind, value, delete, holder, gone if type(gone) is tuple else tuple(gone), scope,
+        recovery, refused if refused is None or type(refused) is tuple else tuple(refused),
+    )
+    resource.intent = intent
+    books.add(resource)
+    if register:
+        if scope != "test":
+            _scopes.add(resource.release, scope, holder)
+        elif hasattr(holder, "addAsyncCleanup") and inspect.iscoroutinefunction(delete):
+            # In the test's own event loop, in the one newest-first cleanup list with the sync deletions.
+            holder.addAsyncCleanup(resource.arelease)
+        else:
+            holder.addCleanup(resource.release)
+    return resource
+
+
+class _InsideLoop(TestDataError):
+    """Carries the :class:`UsageError` of :func:`_run_to_end` past the outcome bookkeeping of ``release``."""
+
+
+def _run_to_end(awaitable: Awaitable[object], resource: Resource) -> None:
+    """Run an async deleter to its end from :meth:`Resource.release`, which cannot await.
+
+    :raises UsageError: inside a running event loop, which a blocking call cannot share.
+    """
+    import asyncio  # only for async deleters, so that sync suites never import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        getattr(awaitable, "close", lambda: None)()
+        raise _InsideLoop from UsageError(
+            f"{resource!r} has an async deleter, and release() was called inside a running event loop, which it "
+            f"cannot block. Use 'await resource.arelease()' there (an AsyncScenario's teardown is awaited too)."
+        )
+
+    async def wait() -> None:
+        await awaitable
+
+    # The owning test's loop, when it is still open: its async clients are bound to it.
+    runner = getattr(resource.owner, "_asyncioRunner", None)
+    if runner is not None:
+        try:
+            runner.get_loop()
+        except RuntimeError:  # closed: the test is over
+            runner = None
+    if runner is not None:
+        runner.run(wait())
+    else:
+        asyncio.run(wait())
 
 
 def track(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from testdata_kit import _env, _interrupts, _scopes, _teardown
@@ -50,17 +50,22 @@ class ScenarioTeardownError(TestDataError):
 class _Graph:
     """The resources of one scenario and its branches, and the teardown that deletes them children first."""
 
-    def __init__(self, scope: str, holder: Any, workers: int) -> None:
+    def __init__(self, scope: str, holder: Any, workers: int, awaited: bool = False) -> None:
         self.scope = scope
         self.holder = holder
         self.workers = workers
+        #: An async scenario's: its teardown is awaited in the test's event loop (:meth:`ateardown`).
+        self.awaited = awaited
         self.nodes: list[_teardown.Node] = []
         self.by_value: dict[int, _teardown.Node] = {}
         self.registered = False
         self.register()
 
     def register(self) -> None:
-        _scopes.register(self.teardown, self.scope, self.holder, "scenario")
+        if self.awaited and self.scope == "test" and hasattr(self.holder, "addAsyncCleanup"):
+            self.holder.addAsyncCleanup(self.ateardown)
+        else:
+            _scopes.register(self.teardown, self.scope, self.holder, "scenario")
         self.registered = True
 
     def add(self, resource: Resource, parents: list[_teardown.Node]) -> None:
@@ -77,7 +82,17 @@ class _Graph:
         waits for the retry pass at the end of the scenario's scope (:func:`testdata_kit._scopes.defer`).
         """
         nodes, self.nodes, self.by_value, self.registered = self.nodes, [], {}, False
-        refused, errors = _teardown.run(nodes, self.workers)
+        self._settle(*_teardown.run(nodes, self.workers))
+
+    async def ateardown(self) -> None:
+        """Same as :meth:`teardown`, awaiting async deleters: independent branches together, children first.
+
+        At most *workers* deletions are awaited at once; ``1`` deletes one at a time, newest first.
+        """
+        nodes, self.nodes, self.by_value, self.registered = self.nodes, [], {}, False
+        self._settle(*await _teardown.arun(nodes, self.workers))
+
+    def _settle(self, refused: list[_teardown.Node], errors: list[BaseException]) -> None:
         for node in refused:
             _scopes.defer(node.resource)
         if len(errors) == 1:
@@ -122,11 +137,14 @@ class Scenario:
     :param workers: threads for teardown; default ``$TESTDATA_TEARDOWN_WORKERS`` or 16; ``1`` is serial.
     """
 
+    #: Set by :class:`testdata_kit.aio.AsyncScenario`, whose teardown is awaited.
+    _awaited = False
+
     def __init__(self, *, registry: Registry | None = None, scope: str | None = None, owner: Any = None,
                  workers: int | None = None) -> None:
         scope, holder = _scopes.resolve(scope, owner, "scenario")
         self._registry = registry or default_registry
-        self._graph = _Graph(scope, holder, _workers(workers))
+        self._graph = _Graph(scope, holder, _workers(workers), awaited=self._awaited)
         self._parent: Scenario | None = None
         self._held: dict[str, Any] = {}
         self._latest: dict[str, Any] = {}
@@ -170,7 +188,7 @@ class Scenario:
 
         Branches share this scenario's teardown, so ten branches are deleted side by side.
         """
-        child = Scenario.__new__(Scenario)
+        child = type(self).__new__(type(self))
         child._registry, child._graph, child._parent = self._registry, self._graph, self
         child._held, child._latest = {}, {}
         return child
@@ -183,27 +201,46 @@ class Scenario:
         :param overrides: passed to the factory; a value the scenario holds links the new resource to it.
         """
         factory = kind if isinstance(kind, Factory) else self._registry.get(kind)
-        args = tuple(_unwrap(arg) for arg in args)
-        kwargs = {name: _unwrap(value) for name, value in overrides.items()}
-        for need in factory.needs:
-            if need not in kwargs:
-                held = self._find(need)
-                kwargs[need] = held if held is not _NOTHING else self.create(need)
-        for name in _parameters(factory.func):
-            if name not in kwargs and name != factory.kind and name in self._registry:
-                held = self._find(name)
-                if held is not _NOTHING:
-                    kwargs[name] = held
+        args, kwargs = self._plain(args, overrides)
+        for need in self._unheld(factory, kwargs):
+            kwargs[need] = self.create(need)
         graph = self._graph
-        parents = [graph.by_value[id(v)] for v in (*args, *kwargs.values()) if id(v) in graph.by_value]
         # Through the factory, so that the journal and interrupt handling see scenario links like any other
         # creation; the scenario, not the scope, decides when each one is deleted. The interrupt stays held
         # until the link is in the graph too: a resource tracked but not yet linked would let teardown delete
         # its parents first, which the API refuses while the child still points at them.
         with _interrupts.held():
             resource = factory.create_resource(graph.scope, graph.holder, args, kwargs, register=False)
-            graph.add(resource, list({id(p): p for p in parents}.values()))
+            return self._hold(factory, resource, args, kwargs, as_)
+
+    @staticmethod
+    def _plain(args: tuple[Any, ...], overrides: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The factory's arguments, with each :class:`Held` given as the resource it holds."""
+        return tuple(_unwrap(arg) for arg in args), {name: _unwrap(value) for name, value in overrides.items()}
+
+    def _unheld(self, factory: Factory, kwargs: dict[str, Any]) -> Iterator[str]:
+        """Fill *kwargs* with the needs the scenario holds; yield each other need, for the caller to create
+        and put in *kwargs* before the next one is looked at. Then fill the optional links held."""
+        for need in factory.needs:
+            if need not in kwargs:
+                held = self._find(need)
+                if held is _NOTHING:
+                    yield need
+                else:
+                    kwargs[need] = held
+        for name in _parameters(factory.func):
+            if name not in kwargs and name != factory.kind and name in self._registry:
+                held = self._find(name)
+                if held is not _NOTHING:
+                    kwargs[name] = held
+
+    def _hold(self, factory: Factory, resource: Resource, args: tuple[Any, ...], kwargs: dict[str, Any],
+              as_: str | None) -> Any:
+        """Add the new *resource* to the teardown after what it was made from, and hold its value."""
+        graph = self._graph
+        parents = [graph.by_value[id(v)] for v in (*args, *kwargs.values()) if id(v) in graph.by_value]
         value = resource.value
+        graph.add(resource, list({id(p): p for p in parents}.values()))
         name = as_ or factory.kind
         self._held[name] = value
         self._latest[factory.kind] = value

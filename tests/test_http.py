@@ -230,7 +230,8 @@ class CollectionTests(DemoApiTestCase):
         books = self.run_inner(body)
         ident = seen["row"]["id"]
         self.assertEqual(seen["counts"], 1)
-        self.assertEqual(seen["recovery"], {"method": "DELETE", "url": f"{self.server.url}/users/{ident}"})
+        self.assertEqual(seen["recovery"], {"method": "DELETE", "url": f"{self.server.url}/users/{ident}",
+                                              "proven": True})
         self.assertEqual([(d["collection"], d["id"]) for d in self.server.deletions()], [("users", ident)])
         self.assertEqual(books.by_kind["users"], [1, 1, 0, 0])
 

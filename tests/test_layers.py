@@ -24,7 +24,7 @@ PACKAGE = pathlib.Path(testdata_kit.__file__).resolve().parent
 #: The core: what ``import testdata_kit`` and the tracked-creation path may load. Standard library only.
 CORE = frozenset({
     "testdata_kit", "testdata_kit._details", "testdata_kit._env", "testdata_kit._interrupts", "testdata_kit._parallel",
-    "testdata_kit._redact", "testdata_kit._run",
+    "testdata_kit._redact", "testdata_kit._run", "testdata_kit._async_kinds", "testdata_kit.aio",
     "testdata_kit._scopes", "testdata_kit.case", "testdata_kit.config", "testdata_kit.errors", "testdata_kit.guard",
     "testdata_kit.journal", "testdata_kit.journal._read", "testdata_kit.kinds", "testdata_kit.ledger",
     "testdata_kit.resources", "testdata_kit.safe", "testdata_kit.scenario", "testdata_kit._teardown",
@@ -36,7 +36,7 @@ CORE = frozenset({
 INTEGRATIONS = ("http", "fake", "_fake_providers", "factories", "db", "demo", "lint", "run", "sweep", "openapi",
                 "pytest_plugin", "_pytest_data")
 #: Third-party packages that only the extras may import.
-EXTRAS = ("requests", "urllib3", "mimesis", "psycopg")
+EXTRAS = ("requests", "urllib3", "httpx", "mimesis", "psycopg")
 #: Exceptions that must not be an ``Exception``: ``except Exception`` would swallow an interrupt.
 NOT_TEST_DATA_ERRORS = (Interrupted,)
 
@@ -149,7 +149,7 @@ class ImportGraphTests(unittest.TestCase):
     def test_every_root_module_is_core_or_an_integration(self) -> None:
         # A new module must choose its layer here, so that the next two tests cover it.
         tools = {"testdata_kit.cli", "testdata_kit.__main__", "testdata_kit.factory_check", "testdata_kit._fields",
-                 "testdata_kit._seeding", "testdata_kit._sweeping"}
+                 "testdata_kit._seeding"}
         unplaced = sorted(m for m in self.graph if m not in CORE and not is_integration(m) and m not in tools)
         self.assertEqual(unplaced, [])
 

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import pathlib
 import socket
+import subprocess
+import sys
 import tempfile
 import unittest
 from unittest import mock
 
 from testdata_kit import FactoryProtocolError, Registry, creates, journal, sweep
-from testdata_kit._sweeping import ApiError, Session
 from testdata_kit.config import ConfigError
 from testdata_kit.guard import HostNotAllowedError
+from testdata_kit.http import ApiClient
+from testdata_kit.sweep._listing import pages
 
 RULES = ("it needs at least 3 characters, a leading letter, and only letters, digits, '_', '.' or '-', so that a "
          "sweeper can never match real data by accident. The default is 'test-'.")
@@ -88,10 +92,11 @@ class SweepMessageTests(unittest.TestCase):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        session = Session(f"http://127.0.0.1:{port}", {})
-        self.addCleanup(session.close)
-        with self.assertRaises(ApiError) as caught:
-            session.get_json(f"http://user:secret@127.0.0.1:{port}/users?api_key=secret")
+        api = ApiClient(f"http://127.0.0.1:{port}", retry_seconds=0)
+        self.addCleanup(api.close)
+        where = sweep.CollectionSettings("users", f"http://user:secret@127.0.0.1:{port}/users?api_key=secret")
+        with self.assertRaises(sweep.ListingError) as caught:
+            next(pages(api, where, "test-", print))
         self.assertEqual(
             str(caught.exception),
             f"cannot reach the API: GET http://127.0.0.1:{port}/users failed: Connection refused. Check that the "
@@ -142,6 +147,61 @@ class SweepMessageTests(unittest.TestCase):
             creates("user", registry=Registry(), recover=lambda ident: None)
         self.assertIn("recover= of @creates('user') must be a module-level function or its 'module:qualname', "
                       "got <function", str(caught.exception))
+
+
+class DamagedJournalMessageTests(unittest.TestCase):
+    """What ``sweep --journal --yes`` says about each damaged journal, and its exit status."""
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.folder = pathlib.Path(tmp.name, "journal")
+        self.folder.mkdir()
+        self.config = pathlib.Path(tmp.name, "sweep.cfg")
+        self.config.write_text("[testdata_kit]\n")
+        process = subprocess.Popen([sys.executable, "-c", "pass"])
+        process.wait()
+        self.header = {"op": "open", "v": 1, "run": "deadrn", "pid": process.pid, "host": socket.gethostname(),
+                       "worker": "p1", "started": 1.0, "heartbeat": 10}
+
+    def sweep(self, folder: pathlib.Path | None = None) -> tuple[int, list[str]]:
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            status = sweep.main(["--journal", str(folder or self.folder), "--yes", "--config", str(self.config)])
+        return status, [line for line in err.getvalue().splitlines() if not line.startswith(f"sweep: {self.folder}")]
+
+    def write(self, data: bytes) -> pathlib.Path:
+        path = self.folder / "deadrn-host-1-abc.jsonl"
+        path.write_bytes(data)
+        return path
+
+    def test_unknown_version(self):
+        self.write(json.dumps({**self.header, "v": 7}).encode() + b"\n")
+        self.assertEqual(self.sweep(), (2, [
+            "sweep: deadrn-host-1-abc.jsonl: journal format version 7, but this version of testdata_kit reads "
+            "version 1; nothing in it was replayed, and it is kept. Sweep it with the testdata_kit version that "
+            "wrote it."]))
+
+    def test_lost_tail_without_collections(self):
+        self.write(json.dumps(self.header).encode() + b'\n{"op":"intent","n":1,"ki')
+        self.assertEqual(self.sweep(), (1, [
+            "sweep: deadrn-host-1-abc.jsonl: records were lost (its end, or unreadable lines), so rows it does not "
+            "name may remain; it is kept. Configure [testdata_kit:collections.NAME] sections and --url (or "
+            "sweep-url), and sweep --journal again: it then deletes every row whose marker names run deadrn, "
+            "worker p1."]))
+
+    def test_garbage(self):
+        self.write(b"\x00\x01garbage\n\xff\n")
+        self.assertEqual(self.sweep(), (1, [
+            "sweep: deadrn-host-1-abc.jsonl: not a readable journal (no 'open' record naming its run), so what it "
+            "held cannot be known; it is kept. Remove it by hand once you have checked the data it may have "
+            "left."]))
+
+    def test_missing_folder(self):
+        missing = self.folder / "no-such-dir"
+        self.assertEqual(self.sweep(missing), (2, [
+            f"sweep: the journal folder {missing} does not exist, so there is nothing to replay there. Pass the "
+            f"folder the runs journal to (--journal DIR, $TESTDATA_JOURNAL or journal-dir in [testdata_kit])."]))
 
 
 class JournalMessageTests(unittest.TestCase):

@@ -21,8 +21,10 @@ from unittest import mock
 import requests
 
 from testdata_kit import _run, demo, journal, ledger, sweep, unique
-from testdata_kit._sweeping import ApiError, Session
 from testdata_kit.guard import HostNotAllowedError
+from testdata_kit.http import ApiClient
+from testdata_kit.sweep import CollectionSettings, ListingError
+from testdata_kit.sweep._listing import pages
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SUITE = ROOT / "tests" / "journal_suite"
@@ -126,8 +128,8 @@ class EnvironmentSweepTests(unittest.TestCase):
         self.config.write_text("[testdata_kit]\nttl = 1h\n[testdata_kit:collections.users]\nmarker-fields = email\n")
         status, out, _ = self.sweep("--yes")
         self.assertEqual(status, 1)
-        self.assertIn("failed: users: DELETE /users/", out)
-        self.assertIn("409", out)
+        self.assertRegex(out, r"failed: users: id \d+: DELETE http://127\.0\.0\.1:\d+/users/\d+ failed \(1 attempt\): "
+                              r"status 409")
 
     def test_refuses_a_host_outside_the_allowed_list_and_a_short_prefix(self):
         status, _, err = self.sweep("--url", "http://prod.example.com", "--yes")
@@ -228,12 +230,12 @@ class UnreachableApiTests(unittest.TestCase):
         with socket.socket() as silent:  # listens, so the connection is made, but never answers
             silent.bind(("127.0.0.1", 0))
             silent.listen()
-            url = f"http://127.0.0.1:{silent.getsockname()[1]}/users"
-            session = Session(url, {}, timeout=0.2)
-            self.addCleanup(session.close)
-            with self.assertRaises(ApiError) as caught:
-                session.get_json(url)
-        self.assertIn(f"GET {url} failed: no answer within 0.2 s.", str(caught.exception))
+            url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+            api = ApiClient(url, timeout=0.2, retry_seconds=0)
+            self.addCleanup(api.close)
+            with self.assertRaises(ListingError) as caught:
+                next(pages(api, CollectionSettings("users", "/users"), "test-", print))
+        self.assertIn(f"GET {url}/users failed: no answer within 0.2 s.", str(caught.exception))
 
     def test_an_answer_that_is_not_json(self):
         class Page(http.server.BaseHTTPRequestHandler):
@@ -269,6 +271,7 @@ class JournalDirectoryTests(unittest.TestCase):
         self.tmp = pathlib.Path(tmp.name)
         self.from_env, self.from_key = self.tmp / "env-journal", self.tmp / "key-journal"
         (self.tmp / "setup.cfg").write_text(f"[testdata_kit]\njournal-dir = {self.from_key}\n")
+        self.from_key.mkdir()
         self.addCleanup(os.chdir, os.getcwd())
         os.chdir(self.tmp)
 

@@ -324,6 +324,9 @@ class DemoHttpServer(ThreadingHTTPServer):
     """A threading HTTP server that knows its open connections, so :meth:`close_connections` ends them all."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 drops the connections that a concurrent teardown opens at once, and a
+    # dropped connection waits a second to retry; real servers listen with 128 or more.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], store: Store, settings: Settings) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET

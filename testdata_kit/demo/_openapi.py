@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from testdata_kit.demo._schema import _MAX_TEXT, COLLECTIONS, Collection, Field
+from testdata_kit.demo._schema import _MAX_TEXT, COLLECTIONS, Field, Table
 
 __all__ = ["document"]
 
@@ -29,7 +29,7 @@ def _field_schema(spec: Field) -> dict[str, Any]:
     return schema
 
 
-def _schemas(coll: Collection) -> dict[str, Any]:
+def _schemas(coll: Table) -> dict[str, Any]:
     name = coll.singular.capitalize()
     fields = {spec.name: _field_schema(spec) for spec in coll.fields}
     new = {"type": "object", "properties": fields, "additionalProperties": False,

@@ -14,10 +14,10 @@ __all__ = [
     "COLLECTIONS",
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
-    "Collection",
     "DemoApiError",
     "Field",
     "ListQuery",
+    "Table",
     "collection_named",
     "format_timestamp",
     "parse_list_query",
@@ -73,7 +73,7 @@ class Field:
 
 
 @dataclass(frozen=True)
-class Collection:
+class Table:
     """A resource type: its URL name, writable fields, marker fields for ``?prefix=`` and exact filters."""
 
     name: str
@@ -98,11 +98,11 @@ class Collection:
 _TENANT = Field("tenant_id", "ref", required=False, nullable=True, ref="tenants", create_only=True)
 
 #: Collections in parent-first order; deleting in reverse order never trips a foreign key.
-COLLECTIONS: dict[str, Collection] = {
+COLLECTIONS: dict[str, Table] = {
     c.name: c
     for c in (
-        Collection("tenants", "tenant", (Field("name", "text"),), markers=("name",), tenanted=False),
-        Collection(
+        Table("tenants", "tenant", (Field("name", "text"),), markers=("name",), tenanted=False),
+        Table(
             "users",
             "user",
             (Field("email", "email"), Field("name", "text"), _TENANT),
@@ -110,14 +110,14 @@ COLLECTIONS: dict[str, Collection] = {
             filters=("email", "tenant_id"),
             unique="email",
         ),
-        Collection(
+        Table(
             "products",
             "product",
             (Field("name", "text"), Field("price", "number", minimum=0), _TENANT),
             markers=("name",),
             filters=("tenant_id",),
         ),
-        Collection(
+        Table(
             "discounts",
             "discount",
             (Field("code", "text"), Field("percent", "number", minimum=0, maximum=100), _TENANT),
@@ -125,7 +125,7 @@ COLLECTIONS: dict[str, Collection] = {
             filters=("code", "tenant_id"),
             unique="code",
         ),
-        Collection(
+        Table(
             "orders",
             "order",
             (
@@ -142,7 +142,7 @@ COLLECTIONS: dict[str, Collection] = {
 }
 
 
-def collection_named(name: str) -> Collection:
+def collection_named(name: str) -> Table:
     """Return the collection called *name*, or raise a 404 listing the valid ones."""
     try:
         return COLLECTIONS[name]
@@ -150,7 +150,7 @@ def collection_named(name: str) -> Collection:
         raise DemoApiError(404, f"Unknown collection {name!r}; the demo API serves: {', '.join(COLLECTIONS)}") from None
 
 
-def validate_body(collection: Collection, body: object, *, partial: bool = False) -> dict[str, Any]:
+def validate_body(collection: Table, body: object, *, partial: bool = False) -> dict[str, Any]:
     """Check a decoded JSON body and return the column values it sets; raise 422 with every field's problem.
 
     :param partial: True for PATCH: nothing is required and create-only fields are refused.
@@ -230,7 +230,7 @@ class ListQuery:
     after: int | None = None
 
 
-def parse_list_query(collection: Collection, params: Mapping[str, list[str]]) -> ListQuery:
+def parse_list_query(collection: Table, params: Mapping[str, list[str]]) -> ListQuery:
     """Turn the query string of a list request into a :class:`ListQuery`; raise 400 on anything unknown."""
     allowed = ("prefix", "created_before", "limit", "offset", "after", *collection.filters)
     filters: dict[str, Any] = {}

@@ -12,9 +12,9 @@ from typing import Any
 
 from testdata_kit.demo._schema import (
     COLLECTIONS,
-    Collection,
     DemoApiError,
     ListQuery,
+    Table,
     collection_named,
     format_timestamp,
     validate_body,
@@ -223,10 +223,10 @@ class Store:
             raise DemoApiError(409, f"constraint violated: {error}") from error
 
     @staticmethod
-    def _as_dict(coll: Collection, row: sqlite3.Row) -> Row:
+    def _as_dict(coll: Table, row: sqlite3.Row) -> Row:
         return {column: row[column] for column in coll.columns}
 
-    def _fetch(self, db: sqlite3.Connection, coll: Collection, row_id: int, tenant: int | None) -> Row:
+    def _fetch(self, db: sqlite3.Connection, coll: Table, row_id: int, tenant: int | None) -> Row:
         sql, params = f"SELECT * FROM {coll.name} WHERE id = ?", [row_id]
         if tenant is not None and coll.tenanted:
             sql, params = sql + " AND tenant_id = ?", [row_id, tenant]
@@ -253,7 +253,7 @@ class Store:
             )
         return scope
 
-    def _check_references(self, db: sqlite3.Connection, coll: Collection, changed: Row, row: Row) -> None:
+    def _check_references(self, db: sqlite3.Connection, coll: Table, changed: Row, row: Row) -> None:
         errors = {}
         for spec in coll.fields:
             target_id = changed.get(spec.name)
@@ -271,7 +271,7 @@ class Store:
             raise DemoApiError(422, "invalid body", errors)
 
     @staticmethod
-    def _check_unique(db: sqlite3.Connection, coll: Collection, row: Row, row_id: int | None) -> None:
+    def _check_unique(db: sqlite3.Connection, coll: Table, row: Row, row_id: int | None) -> None:
         if coll.unique is None:
             return
         value = row[coll.unique]
@@ -295,7 +295,7 @@ class Store:
         return int(total) if total == total.to_integral_value() else float(total)
 
     @staticmethod
-    def _where(coll: Collection, query: ListQuery, tenant: int | None) -> tuple[str, list[Any]]:
+    def _where(coll: Table, query: ListQuery, tenant: int | None) -> tuple[str, list[Any]]:
         clauses: list[str] = ["1 = 1"]
         params: list[Any] = []
         if tenant is not None and coll.tenanted:
@@ -314,7 +314,7 @@ class Store:
         return " AND ".join(clauses), params
 
 
-def _marker_match(coll: Collection, text: str) -> tuple[str, list[Any]]:
+def _marker_match(coll: Table, text: str) -> tuple[str, list[Any]]:
     # instr() rather than LIKE: case-sensitive, and '%' or '_' in a prefix need no escaping.
     if coll.markers:
         return "(" + " OR ".join(f"instr({m}, ?) > 0" for m in coll.markers) + ")", [text] * len(coll.markers)

@@ -13,6 +13,10 @@ import requests
 from testdata_kit import _redact
 from testdata_kit.http.errors import ApiError, MissingIdError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from testdata_kit.http._exchange import Answer
+
 __all__ = [
     "DEFAULT_ITEM",
     "ItemTemplate",
@@ -113,7 +117,7 @@ def with_query(address: str, params: Mapping[str, Any]) -> str:
     return str(prepared.url)
 
 
-def read_created(response: requests.Response, name: str, id_field: str) -> tuple[dict[str, Any], Any]:
+def read_created(response: Answer, name: str, id_field: str) -> tuple[dict[str, Any], Any]:
     """Return the created item and its id from a create's answer.
 
     The item is the body, or the one element of an array body; the id is its *id_field*, else the one the
@@ -125,8 +129,8 @@ def read_created(response: requests.Response, name: str, id_field: str) -> tuple
     address = _redact.url(response.url)
     excerpt = _redact.body_excerpt(response.content)
     if not response.ok:
-        raise ApiError("POST", address, response.status_code, excerpt,
-                       f"answered {response.status_code} {response.reason} to a create in {name!r}")
+        raise ApiError("POST", address, response.status, excerpt,
+                       f"answered {response.status} {response.reason} to a create in {name!r}")
     item: Any = {}
     unreadable = None  # why the body cannot be the item; the Location header may still name the id
     if response.content.strip():
@@ -153,5 +157,5 @@ def read_created(response: requests.Response, name: str, id_field: str) -> tuple
             item.setdefault(id_field, value)
         return item, value
     if unreadable is not None:
-        raise ApiError("POST", address, response.status_code, excerpt, unreadable)
-    raise MissingIdError(name, id_field, sorted(item), address, response.status_code)
+        raise ApiError("POST", address, response.status, excerpt, unreadable)
+    raise MissingIdError(name, id_field, sorted(item), address, response.status)

@@ -8,7 +8,7 @@ from typing import Any
 from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
-__all__ = ["IDEMPOTENT", "RETRY_STATUSES", "BoundedRetry"]
+__all__ = ["IDEMPOTENT", "RETRY_STATUSES", "BoundedRetry", "policy"]
 
 #: Methods retried after a 5xx or a lost connection; a POST retried after a lost answer could create twice.
 IDEMPOTENT = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PUT"})
@@ -57,3 +57,16 @@ class BoundedRetry(Retry):
             raise MaxRetryError(kwargs.get("_pool"), url or "", error) from error  # type: ignore[arg-type]
         current = self if self.first_failure is not None else self.new(first_failure=time.monotonic())
         return Retry.increment(current, method, url, *args, **kwargs)
+
+
+def policy(retries: int, seconds: float, backoff: float) -> BoundedRetry:
+    """The retry policy of both clients: idempotent methods after a 5xx or a lost connection, within *seconds*.
+
+    :param retries: most retries of one request; *backoff* is urllib3's factor (sleeps ``backoff * 2 ** n``,
+        at most 1 s).
+    """
+    return BoundedRetry(
+        total=retries, connect=retries, read=retries, status=retries, other=0,
+        allowed_methods=IDEMPOTENT, status_forcelist=RETRY_STATUSES, backoff_factor=backoff, backoff_max=1.0,
+        raise_on_status=False, respect_retry_after_header=True, seconds=seconds,
+    )

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from testdata_kit import _redact
 from testdata_kit.http._addressing import read_field
+from testdata_kit.http._exchange import Call, Steps
 from testdata_kit.http.errors import ServerDownError
 
 if TYPE_CHECKING:
     from testdata_kit.config import Config
-    from testdata_kit.http.client import ApiClient
 
 __all__ = [
     "GONE_STATUSES",
@@ -39,21 +39,21 @@ _FIRST_WAIT = 0.05
 IS_GONE, IS_THERE, IS_UNKNOWN, IS_WRONG = "gone", "there", "unknown", "wrong"
 
 
-def probe(api: ApiClient, address: str, ident: Any, id_field: str, headers: Mapping[str, str],
-          params: Mapping[str, Any], trusted: bool) -> tuple[str, str]:
+def probe(address: str, ident: Any, id_field: str, headers: Mapping[str, str], params: Mapping[str, Any],
+          trusted: bool) -> Steps[tuple[str, str]]:
     """GET the item's address; return (gone | there | wrong | unknown, what the GET showed, for messages).
 
     An empty answer (404, 410, or ``[]`` from a query-filter address) is "gone" only at a *trusted* address,
     one shown to serve an item that existed: at a wrong address it is what every item looks like.
     "wrong" is an answer about something else: a list of several rows (a filter the server ignored), or a
-    row with another id.
+    row with another id. Steps for :func:`~testdata_kit.http._exchange.drive` (or ``adrive``).
     """
     shown = _redact.url(address)
     try:
-        response = api.get(address, headers=headers, params=params)
+        response = yield Call("GET", address, headers, params)
     except ServerDownError as error:
         return IS_UNKNOWN, f"GET {shown} could not reach the server ({error.reason})"
-    status = response.status_code
+    status = response.status
     if status in GONE_STATUSES:
         return (IS_GONE if trusted else IS_UNKNOWN), f"GET {shown} answered {status}"
     if not response.ok:

@@ -14,10 +14,11 @@ from requests.adapters import HTTPAdapter
 from testdata_kit import _details, _redact, guard
 from testdata_kit import config as _config
 from testdata_kit.errors import InvalidValueError
-from testdata_kit.http._retry import IDEMPOTENT, RETRY_STATUSES, BoundedRetry
+from testdata_kit.http import _exchange
+from testdata_kit.http._retry import policy
 from testdata_kit.http._verify import SETTLE_SECONDS
-from testdata_kit.http.collection import Collection
-from testdata_kit.http.errors import ApiError, HostNotAllowedError, ServerDownError
+from testdata_kit.http.collection import Collection, answer_of
+from testdata_kit.http.errors import HostNotAllowedError, ServerDownError
 from testdata_kit.http.tenants import tenant_client
 
 if TYPE_CHECKING:
@@ -94,11 +95,7 @@ class ApiClient(requests.Session):
         except HostNotAllowedError:
             self.close()
             raise
-        retry = BoundedRetry(
-            total=retries, connect=retries, read=retries, status=retries, other=0,
-            allowed_methods=IDEMPOTENT, status_forcelist=RETRY_STATUSES, backoff_factor=backoff, backoff_max=1.0,
-            raise_on_status=False, respect_retry_after_header=True, seconds=retry_seconds,
-        )
+        retry = policy(retries, retry_seconds, backoff)
         # Concurrent teardown runs many deletions at once; a pool of 10 would drop and reopen connections.
         adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=32)
         self.mount("http://", adapter)
@@ -237,17 +234,7 @@ class ApiClient(requests.Session):
 
 def expect_json(response: requests.Response) -> Any:
     """Return the JSON body of a 2xx *response*, or raise :class:`ApiError` with its status and an excerpt."""
-    method = response.request.method or "?"
-    address = _redact.url(response.url)
-    if not response.ok:
-        problem = f"answered {response.status_code} {response.reason}"
-        raise ApiError(method, address, response.status_code, _redact.body_excerpt(response.content), problem)
-    try:
-        return response.json()
-    except ValueError:
-        type_ = response.headers.get("Content-Type", "no Content-Type")
-        problem = f"answered with a body that is not JSON ({type_})"
-        raise ApiError(method, address, response.status_code, _redact.body_excerpt(response.content), problem) from None
+    return _exchange.expect_json(answer_of(response))
 
 
 def describe(response: requests.Response) -> str:

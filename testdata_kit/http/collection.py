@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -21,6 +20,7 @@ from testdata_kit.http._addressing import (
     read_field,
     with_query,
 )
+from testdata_kit.http._exchange import Answer, Call, Steps, Wait, drive
 from testdata_kit.http._verify import (
     GONE_STATUSES,
     IS_GONE,
@@ -105,7 +105,8 @@ class Collection:
 
     def __repr__(self) -> str:
         shown = self.item if isinstance(self.item, str) else getattr(self.item, "__name__", "callable")
-        return (f"<Collection {self.name} at {_redact.url(self.api.url_for(self.path))} id={self.id_field!r} "
+        where = _redact.url(self.api.url_for(self.path))
+        return (f"<{type(self).__name__} {self.name} at {where} id={self.id_field!r} "
                 f"item={shown!r} verify={self.verify!r}>")
 
     @property
@@ -144,8 +145,8 @@ class Collection:
         :raises AddressError: when the new item is not found at the address built for it.
         """
         sent = {**(body or {}), **fields}
-        response = self._post(sent, headers, params, path_params or {})
-        item, ident = self._created(response)
+        answer = self._send(self._post_call(sent, headers, params, path_params or {}))
+        item, ident = self._created(answer)
         address = self._address(item, sent, path_params or {}, ident)
         self._confirm(address, ident, self._headers(headers), self._params(params), tracked=False)
         return item
@@ -173,46 +174,32 @@ class Collection:
         sent = {**(body or {}), **fields}
         extra = path_params or {}
         sent_headers, sent_params = self._headers(headers), self._params(params)
-        # What make() learns besides the item: the error to raise once an unreadable item is on record, the
-        # address to confirm, and the recovery record for the journal.
+        # What make() learns besides the item: errors to raise once the item is on record, its recovery record.
         learned: dict[str, Any] = {}
 
         def make() -> tuple[dict[str, Any], Any]:
             # A POST that raises (a timeout, a lost connection) may have created the row: the intent stays open.
-            response = self._post(sent, headers, params, extra)
-            try:
-                item, ident = self._created(response)
-            except (ApiError, MissingIdError) as error:
-                if not response.ok:
-                    raise
-                # Accepted but unreadable: the row may exist. Track what is known, so the account reports it.
-                shown = _redact.url(response.url)
-                if isinstance(error, MissingIdError):
-                    keys = ", ".join(map(repr, error.present)) or "none"
-                    problem = (f"its answer has no field {error.field!r} (keys present: {keys}) and no Location "
-                               f"header naming the id")
-                else:
-                    problem = f"it {error.problem}"
-                unreadable = UnreadableCreateError(self.name, shown, response.status_code,
-                                                   _redact.body_excerpt(response.content), problem)
-                unreadable.__cause__ = error
-                learned["error"] = unreadable
-                unknown = UnknownIdError(self.name, shown, response.status_code)
-                return {"id": None, **sent}, functools.partial(_raise, unknown)
-            address = self._address(item, sent, extra, ident)
-            removal = address if self.delete_at is None else self._address(item, sent, extra, ident, self.delete_at)
-            learned["recovery"] = self._recovery(address, removal, sent_headers, sent_params)
-            learned["confirm"] = (address, ident, sent_headers, sent_params)
-            return item, functools.partial(self._delete_at, address, sent_headers, sent_params, ident, removal)
+            answer = self._send(self._post_call(sent, headers, params, extra))
+            made = self._made(answer, sent, extra, sent_headers, sent_params, learned)
+            if "confirm" in learned:
+                try:
+                    # Before the journal's record of the item, so that the record can say its address is proven.
+                    self._confirm(*learned["confirm"])
+                except AddressError as error:
+                    learned["wrong"] = error  # raised once the item is on record
+                learned["recovery"] = self._recovery(learned["confirm"][0], learned["removal"], sent_headers,
+                                                     sent_params)
+            return made
 
         # With a journal, "about to create" is on disk before the POST leaves, so a crash during it is visible.
         # A 4xx refused the create. A 5xx may come from a proxy after the backend committed, so its intent stays
         # open for a journal sweep, as it does for anything else make() raises.
         resource = tracked(self.kind, make, scope=scope, owner=owner,
-                           recovery=lambda item: learned.get("recovery"), created_nothing=_refused)
+                           recovery=lambda item: learned.get("recovery"), created_nothing=refused)
         if "error" in learned:
             raise learned["error"]
-        self._confirm(*learned["confirm"])
+        if "wrong" in learned:
+            raise learned["wrong"]
         return resource.value
 
     def get(self, item_or_id: Any, *, headers: Mapping[str, str] | None = None,
@@ -246,8 +233,10 @@ class Collection:
         """Return how another process deletes *item* after a crash, as :meth:`create` journals it.
 
         The record is ``{"method": "DELETE", "url": ...}``, plus ``"headers"`` for tenant headers
-        (``X-Tenant...``); credentials are masked. For an item created with :meth:`post` inside a tracked
-        creation, such as a ``@creates`` kind: ``python -m testdata_kit sweep --journal`` replays it.
+        (``X-Tenant...``), ``"proven"`` once a read-back proved the address, and ``"check"`` where the item
+        is read back when that is not where it is deleted; credentials are masked. For an item created with
+        :meth:`post` inside a tracked creation, such as a ``@creates`` kind: ``python -m testdata_kit sweep
+        --journal`` replays it.
 
         :param headers: the headers of the create, besides the client's and the collection's.
         :param params: the query parameters of the create, besides the collection's.
@@ -258,6 +247,11 @@ class Collection:
         return self._recovery(address, self._removal(item, path_params, address), self._headers(headers),
                               self._params(params))
 
+    def trust_address(self) -> None:
+        """Take the item address as proven: a 404 (or ``[]``) there counts as gone. For a sweeper replaying
+        addresses a run proved (``"proven"`` in a journal's recovery record)."""
+        self._confirmed = True
+
     def exists(self, item_or_id: Any, *, headers: Mapping[str, str] | None = None,
                params: Mapping[str, Any] | None = None, path_params: Mapping[str, Any] | None = None) -> bool | None:
         """Return whether the item is at its address: True, False, or None when the answer cannot tell.
@@ -266,8 +260,8 @@ class Collection:
         template has been confirmed by a create; before that it means None.
         """
         ident = self.ident(item_or_id) if isinstance(item_or_id, Mapping) else item_or_id
-        state, _ = self._probe(self.url(item_or_id, path_params=path_params), ident, self._headers(headers),
-                               self._params(params))
+        state, _ = drive(self._probe(self.url(item_or_id, path_params=path_params), ident, self._headers(headers),
+                                     self._params(params)), self._send)
         return {IS_GONE: False, IS_THERE: True}.get(state)
 
     # -- machinery ---------------------------------------------------------------------------------------
@@ -283,6 +277,10 @@ class Collection:
                   params: Mapping[str, Any]) -> dict[str, Any]:
         """The journal's record for an item at *address*, deleted at *removal*: one writer for every creation."""
         record: dict[str, Any] = {"method": self.delete_method, "url": _redact.url(with_query(removal, params))}
+        if self._confirmed:  # a sweeper may then take a 404 at this address as proof of deletion
+            record["proven"] = True
+        if removal != address:  # where a sweeper reads the item back, when not where it deletes it
+            record["check"] = _redact.url(with_query(address, params))
         tenant_headers = {k: v for k, v in {**self.api.headers, **headers}.items() if k.lower().startswith("x-tenant")}
         if tenant_headers:
             record["headers"] = _redact.headers(tenant_headers)
@@ -294,14 +292,52 @@ class Collection:
     def _params(self, extra: Mapping[str, Any] | None) -> dict[str, Any]:
         return {**self.params, **(extra or {})}
 
-    def _post(self, sent: dict[str, Any], headers: Mapping[str, str] | None, params: Mapping[str, Any] | None,
-              path_params: Mapping[str, Any]) -> requests.Response:
+    def _send(self, call: Call) -> Answer:
+        """Send *call* through the client: the only I/O of the collection (an async one overrides it)."""
+        options: dict[str, Any] = {"headers": call.headers, "params": call.params}
+        if call.json is not None:
+            options["json"] = call.json
+        # Through the session's own verb methods, which a test or a subclass may wrap.
+        verb = getattr(self.api, call.method.lower()) if call.method in ("GET", "POST", "DELETE") else None
+        response = verb(call.url, **options) if verb else self.api.request(call.method, call.url, **options)
+        return answer_of(response)
+
+    def _post_call(self, sent: dict[str, Any], headers: Mapping[str, str] | None, params: Mapping[str, Any] | None,
+                   path_params: Mapping[str, Any]) -> Call:
         try:
             where = fill(self.path, [("the body sent", sent), ("path_params", path_params)], {},
                          f"path of collection {self.name!r}")
         except KeyError as error:
             raise KeyError(error.args[0]) from None
-        return self.api.post(where, json=sent, headers=self._headers(headers), params=self._params(params))
+        return Call("POST", where, self._headers(headers), self._params(params), sent)
+
+    def _made(self, answer: Answer, sent: dict[str, Any], extra: Mapping[str, Any], sent_headers: dict[str, str],
+              sent_params: dict[str, Any], learned: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        """Read a create's *answer*: return the item and its deleter, and note in *learned* what comes next."""
+        try:
+            item, ident = self._created(answer)
+        except (ApiError, MissingIdError) as error:
+            if not answer.ok:
+                raise
+            # Accepted but unreadable: the row may exist. Track what is known, so the account reports it.
+            shown = _redact.url(answer.url)
+            if isinstance(error, MissingIdError):
+                keys = ", ".join(map(repr, error.present)) or "none"
+                problem = (f"its answer has no field {error.field!r} (keys present: {keys}) and no Location "
+                           f"header naming the id")
+            else:
+                problem = f"it {error.problem}"
+            unreadable = UnreadableCreateError(self.name, shown, answer.status,
+                                               _redact.body_excerpt(answer.content), problem)
+            unreadable.__cause__ = error
+            learned["error"] = unreadable
+            unknown = UnknownIdError(self.name, shown, answer.status)
+            return {"id": None, **sent}, functools.partial(_raise, unknown)
+        address = self._address(item, sent, extra, ident)
+        removal = address if self.delete_at is None else self._address(item, sent, extra, ident, self.delete_at)
+        learned["confirm"] = (address, ident, sent_headers, sent_params)
+        learned["removal"] = removal
+        return item, functools.partial(self._delete_at, address, sent_headers, sent_params, ident, removal)
 
     def _address(self, item: dict[str, Any], sent: Mapping[str, Any], path_params: Mapping[str, Any],
                  ident: Any, template: ItemTemplate | None = None) -> str:
@@ -320,16 +356,27 @@ class Collection:
         return self.api.url_for(fill(template, sources, fixed, what))
 
     def _probe(self, address: str, ident: Any, headers: Mapping[str, str], params: Mapping[str, Any],
-               trusted: bool | None = None) -> tuple[str, str]:
+               trusted: bool | None = None) -> Steps[tuple[str, str]]:
         trusted = self._confirmed if trusted is None else trusted
-        return probe(self.api, address, ident, self.id_field, headers, params, trusted)
+        return probe(address, ident, self.id_field, headers, params, trusted)
 
     def _confirm(self, address: str, ident: Any, headers: Mapping[str, str], params: Mapping[str, Any],
                  tracked: bool = True) -> None:
+        drive(self._confirming(address, ident, headers, params, tracked), self._send)
+
+    def _delete_at(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any,
+                   removal: str | None = None) -> Any:
+        """Delete the item at *address* (or by *delete_method* at *removal*), verified; return GONE or None."""
+        return drive(self._deleting(address, headers, params, ident, removal), self._send)
+
+    # -- decisions, shared with the async collection: steps that yield the calls to send -----------------
+
+    def _confirming(self, address: str, ident: Any, headers: Mapping[str, str], params: Mapping[str, Any],
+                    tracked: bool = True) -> Steps[None]:
         if self._confirmed or self.verify == "never":
             return
         # The item was created a moment ago, so an empty answer here means a wrong address, not "deleted".
-        state, check = self._probe(address, ident, headers, params, trusted=True)
+        state, check = yield from self._probe(address, ident, headers, params, trusted=True)
         if state == IS_THERE:
             self._confirmed = True
             return
@@ -338,42 +385,36 @@ class Collection:
         # 405, 5xx, an unreachable server: the address is unproven, and a later create tries again.
         self._unreadable = cannot_read(check)
 
-    def _delete_at(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any,
-                   removal: str | None = None) -> Any:
-        """Delete the item at *address* (or by *delete_method* at *removal*), verified; return GONE or None."""
+    def _deleting(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any,
+                  removal: str | None = None) -> Steps[Any]:
         try:
-            return self._delete_once(address, headers, params, ident, removal or address)
+            return (yield from self._delete_once(address, headers, params, ident, removal or address))
         except _AlreadyGone:
             return GONE
 
     def _delete_once(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any,
-                     removal: str) -> Any:
+                     removal: str) -> Steps[Any]:
         shown = _redact.url(with_query(removal, params))
-        method = self.delete_method
         if self.verify != "never" and not self._confirmed and not self._unreadable:
             # Nothing created through this collection has proved its address yet (delete() of an item made
             # elsewhere, a sweep): an item about to be deleted should be there, so read it first.
-            state, check = self._probe(address, ident, headers, params, trusted=True)
+            state, check = yield from self._probe(address, ident, headers, params, trusted=True)
             if state == IS_THERE:
                 self._confirmed = True
             elif cannot_read(check):
                 self._unreadable = True
         try:
-            if method == "DELETE":
-                response = self.api.delete(removal, headers=headers, params=params)
-            else:
-                response = self.api.request(method, removal, headers=headers, params=params)
+            response = yield Call(self.delete_method, removal, headers, params)
         except ServerDownError as error:
             budget = f"retried for up to {self.api.retry_seconds:g} s"
             failure = DeleteFailedError("DELETE", shown, None, f"cannot reach the server ({error.reason})", budget)
-            self._unless_gone(failure, address, ident, headers, params)
+            yield from self._unless_gone(failure, address, ident, headers, params)
             raise failure from error
-        status = response.status_code
+        status = response.status
         if status not in GONE_STATUSES and not response.ok:
-            retries = getattr(getattr(response.raw, "retries", None), "history", ())
-            attempts = f"{len(retries) + 1} attempt{'s' if retries else ''}"
+            attempts = f"{response.attempts} attempt{'s' if response.attempts > 1 else ''}"
             failure = DeleteFailedError("DELETE", shown, status, _redact.body_excerpt(response.content), attempts)
-            self._unless_gone(failure, address, ident, headers, params)
+            yield from self._unless_gone(failure, address, ident, headers, params)
             raise failure
         if self.verify == "never":
             return GONE if status in GONE_STATUSES else None
@@ -382,14 +423,14 @@ class Collection:
         if (self.verify == "auto" and status not in GONE_STATUSES and status != 202 and not matched_nothing
                 and (not empty or self._empty_ok_proven)):
             return None
-        state, check = self._probe(address, ident, headers, params)
+        state, check = yield from self._probe(address, ident, headers, params)
         waited = 0.0
         if state == IS_THERE and response.ok:
             # Accepted, but not done yet (a server that deletes in the background): give it a bounded while.
             for wait in rechecks(self.settle):
-                time.sleep(wait)
+                yield Wait(wait)
                 waited += wait
-                state, check = self._probe(address, ident, headers, params)
+                state, check = yield from self._probe(address, ident, headers, params)
                 if state != IS_THERE:
                     break
         if state != IS_GONE:
@@ -400,7 +441,7 @@ class Collection:
         return GONE if status in GONE_STATUSES else None
 
     def _unless_gone(self, failure: DeleteFailedError, address: str, ident: Any, headers: Mapping[str, str],
-                     params: Mapping[str, Any]) -> None:
+                     params: Mapping[str, Any]) -> Steps[None]:
         """Return quietly when *failure* should be raised; raise :class:`_AlreadyGone` when the item is gone anyway.
 
         A DELETE whose answer was lost (a timeout, a 503 from a proxy after the backend committed) may have
@@ -408,12 +449,19 @@ class Collection:
         """
         if self.verify == "never" or failure.status in (400, 401, 403, 409, 412, 422):
             return
-        state, _ = self._probe(address, ident, headers, params)
+        state, _ = yield from self._probe(address, ident, headers, params)
         if state == IS_GONE:
             raise _AlreadyGone
 
-    def _created(self, response: requests.Response) -> tuple[dict[str, Any], Any]:
-        return read_created(response, self.name, self.id_field)
+    def _created(self, answer: Answer) -> tuple[dict[str, Any], Any]:
+        return read_created(answer, self.name, self.id_field)
+
+
+def answer_of(response: requests.Response) -> Answer:
+    """What the decision code reads of a requests *response*; the attempts count urllib3's retries."""
+    retries = getattr(getattr(response.raw, "retries", None), "history", ())
+    return Answer(response.request.method or "?", str(response.url), response.status_code, response.reason or "",
+                  response.content, response.headers, len(retries) + 1)
 
 
 class _AlreadyGone(AlreadyGone):
@@ -424,7 +472,6 @@ def _raise(error: BaseException) -> None:
     raise error
 
 
-def _refused(error: Exception) -> bool:
+def refused(error: Exception) -> bool:
+    """Whether a create's *error* proves nothing was created: a 4xx refused it (a 5xx may come after a commit)."""
     return isinstance(error, ApiError) and 400 <= error.status < 500
-
-

@@ -27,8 +27,9 @@ The heartbeat is the file's modification time: every record touches it, and a da
 ``heartbeat`` seconds. A run is alive while its file is fresh and, on the same host, its pid exists. With
 ``TESTDATA_JOURNAL_FSYNC=1`` (or ``journal-fsync = true``) each record is also fsync'ed, which survives a power
 loss and costs a disk flush per record. In recovery URLs a password in the user part and secret-looking query
-parameters are masked as ``***`` (the sweeper replays them without those), and nothing else of a request (no
-headers, no bodies) is ever written.
+parameters are masked as ``***`` (the sweeper replays them without those). Of the headers, only those the
+integration names for replay are kept (an HTTP collection keeps its tenant's ``X-Tenant-*``), with credential
+headers masked; no body is ever written.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from testdata_kit import _env, _run, ledger
 from testdata_kit._env import JOURNAL_ENV
-from testdata_kit.journal._read import HEARTBEAT, Entry, JournalFile, is_alive, read, scan
+from testdata_kit.journal._read import FORMAT_VERSION, HEARTBEAT, Entry, JournalFile, is_alive, read, scan
 from testdata_kit.journal._read import STALE_AFTER as STALE_AFTER
 from testdata_kit.journal._read import live_runs as live_runs
 
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from testdata_kit.config import Config
 
 __all__ = [
+    "FORMAT_VERSION",
     "FSYNC_ENV",
     "JOURNAL_ENV",
     "Entry",
@@ -66,7 +68,7 @@ __all__ = [
 ]
 
 FSYNC_ENV = _env.JOURNAL_FSYNC_ENV
-_RECOVERY_KEYS = ("method", "url", "call", "id")
+_RECOVERY_KEYS = ("method", "url", "check", "headers", "proven", "call", "id")
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -98,10 +100,12 @@ def _test_name(owner: Any, scope: str) -> str:
 
 
 def clean_recovery(recovery: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Return the replayable part of *recovery*: method, url (credentials masked as ``***``), call, id.
+    """Return the replayable part of *recovery*: method, url and check (credentials masked as ``***``), the
+    headers the integration chose to keep (a tenant's, already redacted), call, id.
 
-    The URL goes through :func:`testdata_kit._redact.url`, the same vocabulary of secret names as the HTTP
-    client's messages; the fragment is dropped, since no server ever sees it. Headers and bodies are never kept.
+    The URLs go through :func:`testdata_kit._redact.url`, the same vocabulary of secret names as the HTTP
+    client's messages; the fragment is dropped, since no server ever sees it. Bodies are never kept, nor any
+    header the integration did not name.
 
 
     :param recovery: what the integration passed to ``track(..., recovery=...)``.
@@ -109,11 +113,21 @@ def clean_recovery(recovery: dict[str, Any] | None) -> dict[str, Any] | None:
     if not recovery:
         return None
     kept = {key: recovery[key] for key in _RECOVERY_KEYS if key in recovery}
-    url = kept.get("url")
-    if isinstance(url, str):
-        from testdata_kit import _redact  # urllib.parse only when something is journaled
+    for key in ("url", "check"):
+        url = kept.get(key)
+        if isinstance(url, str):
+            from testdata_kit import _redact  # urllib.parse only when something is journaled
 
-        kept["url"] = _redact.url(url.partition("#")[0])
+            kept[key] = _redact.url(url.partition("#")[0])
+    headers = kept.get("headers")
+    if headers is not None:
+        from testdata_kit import _redact
+
+        # A masked credential would only be dropped by the sweeper: keep what can be replayed, or nothing.
+        shown = _redact.headers(headers) if isinstance(headers, dict) else {}
+        kept["headers"] = {name: value for name, value in shown.items() if value != _redact.MASK}
+        if not kept["headers"]:
+            del kept["headers"]
     return kept
 
 
@@ -162,7 +176,7 @@ class Journal:
         # Readable by the owner only: recovery URLs may name internal hosts.
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._write({
-            "op": "open", "v": 1, "run": self.run_id, "pid": self._pid, "host": host,
+            "op": "open", "v": FORMAT_VERSION, "run": self.run_id, "pid": self._pid, "host": host,
             "worker": _run.worker_token(), "started": round(started, 3), "heartbeat": self.heartbeat,
         })
         if self.heartbeat > 0:
@@ -305,8 +319,16 @@ def _truthy(text: str) -> bool:
 
 def append_release(path: str | os.PathLike[str], number: int, outcome: str = "swept") -> None:
     """Append a ``release`` record to a dead run's journal (the sweeper does this after deleting)."""
+    record = (_encode({"op": "release", "n": number, "outcome": outcome}) + "\n").encode()
+    with open(path, "rb") as handle:
+        # After a lost tail the file ends mid-line: the record must not be glued to that fragment.
+        handle.seek(0, os.SEEK_END)
+        if handle.tell():
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) != b"\n":
+                record = b"\n" + record
     fd = os.open(path, os.O_WRONLY | os.O_APPEND)
     try:
-        os.write(fd, (_encode({"op": "release", "n": number, "outcome": outcome}) + "\n").encode())
+        os.write(fd, record)
     finally:
         os.close(fd)

@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["HEARTBEAT", "STALE_AFTER", "Entry", "JournalFile", "is_alive", "live_runs", "read", "scan"]
+__all__ = ["FORMAT_VERSION", "HEARTBEAT", "STALE_AFTER", "Entry", "JournalFile", "is_alive", "live_runs", "read",
+           "scan"]
+
+#: The ``v`` of the ``open`` record this version writes, and the only one it replays.
+FORMAT_VERSION = 1
 
 #: Seconds between heartbeats; a lease is stale after :data:`STALE_AFTER` heartbeats without a touch.
 HEARTBEAT = 10.0
@@ -61,6 +65,25 @@ class JournalFile:
     closed: bool = False
     problems: list[str] = field(default_factory=list)
     mtime: float = 0.0
+    #: The last line lacks its newline: the process (or the machine) died while writing, and what followed is lost.
+    truncated: bool = False
+    #: Lines that are not records (garbage, or records of an unknown type), besides a truncated last line.
+    bad_lines: int = 0
+
+    @property
+    def version(self) -> Any:
+        """The format version the ``open`` record names (``None`` without a header or a ``v``)."""
+        return None if self.header is None else self.header.get("v")
+
+    @property
+    def known_version(self) -> bool:
+        """True when the header names :data:`FORMAT_VERSION`, the one this version can replay."""
+        return self.version == FORMAT_VERSION
+
+    @property
+    def damaged(self) -> bool:
+        """True when records may be missing: a truncated tail, or lines that could not be read."""
+        return self.truncated or self.bad_lines > 0
 
     @property
     def run_id(self) -> str | None:
@@ -95,9 +118,11 @@ def read(path: str | os.PathLike[str]) -> JournalFile:
         if problem is None:
             continue
         if last:
+            result.truncated = True
             result.problems.append(f"{path}:{number}: warning: truncated last line skipped (the process died "
                                    f"while writing it)")
         else:
+            result.bad_lines += 1
             result.problems.append(f"{path}:{number}: {problem}; line skipped: {raw[:80]!r}")
     if result.header is None and not any("cannot be read" in p for p in result.problems):
         result.problems.append(f"{path}: no 'open' record, so the owner of this file is unknown")

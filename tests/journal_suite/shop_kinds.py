@@ -62,7 +62,7 @@ def product(price=10):
     url = f"{api()}/products/{body['id']}"
     track("jr_product", body, lambda: send("DELETE", f"/products/{body['id']}"), intent=intent,
           recovery={"method": "DELETE", "url": url, "headers": {"Authorization": "Bearer " + os.environ.get(
-              "TDK_SECRET", "none")}})
+              "TDK_SECRET", "none")}, "proven": True})  # the demo serves products there, as a read-back proves
     return body
 
 

@@ -1,0 +1,129 @@
+"""``python -m testdata_kit sweep``: delete what crashed runs left behind, from their journals or by marker.
+
+Two modes, both a dry run unless ``--yes`` is given:
+
+- ``--journal``: replay the unreleased entries of dead runs' journals (newest first, so children go before
+  parents); live runs are left alone. What a journal cannot name (a create cut short, a lost end) is looked for
+  by marker, limited to that journal's run and worker, when collections are configured.
+- environment mode (the default): list the configured collections through the API, page by page, and delete
+  the rows whose marker carries our prefix and that are older than the TTL, except rows of runs still alive.
+
+Every deletion goes through :class:`testdata_kit.http.Collection`, with the same addressing and the same proof
+as a test's cleanup, and counts only once proven. The exit status says what is left:
+
+- ``0``: everything found is verified gone (or, in a dry run, listed); fully swept journals are removed.
+- ``1``: something remains, each listed: a deletion not proven, an entry that cannot be replayed, a damaged
+  journal (kept) or a file that is not a journal (kept).
+- ``2``: nothing was done: bad settings, an unsafe prefix or host, an API that cannot be listed, a journal
+  folder that does not exist, or a journal of an unknown format version (kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import sys
+from collections.abc import Sequence
+
+from testdata_kit import config as _config
+from testdata_kit.errors import TestDataError
+from testdata_kit.resources import JOURNAL_ENV
+from testdata_kit.sweep._environment import sweep_environment
+from testdata_kit.sweep._listing import ListingError, client
+from testdata_kit.sweep._replay import run_journal
+from testdata_kit.sweep._report import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, Counts, print_summary
+from testdata_kit.sweep._settings import (
+    COLLECTION_KEYS,
+    CollectionSettings,
+    SweepConfig,
+    SweepRefused,
+    check_safe,
+    load_config,
+)
+
+__all__ = [
+    "COLLECTION_KEYS",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_UNUSABLE",
+    "CollectionSettings",
+    "Counts",
+    "ListingError",
+    "SweepConfig",
+    "SweepRefused",
+    "check_safe",
+    "load_config",
+    "main",
+    "sweep_environment",
+]
+
+
+def _run_environment(settings: SweepConfig, url: str, delete: bool) -> int:
+    from testdata_kit import journal as _journal
+
+    live = _journal.live_runs(_journal.scan(settings.journal_dir)) if settings.journal_dir else set()
+    if not settings.journal_dir:
+        print(f"sweep: no journal directory (${JOURNAL_ENV} or journal-dir), so live runs cannot be "
+              f"recognised; relying on the TTL alone", file=sys.stderr)
+    ttl = settings.ttl
+
+    def select(marker: object, age: _dt.timedelta) -> str:
+        if getattr(marker, "run_id", None) in live:
+            return "live"
+        return "stale" if age > ttl else "young"
+
+    api = client(settings, url)
+    try:
+        counts = sweep_environment(api, settings.collections, prefix=settings.prefix, select=select, delete=delete)
+    finally:
+        api.close()
+    print_summary(counts, delete, "collection")
+    return EXIT_FAILED if any(c.failed for c in counts.values()) else EXIT_OK
+
+
+def _ttl(text: str) -> _dt.timedelta:
+    try:
+        return _config.parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``python -m testdata_kit sweep``; return 0 (all gone), 1 (something remains) or 2 (could not start)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m testdata_kit sweep",
+        description="Delete leftover test data. A dry run unless --yes: it lists what it would delete. Exit status: "
+                    "0 all verified gone, 1 something remains (listed), 2 nothing done (bad settings, missing "
+                    "journal folder, unknown journal version).",
+    )
+    parser.add_argument("--yes", action="store_true", help="really delete (default: dry run)")
+    parser.add_argument("--journal", nargs="?", const="", metavar="DIR",
+                        help="replay the journals of dead runs in DIR (default: $TESTDATA_JOURNAL, else journal-dir)")
+    parser.add_argument("--url", help="base URL of the API (default: sweep-url from the config)")
+    parser.add_argument("--config", metavar="FILE", help="setup.cfg-style file (default: ./setup.cfg or ./tox.ini)")
+    parser.add_argument("--ttl", type=_ttl,
+                        help="minimum age of a row to delete: 24h, 90m, 2d, 1h30m or seconds (default: ttl, or 24h)")
+    parser.add_argument("--prefix", help="marker prefix (default: marker-prefix, $TESTDATA_PREFIX or 'test-')")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_config(args.config)
+        if args.prefix is not None:
+            settings.prefix, settings.prefix_source = args.prefix, "--prefix"
+        if args.ttl is not None:
+            settings.ttl = args.ttl
+        if args.journal:
+            settings.journal_dir = args.journal
+        url = args.url or settings.url
+        check_safe(settings, url)
+        if args.journal is not None:
+            return run_journal(settings, url, args.yes)
+        if not url or not settings.collections:
+            print("sweep: environment mode needs --url (or sweep-url) and [testdata_kit:collections.NAME] sections; "
+                  "for journals use --journal", file=sys.stderr)
+            return EXIT_UNUSABLE
+        if not args.yes:
+            print("sweep: dry run, nothing is deleted; add --yes to delete", file=sys.stderr)
+        return _run_environment(settings, url, args.yes)
+    except (TestDataError, RuntimeError, ValueError) as error:
+        print(f"sweep: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
