@@ -107,7 +107,9 @@ def leave_call() -> None:
     _in_flight -= 1
     if _deferred_signal is not None and not _in_flight:
         signum, _deferred_signal = _deferred_signal, None
-        if not _busy() and _stop_between():
+        mp = sys.modules.get("multiprocessing")
+        in_pool = mp is not None and mp.parent_process() is not None and not _idle_raises
+        if not in_pool and not _busy() and _stop_between():
             return  # a deletion between tests (a class's cleanups): the runner stops before the next test
         raise Interrupted(signum)
 
@@ -192,10 +194,6 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     if _in_flight:
         _deferred_signal = signum
         return
-    if not _busy() and _stop_between():
-        # Between tests: the runner stops before the next one and prints its summary; the exit then unwinds
-        # what is left and ends by the signal.
-        return
     mp = sys.modules.get("multiprocessing")
     if mp is not None and mp.parent_process() is not None and not _busy() and not _idle_raises:
         # An idle worker of a process pool (Pool.terminate() sends SIGTERM): nothing of ours is running,
@@ -203,6 +201,10 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
         _finish_run()
         _flush()
         os._exit(128 + signum)
+    if not _busy() and _stop_between():
+        # Between tests: the runner stops before the next one and prints its summary; the exit then unwinds
+        # what is left and ends by the signal.
+        return
     raise Interrupted(signum)
 
 
