@@ -7,7 +7,10 @@ the same invocation of this script; the script prints the median wall time of ea
 Targets: ``-j 2`` at least 1.8x and ``-j 4`` at least 3.2x faster than ``-j 1``. Plain ``python -m unittest``
 is printed as a second baseline, to show what the worker processes cost.
 
-    python benchmarks/bench_parallel.py [--repeat 3] [--classes 16] [--tests 4]
+A second, CPU-trivial suite (tests that assert ``True``) runs next to it: there nothing hides the runner's own
+cost (processes, discovery, reporting each outcome), printed as a ratio to plain ``python -m unittest``.
+
+    python benchmarks/bench_parallel.py [--repeat 7] [--classes 16] [--tests 4] [--trivial 2000]
 """
 
 from __future__ import annotations
@@ -51,6 +54,21 @@ TEST = '''
 '''
 
 
+TRIVIAL = '''
+import unittest
+
+
+class Trivial{n}(unittest.TestCase):
+{tests}
+'''
+
+
+def write_trivial_suite(folder: pathlib.Path, tests: int, per_class: int = 10) -> None:
+    body = "".join(f"    def test_{t}(self):\n        self.assertTrue(True)\n\n" for t in range(per_class))
+    for n in range(max(1, tests // per_class)):
+        (folder / f"case_trivial{n}.py").write_text(TRIVIAL.format(n=n, tests=body), encoding="utf-8")
+
+
 def write_suite(folder: pathlib.Path, classes: int, tests: int) -> None:
     body = "".join(TEST.format(t=t) for t in range(tests))
     for n in range(classes):
@@ -78,10 +96,11 @@ def timed(command: list[str], folder: pathlib.Path, env: dict[str, str]) -> floa
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--classes", type=int, default=16)
     parser.add_argument("--tests", type=int, default=4, help="tests per class")
     parser.add_argument("--latency", type=int, default=50, help="demo API latency in ms")
+    parser.add_argument("--trivial", type=int, default=2000, help="tests in the CPU-trivial suite (0: skip it)")
     args = parser.parse_args()
     server, url = start_server(args.latency)
     try:
@@ -115,7 +134,37 @@ def main() -> int:
         verdict = "meets" if ratio >= target else "MISSES"
         print(f"  -j {workers} vs -j 1: {ratio:.2f}x (target {target}x: {verdict})")
     print(f"  -j 1 vs python -m unittest: {medians['python -m unittest'] / serial:.2f}x (worker overhead)")
+    if args.trivial:
+        trivial(args.trivial, args.repeat)
     return 0
+
+
+def trivial(count: int, repeat: int) -> None:
+    """Time the runner on tests that do nothing, against plain unittest: its own overhead, nothing else."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # both sides import from cached bytecode, as usual
+    discover = ["-s", ".", "-p", "case_*.py"]
+    runs = {
+        "python -m unittest": [sys.executable, "-m", "unittest", "discover", *discover],
+        "run -j 1": [sys.executable, "-m", "testdata_kit.run.runner", "-j", "1", *discover],
+        "run -j 2": [sys.executable, "-m", "testdata_kit.run.runner", "-j", "2", *discover],
+        "run -j 4": [sys.executable, "-m", "testdata_kit.run.runner", "-j", "4", *discover],
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = pathlib.Path(tmp)
+        write_trivial_suite(folder, count)
+        for command in runs.values():
+            timed(command, folder, env)  # warm up: write the bytecode caches
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        for _ in range(repeat):
+            for name, command in runs.items():  # interleaved
+                times[name].append(timed(command, folder, env))
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    plain = medians["python -m unittest"]
+    print(f"{count} CPU-trivial tests in {count // 10} classes, median of {repeat} runs on {os.cpu_count()} CPUs "
+          f"(the runner's own overhead; baseline: python -m unittest)")
+    for name, median in medians.items():
+        print(f"  {name:<20} {median:7.2f} s  {median / plain:5.2f}x")
 
 
 if __name__ == "__main__":

@@ -40,17 +40,21 @@ _refused: dict[tuple[str, int], dict[int, Any]] = {}
 _finish_installed = False
 _run_finished = False
 _unwound = False
+# The unittest result the run reports to, and whether one of its tests (of any TestCase) is running.
+_result: Any = None
+_in_test = False
 
 
 def _forget_after_fork() -> None:
     # The child of a fork inherits these stacks; left as they are, its exit would run the parent's run-scope
     # cleanups and delete data the parent still uses.
-    global _finish_installed, _run_finished
+    global _finish_installed, _run_finished, _result, _in_test
     _tests.clear()
     _classes.clear()
     _run_cleanups.clear()
     _refused.clear()
-    _finish_installed = _run_finished = False
+    _finish_installed = _run_finished = _in_test = False
+    _result = None
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
@@ -308,7 +312,7 @@ def _install_finish() -> None:
         return
     _finish_installed = True
     atexit.register(finish_run)
-    _interrupts.install(busy=lambda: bool(_tests or _classes), finish_run=finish_run)
+    _interrupts.install(busy=lambda: bool(_tests or _classes), finish_run=finish_run, stop_between=_stop_between)
     # Worker processes of multiprocessing leave through os._exit and never run atexit handlers; their own
     # finalizers do run. Only consult multiprocessing when the program already imported it.
     mp = sys.modules.get("multiprocessing")
@@ -356,11 +360,34 @@ def hook_result(result: Any) -> bool:
             _parallel.send(ledger.current())
         stop()
 
+    start_test, stop_test = result.startTest, result.stopTest
+
+    def startTest(test: Any) -> None:
+        global _in_test
+        _in_test = True
+        start_test(test)
+
+    def stopTest(test: Any) -> None:
+        global _in_test
+        stop_test(test)
+        _in_test = False
+
+    global _result
     try:
         result.stopTestRun = stopTestRun
+        result.startTest, result.stopTest = startTest, stopTest
         result._testdata_run_hook = True
+        _result = result
     except AttributeError:  # a result with __slots__: the end of the process still runs the cleanups
         pass
+    return True
+
+
+def _stop_between() -> bool:
+    """Ask the unittest runner to stop before its next test when none is running; ``False`` when it cannot."""
+    if _result is None or _in_test or _tests or _classes or not hasattr(_result, "shouldStop"):
+        return False
+    _result.shouldStop = True
     return True
 
 
@@ -376,8 +403,12 @@ def run_cleanups() -> list[BaseException]:
     return errors + final_attempt()
 
 
-def finish_run(stream: Any = None) -> None:
-    """End the run in this process: run-scope cleanups, then the leak report. Safe to call more than once."""
+def finish_run(stream: Any = None, *, end_by_signal: bool = True) -> None:
+    """End the run in this process: run-scope cleanups, then the leak report. Safe to call more than once.
+
+    :param end_by_signal: after an interrupt, end the process by its signal; a runner's worker, which still
+        reports to its parent, passes ``False``.
+    """
     global _run_finished
     if _run_finished:
         return
@@ -402,7 +433,9 @@ def finish_run(stream: Any = None) -> None:
               file=stream or sys.stderr, flush=True)
         sys.stdout.flush()
         os._exit(1)
-    if _interrupted():
+    if end_by_signal:
+        _interrupts.run_ended()
+    if _interrupted() and end_by_signal:
         _interrupts.exit_like_signal()
 
 
@@ -410,6 +443,7 @@ def mark_finished() -> None:
     """Record that a host (the pytest plugin) already ended the run, so that atexit prints nothing twice."""
     global _run_finished
     _run_finished = True
+    _interrupts.run_ended()
 
 
 def note_usage() -> None:

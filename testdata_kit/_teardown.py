@@ -18,6 +18,8 @@ import threading
 import time
 from typing import Any
 
+from testdata_kit import _interrupts
+
 __all__ = ["SLOW", "Node", "arun", "run"]
 
 #: A deletion running longer than this, in seconds, starts the threads of a concurrent teardown.
@@ -205,10 +207,13 @@ class _Pool:
         if not (_slow_kinds and any(node.resource.kind in _slow_kinds for node in first)) and self.inline():
             return
         try:
-            for number in range(min(workers, self.left)):
-                thread = threading.Thread(target=self.work, name=f"teardown-{number}", daemon=True)
-                self.threads.append(thread)
-                thread.start()
+            # Started with interrupts held: an interrupt inside Thread.start() would leave a thread that the
+            # joins below cannot wait for (RuntimeError), hiding the interrupt.
+            with _interrupts.held():
+                for number in range(min(workers, self.left)):
+                    thread = threading.Thread(target=self.work, name=f"teardown-{number}", daemon=True)
+                    thread.start()
+                    self.threads.append(thread)
             self.done.wait()
         finally:
             # Also after an interrupt: no new deletion starts; those running finish and are recorded.

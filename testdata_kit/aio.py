@@ -164,4 +164,4 @@ class AsyncDataTestCase(TestDataMixin, unittest.IsolatedAsyncioTestCase):
 
     def _callCleanup(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         with _unwinding(self):
-            super()._callCleanup(function, *args, **kwargs)  # type: ignore[misc]
+            super()._callCleanup(function, *args, **kwargs)

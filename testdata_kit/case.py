@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import unittest
 from collections.abc import Callable
 
-from testdata_kit import _scopes, ledger
-from testdata_kit.errors import LeakError, UsageError
+from testdata_kit import _interrupts, _scopes, ledger
+from testdata_kit.errors import CleanupError, CleanupErrorGroup, LeakError, TestDataError, UsageError
 from testdata_kit.kinds import Factory, Registry, default_registry
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
@@ -39,14 +40,30 @@ class _TestOrClassMethod:
 def _with_class_context(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(cls: type, *args: Any, **kwargs: Any) -> Any:
+        if func.__name__ == "setUpClass" and _interrupts.received() is not None and not _under_pytest():
+            # The run was interrupted before this class: set nothing up, and let unittest skip its tests.
+            raise _interrupts.ClassInterrupted(func.__name__, _interrupts.received() or 0)
         _scopes.push_class(cls)
+        popped = False
         try:
             return func(cls, *args, **kwargs)
+        except _interrupts.Interrupted as interrupt:
+            popped = True
+            _scopes.pop_class(cls)  # unwinds: every pending cleanup runs
+            if _under_pytest():
+                raise  # pytest reports a KeyboardInterrupt as an interrupted session, with its summary
+            # An ordinary error, which unittest reports as this class's and then carries on to its summary.
+            raise _interrupts.ClassInterrupted(func.__name__, interrupt.signum) from None
         finally:
-            _scopes.pop_class(cls)
+            if not popped:
+                _scopes.pop_class(cls)
 
     wrapper.__testdata_class_context__ = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def _under_pytest() -> bool:
+    return "PYTEST_CURRENT_TEST" in os.environ
 
 
 class TestDataMixin:
@@ -76,12 +93,25 @@ class TestDataMixin:
         _scopes.note_usage()
         if not _scopes.hook_result(result):
             return result  # a setting is unusable: the run stops with that one error
+        if _interrupts.received() is not None and _stop_runner(result):
+            return result  # the run was interrupted before this test: create nothing more
         _details.watch()
         _scopes.push_test(self)  # type: ignore[arg-type]
+        popped = False
         try:
             return super().run(_seeding.reporting_result(result, self))  # type: ignore[misc, arg-type]
-        finally:
+        except _interrupts.Interrupted as interrupt:
+            # Unwind first (every pending cleanup runs), then report the test as interrupted and let the runner
+            # stop and print its summary, as unittest does after Ctrl-C under -c; a result that cannot stop
+            # the run gets the interrupt itself.
+            popped = True
             _scopes.pop_test(self)  # type: ignore[arg-type]
+            if not _report_interrupted(self, result, interrupt):
+                raise
+            return result
+        finally:
+            if not popped:
+                _scopes.pop_test(self)  # type: ignore[arg-type]
             # Reported by now (failure text, the runner's JUnit properties): a long run keeps no test's events.
             # pytest reads the properties after this returns, so they stay on the test.
             self.__dict__["_testdata_properties"] = _details.properties(self)
@@ -99,7 +129,38 @@ class TestDataMixin:
         # "keep the data of failed tests" on for the rest of this test's resources.
         outcome = getattr(self, "_outcome", None)
         self._testdata_failed = outcome is not None and not outcome.success
-        return super().doCleanups()  # type: ignore[misc]
+        self._testdata_cleanup_errors: list[BaseException] | None = []
+        try:
+            success = super().doCleanups()  # type: ignore[misc]
+        finally:
+            failed, self._testdata_cleanup_errors = self._testdata_cleanup_errors or [], None
+        if failed:
+            # One error for all the failed deletions, after the test's own failure: pytest reports a single
+            # error per phase of a test, so separate ones would hide all but the first.
+            error = failed[0] if len(failed) == 1 else CleanupErrorGroup(failed)
+            if outcome is None:
+                raise error
+            with outcome.testPartExecutor(self):
+                raise error
+            success = False
+        return success
+
+    def _callCleanup(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        # Through the base class's call, which an asyncio test case uses to await coroutine cleanups.
+        call = super()._callCleanup  # type: ignore[misc]
+        collected = self.__dict__.get("_testdata_cleanup_errors")
+        if collected is None:  # not from doCleanups (TestCase.debug): every error is raised as it comes
+            call(function, *args, **kwargs)
+            return
+        try:
+            call(function, *args, **kwargs)
+        except CleanupError as error:
+            collected.append(error)
+        except TestDataError as error:
+            grouped = getattr(error, "errors", None)  # a scenario's teardown: several failed deletions
+            if not (isinstance(grouped, list) and grouped and all(isinstance(e, CleanupError) for e in grouped)):
+                raise
+            collected.extend(grouped)
 
     @_TestOrClassMethod
     def create(self_or_cls: Any, kind: str | Factory, /, *args: Any, **overrides: Any) -> Any:
@@ -126,6 +187,38 @@ class TestDataMixin:
         leaks = ledger.current().leaks
         if leaks:
             raise LeakError(list(leaks))
+
+
+def _stop_runner(result: Any) -> bool:
+    """Ask the runner behind *result* to run no further test; ``False`` when it has no way to be asked."""
+    session = getattr(result, "session", None)  # pytest's unittest integration passes its test item
+    if session is not None and hasattr(session, "shouldstop"):
+        signum = _interrupts.received()
+        session.shouldstop = _interrupts.Interrupted(signum).args[0] if signum else "interrupted"
+        return True
+    if result is not None and hasattr(result, "shouldStop"):
+        result.shouldStop = True
+        return True
+    return False
+
+
+def _interrupted_error(interrupt: _interrupts.Interrupted) -> BaseException:
+    # Raised and caught here so that the report carries a traceback of this module only, which unittest (and
+    # pytest's unittest support) leave out: the test is named as interrupted, without a traceback.
+    __tracebackhide__ = True  # pytest's equivalent of ``__unittest``
+    try:
+        raise _interrupts.Interrupted(interrupt.signum) from None
+    except _interrupts.Interrupted as error:
+        return error
+
+
+def _report_interrupted(test: Any, result: Any, interrupt: _interrupts.Interrupted) -> bool:
+    """Report *test* as an error "interrupted by SIGNAL" and stop the run; ``False`` when *result* cannot."""
+    if result is None or not hasattr(result, "addError") or not _stop_runner(result):
+        return False
+    error = _interrupted_error(interrupt)
+    result.addError(test, (type(error), error, error.__traceback__))
+    return True
 
 
 class DataTestCase(TestDataMixin, unittest.TestCase):

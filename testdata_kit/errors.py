@@ -10,6 +10,8 @@ catches them all; most also subclass the builtin a caller would expect (``ValueE
 
 from __future__ import annotations
 
+import sys
+
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
 # unittest itself does not pay; type checkers treat this constant as True.
 TYPE_CHECKING = False
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AlreadyGone",
     "CleanupError",
+    "CleanupErrorGroup",
     "DeleterAnswerError",
     "DuplicateKindError",
     "FactoryProtocolError",
@@ -158,6 +161,52 @@ class RetryLater(TestDataError):
     row still references, a lock, a server that does not answer). The resource stays pending; it is retried after
     the other deletions of its scope, pass after pass, and once more at the end of the run; only then is it a leak.
     """
+
+
+
+if sys.version_info >= (3, 11):
+
+    class _Grouping(TestDataError, ExceptionGroup):  # noqa: F821 (a builtin from Python 3.11 on)
+        def __new__(cls, message: str, errors: list[Any]) -> Any:
+            return super().__new__(cls, message, errors)
+
+else:
+
+    class _Grouping(TestDataError):
+        def __new__(cls, message: str, errors: list[Any]) -> Any:
+            return super().__new__(cls, message)
+
+
+class CleanupErrorGroup(CleanupError, _Grouping):
+    """Several deletions of one test failed: one error of the test, holding each :class:`CleanupError`.
+
+    unittest and pytest then report every failed deletion as an error of the test that owned the data, after
+    the test's own failure (pytest keeps only one error per test phase). On Python 3.11 and later it is also
+    an :class:`ExceptionGroup`, so its traceback shows each failure and ``except* CleanupError`` takes them.
+
+    :param errors: the failed deletions, oldest first; ``errors`` holds them.
+    """
+
+    def __new__(cls, errors: list[Any]) -> Any:
+        return super().__new__(cls, _group_message(errors), list(errors))
+
+    def __init__(self, errors: list[Any]) -> None:
+        self.errors = list(errors)
+        self.resource = None
+        self.error = self.errors[0] if self.errors else self
+        Exception.__init__(self, _group_message(self.errors), self.errors)
+
+    def __str__(self) -> str:
+        return _group_message(self.errors)
+
+    def derive(self, excs: Any) -> Any:
+        return CleanupErrorGroup(list(excs))
+
+
+def _group_message(errors: list[Any]) -> str:
+    # From Python 3.11 the traceback lists each error of the group under this line.
+    lines = "".join(f"\n  - {error}" for error in errors) if sys.version_info < (3, 11) else ""
+    return f"{len(errors)} deletions failed; each resource is reported as leaked{':' if lines else ''}{lines}"
 
 
 class AlreadyGone(TestDataError):

@@ -114,9 +114,12 @@ def pytest_runtest_teardown(item: Any, nextitem: Any) -> Generator[None, None, N
         _run_module_cleanups(module)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own, which tears down the fixtures an interrupt left set up
 def pytest_sessionfinish(session: Any) -> None:
     failed = False
     _owners.clear()
+    # An interrupt that reached pytest outside a DataTestCase test unwound nothing of ours: do it now.
+    _scopes.unwind(None)
     try:
         unittest.case.doModuleCleanups()
     except Exception as module_error:  # an error here must not cost the run scope and the summary

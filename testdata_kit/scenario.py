@@ -25,7 +25,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from testdata_kit import _env, _scopes, _settings, _teardown
+from testdata_kit import _env, _interrupts, _scopes, _settings, _teardown
 from testdata_kit.errors import InvalidValueError, MissingKeyError, TestDataError
 from testdata_kit.kinds import Factory, Registry, default_registry
 from testdata_kit.resources import Resource
@@ -200,9 +200,12 @@ class Scenario:
             kwargs[need] = self.create(need)
         graph = self._graph
         # Through the factory, so that the journal and interrupt handling see scenario links like any other
-        # creation; the scenario, not the scope, decides when each one is deleted.
-        resource = factory.create_resource(graph.scope, graph.holder, args, kwargs, register=False)
-        return self._hold(factory, resource, args, kwargs, as_)
+        # creation; the scenario, not the scope, decides when each one is deleted. The interrupt stays held
+        # until the link is in the graph too: a resource tracked but not yet linked would let teardown delete
+        # its parents first, which the API refuses while the child still points at them.
+        with _interrupts.held():
+            resource = factory.create_resource(graph.scope, graph.holder, args, kwargs, register=False)
+            return self._hold(factory, resource, args, kwargs, as_)
 
     @staticmethod
     def _plain(args: tuple[Any, ...], overrides: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:

@@ -24,7 +24,7 @@ import requests
 
 from testdata_kit import demo
 from testdata_kit import lint as tdk_lint
-from testdata_kit.run import check
+from testdata_kit.run import _launch, check
 from testdata_kit.run._suite import Discovery
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -176,7 +176,8 @@ class StoppedModeTests(unittest.TestCase):
 
         tmp = tempfile.TemporaryDirectory()
         self.addCleanup(tmp.cleanup)
-        with mock.patch.object(check.subprocess, "Popen", popen), \
+        with mock.patch.object(_launch.subprocess, "Popen", popen), \
+                mock.patch.object(_launch, "_can_fork", lambda: False), \
                 mock.patch.object(check, "_wait", wait or check._wait):
             check._run_mode("parallel", "parallel", 2, [], Discovery(start=tmp.name), "1", pathlib.Path(tmp.name), [])
 
@@ -198,6 +199,28 @@ class StoppedModeTests(unittest.TestCase):
         with self.assertRaises(KeyboardInterrupt):
             self.run_mode(fail_on_copy=-1, wait=interrupted)
         self.assert_all_stopped(2)
+
+
+class LaunchTests(unittest.TestCase):
+    """check forks its runners when it can; the fork behaves like ``python -m testdata_kit run``."""
+
+    def test_a_forked_runner_writes_to_its_log_and_exits_with_the_runner_s_status(self):
+        if not _launch._can_fork():
+            self.skipTest("forking needs Linux and a process with a single thread")
+        with tempfile.TemporaryDirectory() as tmp:
+            pathlib.Path(tmp, "case_one.py").write_text(
+                "import unittest\n\nclass One(unittest.TestCase):\n    def test_fails(self):\n"
+                "        self.fail('as planned')\n", encoding="utf-8")
+            with open(pathlib.Path(tmp, "log"), "w+", encoding="utf-8") as log, \
+                    contextlib.redirect_stderr(io.StringIO()) as caller:
+                process = _launch.start(["-q", "-s", tmp, "-p", "case_*.py"], log, dict(os.environ))
+                self.assertIsInstance(process, _launch._Forked)
+                self.assertEqual(process.wait(timeout=120), 1)
+                log.seek(0)
+                output = log.read()
+        self.assertIn("AssertionError: as planned", output)
+        self.assertIn("0 passed, 1 failed", output)
+        self.assertEqual(caller.getvalue(), "", "the fork writes to its log, not to the caller's streams")
 
 
 if __name__ == "__main__":

@@ -70,5 +70,63 @@ class InterruptTests(unittest.TestCase):
         self.assertIn("created 7, deleted 7, leaked 0", stderr)
 
 
+LINK_SUITE = pathlib.Path(__file__).resolve().parent / "interrupt_suite"
+RUNNERS = {
+    "unittest": [sys.executable, "-m", "unittest", "case_slow_link"],
+    "run": [sys.executable, "-m", "testdata_kit", "run", "-j", "1", "case_slow_link"],
+    "pytest": [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+               "case_slow_link.py"],
+}
+
+
+class InterruptedRunTests(unittest.TestCase):
+    """A signal during a scenario link's POST (300 ms): the report of each runner, and nothing left behind."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = demo.running(latency_ms=300).start()
+        cls.addClassCleanup(cls.server.stop)
+
+    def interrupt(self, runner: str, signum: int) -> subprocess.CompletedProcess[str]:
+        with tempfile.TemporaryDirectory() as tmp:
+            ready = pathlib.Path(tmp, "ready")
+            env = {**os.environ, "TDK_DEMO_URL": self.server.url, "TDK_READY": str(ready), "PYTHONPATH": str(ROOT)}
+            process = subprocess.Popen(RUNNERS[runner], cwd=LINK_SUITE, env=env, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, text=True)
+            deadline = time.monotonic() + 20
+            while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            self.assertIsNone(process.poll(), "the suite ended before it was interrupted")
+            time.sleep(0.1)  # the order's POST is on its way: the server answers after 300 ms
+            process.send_signal(signum)
+            output, _ = process.communicate(timeout=30)
+        self.assertEqual(self.server.counts(), dict.fromkeys(self.server.counts(), 0), output)
+        self.assertIn("created 3, deleted 3, leaked 0", output)
+        self.assertNotIn("Traceback", output)
+        return subprocess.CompletedProcess(process.args, process.returncode, output)
+
+    def test_unittest_reports_the_interrupted_test_then_the_summary_then_the_account(self):
+        result = self.interrupt("unittest", signal.SIGTERM)
+        self.assertEqual(result.returncode, -signal.SIGTERM, result.stdout)
+        self.assertRegex(result.stdout, r"ERROR: test_chain \(case_slow_link\.LinkTests.*\)\n-+\n"
+                                        r"testdata_kit\._interrupts\.Interrupted: interrupted by SIGTERM\n")
+        summary = result.stdout.index("Ran 1 test in")
+        self.assertLess(summary, result.stdout.index("FAILED (errors=1)"))
+        self.assertLess(summary, result.stdout.index("created 3, deleted 3, leaked 0"))
+
+    def test_the_run_command_reports_the_interrupted_test_and_ends_by_the_signal(self):
+        result = self.interrupt("run", signal.SIGINT)
+        self.assertEqual(result.returncode, -signal.SIGINT, result.stdout)
+        self.assertRegex(result.stdout, r"ERROR: test_chain \(case_slow_link\.LinkTests.*\) \[worker w1\]\n-+\n"
+                                        r"testdata_kit\._interrupts\.Interrupted: interrupted by SIGINT\n")
+        self.assertLess(result.stdout.index("Ran 1 test in"), result.stdout.index("created 3, deleted 3, leaked 0"))
+
+    def test_pytest_reports_the_interrupted_test_and_the_account(self):
+        result = self.interrupt("pytest", signal.SIGTERM)
+        self.assertEqual(result.returncode, 2, result.stdout)  # pytest's own status for an interrupted session
+        self.assertIn("FAILED case_slow_link.py::LinkTests::test_chain", result.stdout)
+        self.assertIn("Interrupted: interrupted by SIGTERM", result.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()

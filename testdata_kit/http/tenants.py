@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from testdata_kit import _scopes, unique
+from testdata_kit import _interrupts, _scopes, unique
 from testdata_kit.errors import InvalidValueError
 
 if TYPE_CHECKING:
@@ -53,13 +53,17 @@ def tenant_client(
         raise InvalidValueError(f"path={path!r} must contain '{{id}}' where the tenant id goes, e.g. '/tenants/{{id}}'")
     scope, holder = _scopes.resolve(scope, owner, kind)
     tenants = api.collection(collection, kind=kind)
-    item = tenants.create(dict(fields) if fields is not None else {"name": unique.tenant()}, scope=scope, owner=holder)
-    ident = tenants.ident(item)
-    if via == "header":
-        client = api.derive(headers={header: str(ident)})
-    else:
-        client = api.derive(base_url=api.url_for(path.format(id=ident)))
-    client.tenant_id = ident
-    client.tenant_item = item
-    _scopes.register(client.close, scope, holder, kind)
+    # An interrupt waits until the scoped client's close is registered too, so that unwinding finds both.
+    with _interrupts.held():
+        item = tenants.create(
+            dict(fields) if fields is not None else {"name": unique.tenant()}, scope=scope, owner=holder
+        )
+        ident = tenants.ident(item)
+        if via == "header":
+            client = api.derive(headers={header: str(ident)})
+        else:
+            client = api.derive(base_url=api.url_for(path.format(id=ident)))
+        client.tenant_id = ident
+        client.tenant_item = item
+        _scopes.register(client.close, scope, holder, kind)
     return client

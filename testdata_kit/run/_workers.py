@@ -21,10 +21,19 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from testdata_kit import _details, _env, _scopes, ledger
+from testdata_kit import _details, _env, _interrupts, _scopes, ledger
 from testdata_kit.run._suite import Discovery, Unit, class_key, fingerprint
 
-__all__ = ["Outcome", "WorkerSpec", "run_units"]
+__all__ = ["Outcome", "WorkerSpec", "interrupted_by", "run_units"]
+
+# The suite a forked worker inherits from run_units in its parent.
+_inherited: list[unittest.TestCase] | None = None
+
+# How long a finished test's outcome may wait in a worker before it is sent to the parent.
+_BATCH_SECONDS = 0.05
+
+# The signal that interrupted run_units in this process, so that the runner can end by it after its summary.
+_received: int | None = None
 
 #: Outcomes that make a run fail, as ``TestResult.wasSuccessful`` counts them.
 FAILING = frozenset({"failure", "error", "unexpected_success", "not_run"})
@@ -142,38 +151,77 @@ class _Recorder(unittest.TestResult):
 
 
 def _worker_main(conn: Connection, spec: WorkerSpec, name: str) -> None:
-    # Ctrl-C reaches every process of the group; the parent stops handing out classes and lets each worker
-    # finish its class and its teardown, instead of dying with data left behind.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A process group of its own: Ctrl-C in a terminal reaches only the parent, which passes the signal on
+    # exactly once (twice would mean "give up" to the worker). The worker then handles it as a plain unittest
+    # process does: the running test unwinds and is reported as interrupted, and the worker reports its account.
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _interrupts.handle_when_idle()
+    _scopes.note_usage()
     os.environ.update(spec.environ)
     try:
-        tests = spec.discovery.tests()
+        # A forked worker already holds the suite its parent loaded (never run there, and so the same suite);
+        # loading it again would cost each worker what the parent's discovery cost.
+        tests = _inherited if _inherited is not None else spec.discovery.tests()
     except BaseException as error:
         conn.send(("broken", f"could not load the suite: {type(error).__name__}: {error}"))
         return
-    if fingerprint([t.id() for t in tests]) != spec.fingerprint:
+    if _inherited is None and fingerprint([t.id() for t in tests]) != spec.fingerprint:
         conn.send(("broken", "loaded a different suite than the parent (does importing a test module depend on "
                              "the process, the time or randomness?)"))
         return
-    result = _Recorder(lambda outcome: conn.send(("outcome", outcome)), name, {id(t): n for n, t in enumerate(tests)})
+    batch = _Batch(conn)
+    result = _Recorder(batch.add, name, {id(t): n for n, t in enumerate(tests)})
     result.buffer = spec.buffer
     result.failfast = spec.failfast
-    while True:
-        conn.send(("ready", None))
-        positions = conn.recv()
-        if positions is None:
-            break
-        # Tell the sub-suite that a run is already in progress, so that it keeps the class and module set up
-        # for the next class instead of tearing them down at its end (TestSuite.run's top-level logic).
-        result._testRunEntered = True  # type: ignore[attr-defined]
-        unittest.TestSuite([tests[p] for p in positions]).run(result)
-    result._testRunEntered = False  # type: ignore[attr-defined]
-    unittest.TestSuite().run(result)  # the top-level pass: tear down the last class and module
+    try:
+        while _interrupts.received() is None:
+            conn.send(("ready", None))
+            positions = conn.recv()
+            if positions is None:
+                break
+            # Tell the sub-suite that a run is already in progress, so that it keeps the class and module set
+            # up for the next class instead of tearing them down at its end (TestSuite.run's top-level logic).
+            result._testRunEntered = True  # type: ignore[attr-defined]
+            unittest.TestSuite([tests[p] for p in positions]).run(result)
+            batch.send()
+        result._testRunEntered = False  # type: ignore[attr-defined]
+        unittest.TestSuite().run(result)  # the top-level pass: tear down the last class and module
+    except _interrupts.Interrupted:
+        pass  # between tests or classes: unwinding already ran every pending cleanup
+    batch.send()
     report = io.StringIO()
-    _scopes.finish_run(report)
+    _scopes.finish_run(report, end_by_signal=False)
     conn.send(("finished", {
         "tests_run": result.testsRun, "ledger": ledger.current().as_dict(), "report": report.getvalue(),
     }))
+
+
+class _Batch:
+    """Outcomes on their way to the parent, sent together: one message per test costs more than a trivial test.
+
+    They leave at the end of each chunk of classes, and with the first outcome that finds the oldest waiting
+    for :data:`_BATCH_SECONDS` or more, so that the parent's progress stays close behind.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.outcomes: list[Outcome] = []
+        self.since = 0.0
+
+    def add(self, outcome: Outcome) -> None:
+        if not self.outcomes:
+            self.since = time.monotonic()
+        self.outcomes.append(outcome)
+        if time.monotonic() - self.since >= _BATCH_SECONDS:
+            self.send()
+
+    def send(self) -> None:
+        if self.outcomes:
+            outcomes, self.outcomes = self.outcomes, []
+            self.conn.send(("outcomes", outcomes))
 
 
 @dataclass
@@ -182,7 +230,7 @@ class _Worker:
     process: Any
     conn: Connection
     module: str | None = None
-    unit: Unit | None = None
+    units: list[Unit] = field(default_factory=list)
     done: set[int] = field(default_factory=set)
     finished: dict[str, Any] | None = None
 
@@ -216,6 +264,7 @@ def _start_method() -> str:
 def run_units(
     spec: WorkerSpec, units: Sequence[Unit], workers: int, worker_names: Sequence[str],
     on_outcome: Callable[[Outcome], None], describe: Callable[[int], tuple[str, str]], dist: str = "load",
+    tests: Sequence[unittest.TestCase] | None = None,
 ) -> list[dict[str, Any]]:
     """Run *units* on *workers* spawned processes and return what each worker reported when it finished.
 
@@ -226,8 +275,12 @@ def run_units(
     :param describe: returns the id and ``str(test)`` of a suite position, for tests that never finished.
     :param dist: ``"load"``: a free worker takes the next class, preferring its current module;
         ``"roundrobin"``: class *i* goes to worker *i* mod *workers*, the same placement on every run.
+    :param tests: the suite as the caller loaded it from *spec*; forked workers use it instead of loading again.
     """
-    context: Any = multiprocessing.get_context(_start_method())
+    global _inherited
+    method = _start_method()
+    context: Any = multiprocessing.get_context(method)
+    _inherited = list(tests) if tests is not None and method == "fork" else None
     sys.stdout.flush()
     sys.stderr.flush()  # a forked worker would print whatever is still buffered a second time
     count = max(1, min(workers, len(units)))
@@ -245,25 +298,44 @@ def run_units(
         pool.append(_Worker(name, process, parent_end))
     stopping = False
     active = {w.conn: w for w in pool}
-    # Hold the first classes back until every worker has loaded the suite, so that the first N classes go
-    # to N different workers however fast each one started (the placement a user sees is then predictable).
+
+    def on_signal(signum: int, frame: Any) -> None:
+        # Hand out no more classes, and pass the signal on to every worker: each unwinds its running test,
+        # reports it as interrupted and sends its account. A second signal is passed on too, and makes the
+        # workers give up at once.
+        nonlocal stopping
+        global _received
+        stopping = True
+        _received = _received or signum
+        for worker in pool:
+            if worker.finished is None and worker.process.is_alive():
+                with contextlib.suppress(OSError):
+                    os.kill(worker.process.pid, signum)
+
+    handlers = _take_signals(on_signal)
+    # Hold the first classes back until every worker has loaded the suite, so that the first N chunks go to
+    # N different workers however fast each one started (the placement a user sees is then predictable).
     waiting: list[_Worker] | None = []
 
     def hand_out(worker: _Worker) -> None:
-        unit = None if stopping else _next_unit(queues[pool.index(worker)], worker.module)
-        worker.unit = unit
-        if unit is not None:
+        # Several classes at a time, fewer as the queue runs down (guided self-scheduling): a round trip per
+        # class costs more than a class of trivial tests, and small last chunks keep the workers even.
+        queue = queues[pool.index(worker)]
+        size = 0 if stopping else max(1, len(queue) // (4 * (1 if dist == "roundrobin" else count)))
+        worker.units = []
+        while len(worker.units) < size:
+            unit = _next_unit(queue, worker.module)
+            if unit is None:
+                break
+            worker.units.append(unit)
             worker.module = unit.module
-            worker.done = set()
-        worker.conn.send(None if unit is None else unit.tests)
+        worker.done = set()
+        # One list of positions: the worker runs it as one suite, which sets classes up and down as it goes.
+        worker.conn.send([p for unit in worker.units for p in unit.tests] if worker.units else None)
 
     try:
         while active:
-            try:
-                ready = wait(list(active), timeout=1.0)
-            except KeyboardInterrupt:
-                stopping = True
-                continue
+            ready = wait(list(active), timeout=1.0)
             for conn in ready:
                 worker = active[conn]  # type: ignore[index]
                 try:
@@ -272,12 +344,13 @@ def run_units(
                     del active[conn]  # type: ignore[arg-type]
                     _lost(worker, on_outcome, describe)
                     continue
-                if kind == "outcome":
-                    if payload.position >= 0:
-                        worker.done.add(payload.position)
-                    on_outcome(payload)
-                    if spec.failfast and payload.outcome in FAILING:
-                        stopping = True
+                if kind == "outcomes":
+                    for outcome in payload:
+                        if outcome.position >= 0:
+                            worker.done.add(outcome.position)
+                        on_outcome(outcome)
+                        if spec.failfast and outcome.outcome in FAILING:
+                            stopping = True
                 elif kind == "ready" and waiting is not None:
                     waiting.append(worker)
                 elif kind == "ready":
@@ -288,12 +361,14 @@ def run_units(
                     stopping = True
                 else:
                     worker.finished = payload
-                    worker.unit = None
+                    worker.units = []
             if waiting is not None and len(waiting) == len(active):
                 for worker in sorted(waiting, key=pool.index):
                     hand_out(worker)
                 waiting = None
     finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
         for worker in pool:
             if worker.finished is None and worker.process.is_alive():
                 # Left the loop early (an exception): a worker asks for work only between classes, so this
@@ -311,19 +386,34 @@ def run_units(
     return [w.finished for w in pool if w.finished is not None]
 
 
+def _take_signals(handler: Callable[[int, Any], None]) -> dict[int, Any]:
+    """Install *handler* for SIGINT and SIGTERM (main thread only) and return the handlers it replaced."""
+    replaced: dict[int, Any] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError):  # not the main thread: the caller keeps its own handling
+            replaced[signum] = signal.signal(signum, handler)
+    return replaced
+
+
+def interrupted_by() -> int | None:
+    """Return the SIGINT or SIGTERM that interrupted the last :func:`run_units` in this process, or ``None``."""
+    return _received
+
+
 def _lost(
     worker: _Worker, on_outcome: Callable[[Outcome], None], describe: Callable[[int], tuple[str, str]],
 ) -> None:
     """Report the tests a dead worker was running and never finished."""
-    if worker.finished is not None or worker.unit is None:
+    if worker.finished is not None or not worker.units:
         return
     worker.process.join(timeout=5)
     code = worker.process.exitcode
-    for position in worker.unit.tests:
-        if position not in worker.done:
-            test_id, text = describe(position)
-            on_outcome(Outcome(
-                test_id, text, "error", worker=worker.name, unit=worker.unit.key, position=position, started=False,
-                detail=f"worker {worker.name} exited with code {code} while running {worker.unit.key}; "
-                       f"this test did not finish",
-            ))
+    for unit in worker.units:
+        for position in unit.tests:
+            if position not in worker.done:
+                test_id, text = describe(position)
+                on_outcome(Outcome(
+                    test_id, text, "error", worker=worker.name, unit=unit.key, position=position, started=False,
+                    detail=f"worker {worker.name} exited with code {code} while running {unit.key}; "
+                           f"this test did not finish",
+                ))

@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 from testdata_kit import _env, ledger
 from testdata_kit.errors import TestDataError
+from testdata_kit.run import _launch
 from testdata_kit.run._suite import Discovery, add_discovery_arguments
 from testdata_kit.run.runner import default_workers
 
@@ -49,7 +50,6 @@ CAUSES = {
 
 # A mode that runs longer than this prints how far it got, so a large suite never looks stuck.
 _PROGRESS_EVERY = 5.0
-_RUNNER = (sys.executable, "-m", "testdata_kit.run.runner")
 
 
 class CheckError(TestDataError):
@@ -165,16 +165,16 @@ def _run_mode(mode: str, label: str, copies: int, extra: list[str], discovery: D
     environ[ledger.REPORT_ENV] = str(report_path)
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
-        runs: list[tuple[Path, TextIO, subprocess.Popen[Any]]] = []
+        runs: list[tuple[Path, TextIO, Any]] = []
         # Registered before anything starts: if a later Popen fails, or Ctrl-C arrives during the wait, the copies
         # already running are killed and reaped (no zombie, no orphan writing on) and every log is closed.
         stack.callback(_stop, runs)
         for copy in range(copies):
             stem = tmp / f"{mode}-{copy}"
-            command = [*_RUNNER, "-q", *extra, "--json", f"{stem}.json", "--progress-file", f"{stem}.progress",
-                       *discovery.as_args()]
+            arguments = ["-q", *extra, "--json", f"{stem}.json", "--progress-file", f"{stem}.progress",
+                         *discovery.as_args()]
             log: TextIO = stack.enter_context(open(f"{stem}.log", "w+", encoding="utf-8"))
-            runs.append((stem, log, subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environ)))
+            runs.append((stem, log, _launch.start(arguments, log, environ)))
         total = sum(earlier[0].counts.values()) * copies if earlier else 0
         _wait([process for _, _, process in runs], [Path(f"{stem}.progress") for stem, _, _ in runs], label, total)
         result = ModeResult(mode, label, time.perf_counter() - started)
@@ -199,19 +199,24 @@ def _run_mode(mode: str, label: str, copies: int, extra: list[str], discovery: D
     return result
 
 
-def _stop(runs: Sequence[tuple[Path, TextIO, subprocess.Popen[Any]]]) -> None:
+def _stop(runs: Sequence[tuple[Path, TextIO, Any]]) -> None:
     for _, _, process in runs:
         if process.poll() is None:
             process.kill()
         process.wait()
 
 
-def _wait(processes: Sequence[subprocess.Popen[Any]], progress: Sequence[Path], label: str, total: int) -> None:
+def _wait(processes: Sequence[Any], progress: Sequence[Path], label: str, total: int) -> None:
     started = last = time.monotonic()
-    while any(process.poll() is None for process in processes):
-        time.sleep(0.1)
-        now = time.monotonic()
-        if now - last >= _PROGRESS_EVERY:
+    for process in processes:
+        # Block on the process itself rather than polling: a mode ends the moment its last runner does.
+        while True:
+            try:
+                process.wait(timeout=max(0.05, last + _PROGRESS_EVERY - time.monotonic()))
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
             done = sum(path.stat().st_size for path in progress if path.exists())
             of = f"/{total}" if total else ""
             print(f"    {label}: {done}{of} tests done, {now - started:.0f} s", file=sys.stderr, flush=True)

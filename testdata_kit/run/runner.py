@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from testdata_kit import _run, ledger
+from testdata_kit import _interrupts, _run, ledger
 from testdata_kit.run._report import Tally, fixture_parts, write_json, write_junit
 from testdata_kit.run._suite import (
     Discovery,
@@ -28,7 +28,7 @@ from testdata_kit.run._suite import (
     shuffle,
     units_of,
 )
-from testdata_kit.run._workers import Outcome, WorkerSpec, run_units
+from testdata_kit.run._workers import Outcome, WorkerSpec, interrupted_by, run_units
 
 __all__ = ["NO_TESTS_EXIT", "default_workers", "main"]
 
@@ -99,10 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     progress = open(args.progress_file, "a", encoding="utf-8") if args.progress_file else None  # noqa: SIM115
     try:
-        return _run_suite(args, chosen_shard, sys.stderr, progress)
+        code = _run_suite(args, chosen_shard, sys.stderr, progress)
     finally:
         if progress is not None:
             progress.close()
+    # Interrupted: the summary and the account are printed; end by the signal, as a plain unittest run does.
+    _interrupts.exit_like_signal(interrupted_by())
+    return code
 
 
 def _run_suite(args: argparse.Namespace, chosen_shard: tuple[int, int] | None, stream: TextIO,
@@ -141,7 +144,8 @@ def _run_suite(args: argparse.Namespace, chosen_shard: tuple[int, int] | None, s
     tally = Tally(stream, args.verbosity, progress)
     started = time.perf_counter()
     spec = WorkerSpec(discovery, fingerprint(ids), environ, args.buffer, args.failfast)
-    finished = run_units(spec, selected, workers, names, tally.add, lambda p: (ids[p], str(tests[p])), args.dist)
+    finished = run_units(spec, selected, workers, names, tally.add, lambda p: (ids[p], str(tests[p])), args.dist,
+                         tests)
     _account_for_missing(tally, selected, tests)
     elapsed = time.perf_counter() - started
     tally.summary(elapsed, _ledger_lines(finished))
