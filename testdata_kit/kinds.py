@@ -96,6 +96,9 @@ class Factory:
         self._options: dict[str, Any] = {
             "gone": gone, "recovery": None if recover is None and recovery is None else self._recovery,
             "refused": refused}
+        # The same, as resources._tracked takes them (tuples), for the sync creation path.
+        self._gone_tuple = tuple(gone)
+        self._refused_tuple = None if refused is None else tuple(refused)
         self._needs_checked = not needs
         functools.update_wrapper(self, func)
 
@@ -181,9 +184,10 @@ class Factory:
                 f"{self!r} is async: await it (await self.create({self.kind!r}), or await s.create() in an "
                 f"AsyncScenario) from an async test such as testdata_kit.AsyncDataTestCase."
             )
-        # A failed factory most likely created nothing, so its intent is abandoned (tracked()'s default).
-        return resources.tracked(self.kind, functools.partial(self.make, *args, **kwargs), scope=scope, owner=holder,
-                                 register=register, **self._options)
+        # tracked() without its resolve (done by the caller) and without a partial per creation. A failed
+        # factory most likely created nothing, so its intent is abandoned (tracked()'s default).
+        return resources.tracked_in(self.kind, self.make, args, kwargs, scope, holder, self._gone_tuple,
+                                    self._options["recovery"], register, refused=self._refused_tuple)
 
     def _recovery(self, value: Any) -> dict[str, Any] | None:
         if self.recovery is not None:
