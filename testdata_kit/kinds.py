@@ -145,7 +145,11 @@ class Factory:
 
         For an async factory this returns an awaitable: ``user = await user_factory()``.
         """
-        return self.create_in(None, None, args, kwargs)
+        # create_in(None, None, args, kwargs), without its call: this is every test's way of creating.
+        scope, holder = _scopes.resolve(None, None, self.kind)
+        if self.is_async:
+            return self._acreate_value(scope, holder, args, kwargs)
+        return self.create_resource(scope, holder, args, kwargs).value
 
     def in_scope(self, scope: str, owner: Any = None) -> Callable[..., Any]:
         """Return a callable that creates in *scope*: ``user.in_scope("module")(name="Ref")``."""
