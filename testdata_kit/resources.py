@@ -396,7 +396,8 @@ def tracked_in(
     kind: str, make: Callable[..., tuple[Any, Callable[[], object]]], args: tuple[Any, ...], kwargs: dict[str, Any],
     scope: str, holder: Any, gone: tuple[type[BaseException], ...] = (),
     recovery: dict[str, Any] | Callable[[Any], dict[str, Any] | None] | None = None, register: bool = True,
-    created_nothing: Callable[[Exception], bool] = _always, refused: tuple[int | type[BaseException], ...] | None = None,
+    created_nothing: Callable[[Exception], bool] = _always,
+    refused: tuple[int | type[BaseException], ...] | None = None,
 ) -> Resource:
     """:func:`tracked` in a scope already resolved: the same steps, with ``make(*args, **kwargs)``.
 
