@@ -99,6 +99,8 @@ class Factory:
         # The same, as resources._tracked takes them (tuples), for the sync creation path.
         self._gone_tuple = tuple(gone)
         self._refused_tuple = None if refused is None else tuple(refused)
+        # A sync kind whose class does not extend create_resource: a call may go straight to tracked_in.
+        self._plain = not self.is_async and type(self).create_resource is Factory.create_resource
         self._needs_checked = not needs
         functools.update_wrapper(self, func)
 
@@ -145,8 +147,11 @@ class Factory:
 
         For an async factory this returns an awaitable: ``user = await user_factory()``.
         """
-        # create_in(None, None, args, kwargs), without its call: this is every test's way of creating.
+        # create_in(None, None, args, kwargs), without its call layers: this is every test's way of creating.
         scope, holder = _scopes.resolve(None, None, self.kind)
+        if self._plain:  # create_resource's own steps, for a sync kind of a class that keeps them
+            return resources.tracked_in(self.kind, self.make, args, kwargs, scope, holder, self._gone_tuple,
+                                        self._options["recovery"], True, refused=self._refused_tuple).value
         if self.is_async:
             return self._acreate_value(scope, holder, args, kwargs)
         return self.create_resource(scope, holder, args, kwargs).value
