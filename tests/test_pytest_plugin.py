@@ -15,6 +15,8 @@ import textwrap
 import unittest
 from typing import Any
 
+# pytest-asyncio (dev extra) warns, an error under -W error, in a folder that does not choose its loop scope.
+ASYNCIO_LOOP_SCOPE = "-o asyncio_default_fixture_loop_scope=function"
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
@@ -159,6 +161,7 @@ class PytestTestCase(unittest.TestCase):
                      "PYTEST_XDIST_WORKER", "PYTEST_XDIST_TESTRUNUID", "PYTEST_CURRENT_TEST"):
             if name not in (env or {}):
                 environ.pop(name, None)
+        environ.setdefault("PYTEST_ADDOPTS", ASYNCIO_LOOP_SCOPE)
         self.log.unlink(missing_ok=True)
         process = subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", *args],
@@ -272,6 +275,7 @@ class SeedTests(PytestTestCase):
         environ = {**os.environ, "TDK_LOG": str(self.log), "PYTHONPATH": str(ROOT)}
         for name in ("TESTDATA_SEED", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_TESTRUNUID"):
             environ.pop(name, None)
+        environ["PYTEST_ADDOPTS"] = ASYNCIO_LOOP_SCOPE
         self.log.unlink(missing_ok=True)
         process = subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "randomly", "-v",
@@ -345,6 +349,7 @@ class DocsExampleTests(unittest.TestCase):
         for name in ("TESTDATA_SEED", "TESTDATA_REPORT", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER",
                      "PYTEST_XDIST_TESTRUNUID"):
             environ.pop(name, None)
+        environ["PYTEST_ADDOPTS"] = ASYNCIO_LOOP_SCOPE
         process = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=example,
                                  env=environ, capture_output=True, text=True, timeout=180)
         output = process.stdout + process.stderr
