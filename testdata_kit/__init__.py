@@ -8,6 +8,7 @@ from testdata_kit.case import DataTestCase, TestDataMixin, uses
 from testdata_kit.errors import (
     AlreadyGone,
     CleanupError,
+    DeleterAnswerError,
     DuplicateKindError,
     FactoryProtocolError,
     InvalidValueError,
@@ -51,6 +52,7 @@ __all__ = [
     "AsyncDataTestCase",
     "CleanupError",
     "DataTestCase",
+    "DeleterAnswerError",
     "DuplicateKindError",
     "Factory",
     "FactoryProtocolError",

@@ -111,6 +111,28 @@ class CleanupError(TestDataError):
         super().__init__(f"Could not delete {resource!r}: {type(error).__name__}: {error}")
 
 
+class DeleterAnswerError(TestDataError):
+    """A deleter returned an HTTP answer that does not prove the deletion (a 4xx or 5xx status).
+
+    A deleter that returns what ``requests.delete(...)`` or an httpx client answered, without checking it, would
+    otherwise count a refused deletion as done. The *status* attribute lets a refusal such as 409 be retried
+    after the rest of the scope, like any refused deletion.
+    """
+
+    def __init__(self, deleter: str, status: int, reason: str) -> None:
+        self.deleter = deleter
+        self.status = status
+        self.reason = reason
+        gone = status in (404, 410)
+        why = ("a 404 or 410 at an address the test built may mean a wrong address, not a deleted row"
+               if gone else "the server did not delete it")
+        super().__init__(
+            f"{deleter} returned HTTP {status} {reason}".rstrip() + f": not proof of deletion ({why}). Make the "
+            f"deleter raise when the deletion fails (response.raise_for_status(), or raise AlreadyGone when you "
+            f"checked the row is gone), or use an HTTP collection (api.collection(...)), which verifies."
+        )
+
+
 class RetryLater(TestDataError):
     """Raised by a deleter: the deletion is refused for now; it is tried again after the rest of its scope.
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable
 
 from testdata_kit import _env, _interrupts, _scopes, ledger
-from testdata_kit.errors import AlreadyGone, CleanupError, RetryLater, TestDataError, UsageError
+from testdata_kit.errors import AlreadyGone, CleanupError, DeleterAnswerError, RetryLater, TestDataError, UsageError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
 # unittest itself does not pay; type checkers treat this constant as True.
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
-    "GONE", "JOURNAL_ENV", "KEEP_ENV", "REFUSED_STATUSES", "Resource", "atracked", "intend", "refused_statuses",
-    "retry_later", "track", "tracked",
+    "GONE", "JOURNAL_ENV", "KEEP_ENV", "REFUSED_STATUSES", "Resource", "atracked", "check_answer", "intend",
+    "refused_statuses", "retry_later", "track", "tracked",
 ]
 
 #: ``TESTDATA_KEEP=failed`` keeps the data of failing tests for debugging.
@@ -135,8 +135,10 @@ class Resource:
         try:
             try:
                 result = self._delete()
-                if result is not None and inspect.isawaitable(result):
-                    _run_to_end(result, self)
+                if result is not None:
+                    if inspect.isawaitable(result):
+                        result = _run_to_end(result, self)
+                    check_answer(result, self._delete)
             except _InsideLoop as error:
                 misuse = error.__cause__  # a misuse, not an outcome: the resource stays live
                 assert misuse is not None
@@ -166,8 +168,10 @@ class Resource:
         try:
             try:
                 result = self._delete()
-                if result is not None and inspect.isawaitable(result):
-                    await result
+                if result is not None:
+                    if inspect.isawaitable(result):
+                        result = await result
+                    check_answer(result, self._delete)
             except BaseException as error:
                 return self._failed(error, retry_in_scope)
             self._deleted()
@@ -506,11 +510,24 @@ def _record(
     return resource
 
 
+def check_answer(result: Any, deleter: Any) -> None:
+    """Raise :class:`DeleterAnswerError` when a deleter returned an HTTP response with a 4xx or 5xx status.
+
+    Any object with an integer ``status_code`` counts as a response (requests', httpx's). Other results, and
+    2xx and 3xx answers, pass: the deleter is trusted to have checked what it could.
+    """
+    status = getattr(result, "status_code", None)
+    if type(status) is int and status >= 400:
+        name = getattr(deleter, "__qualname__", None) or getattr(getattr(deleter, "func", None), "__qualname__", None)
+        raise DeleterAnswerError(f"the deleter {name or repr(deleter)}", status,
+                                 str(getattr(result, "reason", None) or getattr(result, "reason_phrase", "") or ""))
+
+
 class _InsideLoop(TestDataError):
     """Carries the :class:`UsageError` of :func:`_run_to_end` past the outcome bookkeeping of ``release``."""
 
 
-def _run_to_end(awaitable: Awaitable[object], resource: Resource) -> None:
+def _run_to_end(awaitable: Awaitable[object], resource: Resource) -> object:
     """Run an async deleter to its end from :meth:`Resource.release`, which cannot await.
 
     :raises UsageError: inside a running event loop, which a blocking call cannot share.
@@ -528,8 +545,8 @@ def _run_to_end(awaitable: Awaitable[object], resource: Resource) -> None:
             f"cannot block. Use 'await resource.arelease()' there (an AsyncScenario's teardown is awaited too)."
         )
 
-    async def wait() -> None:
-        await awaitable
+    async def wait() -> object:
+        return await awaitable
 
     # The owning test's loop, when it is still open: its async clients are bound to it.
     runner = getattr(resource.owner, "_asyncioRunner", None)
@@ -539,9 +556,8 @@ def _run_to_end(awaitable: Awaitable[object], resource: Resource) -> None:
         except RuntimeError:  # closed: the test is over
             runner = None
     if runner is not None:
-        runner.run(wait())
-    else:
-        asyncio.run(wait())
+        return runner.run(wait())
+    return asyncio.run(wait())
 
 
 def track(

@@ -7,6 +7,7 @@ leaked) must match the rows the server still holds, read from the server's own d
 from __future__ import annotations
 
 import os
+import time
 import unittest
 from collections.abc import Callable
 from typing import Any
@@ -255,7 +256,26 @@ class LostAnswerTests(unittest.TestCase):
         self.assertEqual(problems(result), [])
         self.assertEqual((rows, books.deleted, books.leaked), (0, 1, 0))
 
-    def test_a_create_answered_503_keeps_its_journal_intent_open(self) -> None:
+    def test_a_create_whose_answer_times_out_is_counted_as_possibly_created(self) -> None:
+        import requests
+
+        with demo.running(hang_rate=1.0, hang_seconds=1.0, fail_methods="POST") as server, \
+                ApiClient(server.url, timeout=0.3) as api:
+            users = api.collection("users")
+
+            def body(test: Any) -> None:
+                with test.assertRaises(requests.exceptions.ReadTimeout):
+                    users.create(email="p@example.com", name="P")
+
+            result, books = run_test(body)
+            time.sleep(1.0)  # the server finishes the create after the client gave up on it
+            rows = server.counts()["users"]
+        self.assertEqual(rows, 1)
+        self.assertEqual(books.summary(), "created 1, deleted 0, leaked 1")
+        self.assertIn("(its answer was lost): its id was never read, so it may still exist",
+                      "\n".join(problems(result)))
+
+    def test_a_create_answered_503_is_counted_as_possibly_created_never_abandoned(self) -> None:
         events: list[str] = []
 
         class Recorder:
@@ -264,6 +284,12 @@ class LostAnswerTests(unittest.TestCase):
 
             def on_abandon(self, number: int) -> None:
                 events.append("abandon")
+
+            def on_create(self, resource: Any) -> None:
+                events.append("create")
+
+            def on_release(self, resource: Any, outcome: str) -> None:
+                events.append(outcome)
 
         with demo.running(fail_rate=1.0, fail_methods="POST", fail_after=True) as server, \
                 ApiClient(server.url) as api:
@@ -277,10 +303,14 @@ class LostAnswerTests(unittest.TestCase):
                 with test.assertRaises(ApiError):
                     users.create(email="not an email", name="P")  # a 503 again: POSTs all fail here
 
-            run_test(body)
+            result, books = run_test(body)
             rows = server.counts()["users"]
         self.assertEqual(rows, 1, "the 503 came after the row was made")
-        self.assertEqual(events, ["intent", "intent"], "neither intent is abandoned: a 5xx proves nothing")
+        self.assertEqual(events[:4], ["intent", "create", "intent", "create"],
+                         "neither intent is abandoned: a 5xx proves nothing")
+        # The account cannot tell which of the two made a row, so it says both may exist.
+        self.assertEqual(books.summary(), "created 2, deleted 0, leaked 2")
+        self.assertIn("(answered 503): its id was never read, so it may still exist", "\n".join(problems(result)))
 
     def test_a_delete_refused_while_the_server_starts_is_retried_until_it_answers(self) -> None:
         with demo.running(fail_first_seconds=1.0, fail_methods="DELETE") as server, \

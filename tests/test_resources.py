@@ -378,5 +378,45 @@ class RetryLaterTests(unittest.TestCase):
         self.assertEqual(factory.refused, (409, KeyError))
 
 
+class DeleterAnswerTests(unittest.TestCase):
+    """A deleter that returns the server's answer unchecked cannot make a refused deletion count as done."""
+
+    def test_a_returned_refusal_is_retried_then_leaked_and_a_returned_404_is_not_proof(self):
+        import requests
+
+        from testdata_kit import demo, unique
+
+        with demo.running() as server, requests.Session() as http:
+            kinds = Registry()
+
+            @creates("user", registry=kinds, delete=lambda row: http.delete(f"{server.url}/users/{row['id']}"))
+            def user():
+                return http.post(f"{server.url}/users", json={"email": unique.email(), "name": "U"}).json()
+
+            @creates("ghost", registry=kinds, delete=lambda row: http.delete(f"{server.url}/users/999999"))
+            def ghost():
+                return {"id": 999999}
+
+            class Inner(DataTestCase):
+                registry = kinds
+
+                def test_referenced(self):
+                    row = self.create("user")
+                    # An order the test does not track keeps the user referenced: the server answers 409.
+                    product = http.post(f"{server.url}/products", json={"name": unique.name(), "price": 1}).json()
+                    http.post(f"{server.url}/orders", json={"user_id": row["id"], "product_id": product["id"]})
+
+                def test_wrong_address(self):
+                    self.create("ghost")
+
+            result, books = run_cases(Inner)
+            text = "\n".join(problems(result))
+            self.assertEqual(books.deleted, 0, text)
+            self.assertEqual(books.leaked, 2, text)
+            self.assertEqual(server.counts()["users"], 1, "the refused user is still there, and the account says so")
+            self.assertIn("returned HTTP 409 Conflict: not proof of deletion", text)
+            self.assertIn("returned HTTP 404 Not Found: not proof of deletion (a 404 or 410 at an address", text)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -112,6 +112,10 @@ def with_query(address: str, params: Mapping[str, Any]) -> str:
     """Return *address* with *params* added to its query string, as requests would send it."""
     if not params:
         return address
+    if "://" not in address:
+        # A relative address ("/users"): requests prepares only absolute URLs, so borrow a reserved host.
+        base = "http://relative.invalid"
+        return with_query(base + "/" + address.lstrip("/"), params)[len(base):]
     prepared = requests.models.PreparedRequest()
     prepared.prepare_url(address, params)
     return str(prepared.url)

@@ -36,7 +36,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ProtocolError
 from testdata_kit import _redact, guard
 from testdata_kit import config as _config
 from testdata_kit.errors import InvalidValueError
-from testdata_kit.http._addressing import ItemTemplate
+from testdata_kit.http._addressing import ItemTemplate, with_query
 from testdata_kit.http._exchange import expect_json as _expect_json
 from testdata_kit.http._retry import BoundedRetry, policy
 from testdata_kit.http.async_collection import AsyncCollection, answer_of
@@ -145,6 +145,11 @@ class AsyncApiClient(httpx.AsyncClient):
         """
         name = method.upper()
         address = self.url_for(str(url))
+        params = kwargs.pop("params", None)
+        if params:
+            # Added to the address's own query, as requests does: httpx would replace a query such as
+            # ``/users?id=eq.7`` with the params, even with empty ones.
+            address = with_query(address, params)
         self._check(address)
         retry: BoundedRetry = self._policy
         while True:

@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
+from testdata_kit import _redact
 from testdata_kit.http._addressing import with_query
 from testdata_kit.http._exchange import Answer, Call, adrive
 from testdata_kit.http._verify import IS_GONE, IS_THERE
@@ -60,7 +63,12 @@ class AsyncCollection(Collection):
         learned: dict[str, Any] = {}
 
         async def make() -> tuple[dict[str, Any], Any]:
-            answer = await self._asend(self._post_call(sent, headers, params, extra))
+            call = self._post_call(sent, headers, params, extra)
+            try:
+                answer = await self._asend(call)
+            except (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError) as error:
+                # Sent, and the answer lost on the way back: the row may exist.
+                return self.possibly_created(sent, _redact.url(call.url), None, error, learned)
             made = self._made(answer, sent, extra, sent_headers, sent_params, learned)
             if "confirm" in learned:
                 try:

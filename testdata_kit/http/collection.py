@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -91,6 +92,8 @@ class Collection:
         self.headers = dict(headers or {})
         self.params = dict(params or {})
         self.verify = verify_mode(verify, api._config)
+        if self.verify == "never":
+            _warn_unverified(name)
         #: Where and how an item is deleted, when not ``DELETE`` at its address (Datasette: ``POST .../-/delete``).
         self.delete_at = delete_at
         self.delete_method = delete_method.upper()
@@ -178,8 +181,12 @@ class Collection:
         learned: dict[str, Any] = {}
 
         def make() -> tuple[dict[str, Any], Any]:
-            # A POST that raises (a timeout, a lost connection) may have created the row: the intent stays open.
-            answer = self._send(self._post_call(sent, headers, params, extra))
+            call = self._post_call(sent, headers, params, extra)
+            try:
+                answer = self._send(call)
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ChunkedEncodingError) as error:
+                # Sent, and the answer lost on the way back: the row may exist.
+                return self.possibly_created(sent, _redact.url(call.url), None, error, learned)
             made = self._made(answer, sent, extra, sent_headers, sent_params, learned)
             if "confirm" in learned:
                 try:
@@ -311,6 +318,17 @@ class Collection:
             raise KeyError(error.args[0]) from None
         return Call("POST", where, self._headers(headers), self._params(params), sent)
 
+    def possibly_created(self, sent: dict[str, Any], shown: str, status: int | None, error: Exception,
+                         learned: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        """Stand for the item of a create whose answer was lost or a 5xx: it may exist, and its id is unknown.
+
+        The create is tracked as this placeholder, whose deletion fails with :class:`UnknownIdError`, so the
+        account counts it as leaked instead of forgetting it; *error* is raised once it is on record.
+        """
+        learned["error"] = error
+        unknown = UnknownIdError(self.name, shown, status)
+        return {"id": None, **sent}, functools.partial(_raise, unknown)
+
     def _made(self, answer: Answer, sent: dict[str, Any], extra: Mapping[str, Any], sent_headers: dict[str, str],
               sent_params: dict[str, Any], learned: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         """Read a create's *answer*: return the item and its deleter, and note in *learned* what comes next."""
@@ -318,6 +336,9 @@ class Collection:
             item, ident = self._created(answer)
         except (ApiError, MissingIdError) as error:
             if not answer.ok:
+                if answer.status >= 500:
+                    # A 5xx may come from a proxy after the backend committed: the row may exist.
+                    return self.possibly_created(sent, _redact.url(answer.url), answer.status, error, learned)
                 raise
             # Accepted but unreadable: the row may exist. Track what is known, so the account reports it.
             shown = _redact.url(answer.url)
@@ -436,7 +457,8 @@ class Collection:
         if state != IS_GONE:
             raise DeleteUnprovenError(shown, status, self.name, self.template, check, still_there=state == IS_THERE,
                                       waited=waited)
-        if empty and response.ok:
+        if empty and response.ok and not waited:
+            # Only an answer that was already true proves the next ones: one that needed time does not.
             self._empty_ok_proven = True
         return GONE if status in GONE_STATUSES else None
 
@@ -466,6 +488,17 @@ def answer_of(response: requests.Response) -> Answer:
 
 class _AlreadyGone(AlreadyGone):
     """A failed DELETE whose item a GET then showed to be gone."""
+
+
+_unverified_warned: set[str] = set()
+
+
+def _warn_unverified(name: str) -> None:
+    # Said once per collection name and process, on standard error: the account it feeds is not proven.
+    if name not in _unverified_warned:
+        _unverified_warned.add(name)
+        print(f"testdata_kit: collection {name!r} has verify='never': its deletions count on the status code "
+              f"alone, so the account cannot prove them (use verify='auto')", file=sys.stderr)
 
 
 def _raise(error: BaseException) -> None:

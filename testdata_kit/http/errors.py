@@ -161,12 +161,13 @@ class UnknownIdError(DeleteFailedError):
     #: Not retried by the retry passes: the id will not appear later.
     retry_later = False
 
-    def __init__(self, collection: str, address: str, status: int) -> None:
+    def __init__(self, collection: str, address: str, status: int | None) -> None:
         DeleteFailedError.__init__(self, "DELETE", address, None, "the id was never read", "0 attempts")
         self.collection = collection
+        answered = "its answer was lost" if status is None else f"answered {status}"
         HttpError.__init__(
             self,
-            f"Cannot delete the {collection!r} item created by POST {address} (answered {status}): its id was "
+            f"Cannot delete the {collection!r} item created by POST {address} ({answered}): its id was "
             f"never read, so it may still exist. Find it by its marker (python -m testdata_kit sweep), and "
             f"configure the collection so the id can be read (see the error raised by the create).",
         )

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from testdata_kit import _redact, guard
 from testdata_kit import journal as _journal
 from testdata_kit.errors import AlreadyGone, TestDataError
-from testdata_kit.resources import JOURNAL_ENV
+from testdata_kit.resources import JOURNAL_ENV, check_answer
 from testdata_kit.sweep._environment import sweep_environment
 from testdata_kit.sweep._listing import ListingError, client
 from testdata_kit.sweep._report import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, Counts, print_summary
@@ -252,7 +252,7 @@ def _call(recovery: dict[str, Any]) -> str | None:
         found: Any = importlib.import_module(module_name)
         for part in qualname.split("."):
             found = getattr(found, part)
-        found(recovery.get("id"))
+        check_answer(found(recovery.get("id")), found)
     except AlreadyGone:
         return None
     except Exception as error:
