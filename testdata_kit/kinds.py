@@ -96,6 +96,11 @@ class Factory:
         self._options: dict[str, Any] = {
             "gone": gone, "recovery": None if recover is None and recovery is None else self._recovery,
             "refused": refused}
+        # The same, as resources._tracked takes them (tuples), for the sync creation path.
+        self._gone_tuple = tuple(gone)
+        self._refused_tuple = None if refused is None else tuple(refused)
+        # A sync kind whose class does not extend create_resource: a call may go straight to tracked_in.
+        self._plain = not self.is_async and type(self).create_resource is Factory.create_resource
         self._needs_checked = not needs
         functools.update_wrapper(self, func)
 
@@ -142,7 +147,14 @@ class Factory:
 
         For an async factory this returns an awaitable: ``user = await user_factory()``.
         """
-        return self.create_in(None, None, args, kwargs)
+        # create_in(None, None, args, kwargs), without its call layers: this is every test's way of creating.
+        scope, holder = _scopes.resolve(None, None, self.kind)
+        if self._plain:  # create_resource's own steps, for a sync kind of a class that keeps them
+            return resources.tracked_in(self.kind, self.make, args, kwargs, scope, holder, self._gone_tuple,
+                                        self._options["recovery"], True, refused=self._refused_tuple).value
+        if self.is_async:
+            return self._acreate_value(scope, holder, args, kwargs)
+        return self.create_resource(scope, holder, args, kwargs).value
 
     def in_scope(self, scope: str, owner: Any = None) -> Callable[..., Any]:
         """Return a callable that creates in *scope*: ``user.in_scope("module")(name="Ref")``."""
@@ -181,9 +193,10 @@ class Factory:
                 f"{self!r} is async: await it (await self.create({self.kind!r}), or await s.create() in an "
                 f"AsyncScenario) from an async test such as testdata_kit.AsyncDataTestCase."
             )
-        # A failed factory most likely created nothing, so its intent is abandoned (tracked()'s default).
-        return resources.tracked(self.kind, functools.partial(self.make, *args, **kwargs), scope=scope, owner=holder,
-                                 register=register, **self._options)
+        # tracked() without its resolve (done by the caller) and without a partial per creation. A failed
+        # factory most likely created nothing, so its intent is abandoned (tracked()'s default).
+        return resources.tracked_in(self.kind, self.make, args, kwargs, scope, holder, self._gone_tuple,
+                                    self._options["recovery"], register, refused=self._refused_tuple)
 
     def _recovery(self, value: Any) -> dict[str, Any] | None:
         if self.recovery is not None:

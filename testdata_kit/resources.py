@@ -60,7 +60,7 @@ class Resource:
     def __init__(
         self, kind: str, value: Any, delete: Callable[[], object], owner: Any = None,
         gone: tuple[type[BaseException], ...] = (), scope: str = "test", recovery: dict[str, Any] | None = None,
-        refused: tuple[int | type[BaseException], ...] | None = None,
+        refused: tuple[int | type[BaseException], ...] | None = None, intent: int | None = None,
     ) -> None:
         self.kind = kind
         #: JSON-able description of how to delete this resource from another process after a crash,
@@ -73,7 +73,7 @@ class Resource:
         self.scope = scope
         self.state = _LIVE
         #: Number of the journal's "about to create" record, or ``None`` when nothing journals.
-        self.intent: int | None = None
+        self.intent = intent
         #: Statuses and exception types that mean "retry later" for this resource; ``None``: the defaults.
         self.refused = refused
         #: The exception of the last refused deletion, while the resource waits for its next attempt.
@@ -126,7 +126,9 @@ class Resource:
         :returns: ``True`` when the resource is settled (deleted, already gone, or kept).
         :raises CleanupError: the deleter failed for a reason that is not a refusal; the resource is leaked.
         """
-        if not self._due():
+        # The common case (live, and owned by a passed test or by no test) is decided here without _due's call.
+        if (self.state or (self.owner is not None and getattr(self.owner, "_testdata_failed", None) is not False)) \
+                and not self._due():
             return True
         if defer_interrupts:
             _interrupts.enter_call()
@@ -143,7 +145,11 @@ class Resource:
                 raise misuse from None
             except BaseException as error:
                 return self._failed(error, retry_in_scope)
-            self._deleted()
+            # _deleted(), inlined: this runs once per resource.
+            if self.state:
+                self.refusal = None
+            self.state = _DELETED
+            ledger.current().mark_deleted(self)
             return True
         finally:
             # An interrupt that arrived during the delete is raised here, once the deletion is on record.
@@ -346,8 +352,7 @@ def _track(
     gone: tuple[type[BaseException], ...] = (), recovery: dict[str, Any] | None = None, intent: int | None = None,
     register: bool = True, refused: tuple[int | type[BaseException], ...] | None = None,
 ) -> Resource:
-    resource = Resource(kind, value, delete, holder, gone, scope, recovery, refused)
-    resource.intent = intent
+    resource = Resource(kind, value, delete, holder, gone, scope, recovery, refused, intent)
     _books().add(resource)
     if register:
         _scopes.add(resource.release, scope, holder)
@@ -390,20 +395,70 @@ def tracked(
     :raises NoScopeError: no scope was given and no test or class is running.
     """
     scope, holder = _scopes.resolve(scope, owner, kind)
-    books = _books()
+    return tracked_in(kind, make, (), {}, scope, holder, gone if type(gone) is tuple else tuple(gone), recovery,
+                    register, created_nothing, refused if refused is None or type(refused) is tuple else tuple(refused))
+
+
+def tracked_in(
+    kind: str, make: Callable[..., tuple[Any, Callable[[], object]]], args: tuple[Any, ...], kwargs: dict[str, Any],
+    scope: str, holder: Any, gone: tuple[type[BaseException], ...] = (),
+    recovery: dict[str, Any] | Callable[[Any], dict[str, Any] | None] | None = None, register: bool = True,
+    created_nothing: Callable[[Exception], bool] = _always,
+    refused: tuple[int | type[BaseException], ...] | None = None,
+) -> Resource:
+    """:func:`tracked` in a scope already resolved: the same steps, with ``make(*args, **kwargs)``.
+
+    For callers that resolved the scope themselves (the factories), so that a creation costs one resolve and
+    no ``functools.partial``.
+
+    :param scope: and *holder*: as :func:`testdata_kit._scopes.resolve` returned them.
+    :param gone: and *refused*: tuples (or ``None`` for *refused*), as :class:`Resource` holds them.
+    :returns: the :class:`Resource`.
+    """
+    if not _journal_checked:
+        _check_journal()
+    books = ledger.current()
     _interrupts.enter_call()
     try:
         intent = books.intend(ledger.new_number(), kind, scope, holder) if books.observers else None
         try:
-            value, delete = make()
+            value, delete = make(*args, **kwargs)
         except Exception as error:
             if intent is not None and created_nothing(error):
                 books.abandon(intent)
             raise
-        return _record(books, kind, value, delete, scope, holder, gone, recovery, refused, intent, register)
+        if recovery is not None and callable(recovery):
+            recovery = recovery(value)
+        resource = Resource(kind, value, delete, holder, gone, scope, recovery, refused, intent)
+        books.add(resource)
+        if register:
+            if scope == "test" and _async_holders.get(type(holder)) is False:
+                holder.addCleanup(resource.release)  # _register's common case, without its call
+            else:
+                _register(resource, scope, holder, delete)
+        return resource
     finally:
         # An interrupt that arrived while the resource was being made is raised here, once it is on record.
         _interrupts.leave_call()
+
+
+# Whether a holder's class can take async cleanups (an IsolatedAsyncioTestCase), asked once per class.
+_async_holders: dict[type, bool] = {}
+
+
+def _register(resource: Resource, scope: str, holder: Any, delete: Callable[[], object]) -> None:
+    if scope != "test":
+        _scopes.add(resource.release, scope, holder)
+        return
+    cls = type(holder)
+    takes_async = _async_holders.get(cls)
+    if takes_async is None:
+        takes_async = _async_holders[cls] = hasattr(holder, "addAsyncCleanup")
+    if takes_async and inspect.iscoroutinefunction(delete):
+        # In the test's own event loop, in the one newest-first cleanup list with the sync deletions.
+        holder.addAsyncCleanup(resource.arelease)
+    else:
+        holder.addCleanup(resource.release)
 
 
 async def atracked(
@@ -450,18 +505,11 @@ def _record(
         recovery = recovery(value)
     resource = Resource(
         kind, value, delete, holder, gone if type(gone) is tuple else tuple(gone), scope,
-        recovery, refused if refused is None or type(refused) is tuple else tuple(refused),
+        recovery, refused if refused is None or type(refused) is tuple else tuple(refused), intent,
     )
-    resource.intent = intent
     books.add(resource)
     if register:
-        if scope != "test":
-            _scopes.add(resource.release, scope, holder)
-        elif hasattr(holder, "addAsyncCleanup") and inspect.iscoroutinefunction(delete):
-            # In the test's own event loop, in the one newest-first cleanup list with the sync deletions.
-            holder.addAsyncCleanup(resource.arelease)
-        else:
-            holder.addCleanup(resource.release)
+        _register(resource, scope, holder, delete)
     return resource
 
 

@@ -70,6 +70,8 @@ __all__ = [
 FSYNC_ENV = _env.JOURNAL_FSYNC_ENV
 _RECOVERY_KEYS = ("method", "url", "check", "headers", "proven", "call", "id")
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# The outcomes of release records, encoded once.
+_OUTCOMES = {word: _encode(word) for word in ("deleted", "kept", "leaked", "abandoned", "swept")}
 
 
 # This process's id, kept up to date across forks, so that a write need not ask the system for it.
@@ -156,6 +158,7 @@ class Journal:
         self._open_entries = 0
         # Encoded once: kind names and recovery calls, and the owner of the last intent with its test's name.
         self._texts: dict[str, str] = {}
+        self._heads: dict[tuple[str, str], str] = {}  # (kind, scope) -> their part of an intent record
         self._owner: Any = None
         self._owner_text = "null"
         self._stop = threading.Event()
@@ -199,11 +202,12 @@ class Journal:
         if self._pid != _pid:
             self._thread = None  # threads do not survive a fork
             self._open()
-        if self._fd is None:
+        fd = self._fd
+        if fd is None:
             return
-        os.write(self._fd, line.encode())
+        os.write(fd, line.encode())
         if self.fsync:
-            os.fsync(self._fd)
+            os.fsync(fd)
 
     # The three records of every resource are formatted by hand rather than by json: they are written for each
     # creation, and their parts are numbers, fixed words, and names encoded once (kinds, tests, recovery calls).
@@ -213,11 +217,10 @@ class Journal:
         if owner is not self._owner or owner is None:
             self._owner = owner
             self._owner_text = _encode(_test_name(owner, scope))
-        kind_text = self._texts.get(kind)
-        if kind_text is None:
-            kind_text = self._texts[kind] = _encode(kind)
-        self._write_line(f'{{"op":"intent","n":{number},"kind":{kind_text},"scope":{_encode(scope)},'
-                         f'"test":{self._owner_text},"at":{time.time():.3f}}}\n')
+        head = self._heads.get((kind, scope))
+        if head is None:
+            head = self._heads[kind, scope] = f'"kind":{_encode(kind)},"scope":{_encode(scope)}'
+        self._write_line(f'{{"op":"intent","n":{number},{head},"test":{self._owner_text},"at":{time.time():.3f}}}\n')
 
     def on_abandon(self, number: int) -> None:
         self._open_entries -= 1
@@ -230,7 +233,7 @@ class Journal:
             self.on_intent(number, resource.kind, resource.scope, resource.owner)
         ident = resource.ident
         recovery = resource.recovery
-        self._write_line(f'{{"op":"made","n":{number},"id":{_id_text(ident)},'
+        self._write_line(f'{{"op":"made","n":{number},"id":{str(ident) if type(ident) is int else _id_text(ident)},'
                          f'"recovery":{"null" if recovery is None else self._recovery_text(recovery)}}}\n')
 
     def _recovery_text(self, recovery: dict[str, Any]) -> str:
@@ -246,7 +249,8 @@ class Journal:
         if resource.intent is not None:
             if outcome != "leaked":
                 self._open_entries -= 1
-            self._write_line(f'{{"op":"release","n":{resource.intent},"outcome":{_encode(outcome)}}}\n')
+            outcome_text = _OUTCOMES.get(outcome) or _encode(outcome)
+            self._write_line(f'{{"op":"release","n":{resource.intent},"outcome":{outcome_text}}}\n')
 
     def close(self) -> None:
         """Write the ``close`` record, stop the heartbeat and close the file; remove it if nothing is left to sweep.
