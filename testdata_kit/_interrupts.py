@@ -28,7 +28,7 @@ import sys
 from collections.abc import Callable
 from types import FrameType
 
-from testdata_kit import _env, ledger
+from testdata_kit import _env, _settings, ledger
 
 __all__ = ["INTERRUPTS_ENV", "Interrupted", "enter_call", "install", "leave_call", "received"]
 
@@ -101,7 +101,11 @@ def install(busy: Callable[[], bool] = _never_busy, finish_run: Callable[[], Non
     """
     global _installed, _busy, _finish_run
     _busy, _finish_run = busy, finish_run
-    if _installed or os.environ.get(INTERRUPTS_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+    try:
+        wanted = _settings.value("interrupts")
+    except _settings.SettingError:  # reported once at the start of the run by _settings.check_start
+        wanted = True
+    if _installed or not wanted:
         return
     _installed = True
     for signum, default in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, signal.SIG_DFL)):

@@ -7,6 +7,7 @@ This module owns the running tests and classes and runs their cleanups, also whe
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import os
 import signal
@@ -14,8 +15,8 @@ import sys
 import unittest
 from collections.abc import Callable
 
-from testdata_kit import _interrupts, _parallel, ledger
-from testdata_kit.errors import InvalidValueError, NoScopeError
+from testdata_kit import _interrupts, _parallel, _settings, ledger
+from testdata_kit.errors import InvalidValueError, NoScopeError, TestDataError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
 # unittest itself does not pay; type checkers treat this constant as True.
@@ -317,18 +318,30 @@ def _install_finish() -> None:
         util.Finalize(None, finish_run, exitpriority=100)
 
 
-def hook_result(result: Any) -> None:
+def hook_result(result: Any) -> bool:
     """End the run scope when *result*'s test run stops, and report failed run-scope cleanups as its errors.
 
     unittest's runners call ``stopTestRun`` once, after the last test and before they print the summary and
     choose the exit status: the last moment at which a failed deletion can still fail the run. Results
     without it (pytest's) are left alone; the pytest plugin ends the run there.
+
+    At the first test of a run it also checks the settings (:func:`testdata_kit._settings.check_start`): an
+    unusable one is added as one error, the run stops, and ``False`` says not to run the test.
     """
     if result is None or getattr(result, "_testdata_run_hook", False):
-        return
+        return True
     stop = getattr(result, "stopTestRun", None)
     if stop is None:
-        return
+        return True
+    try:
+        _settings.check_start()
+    except TestDataError as error:  # SettingError, or ConfigError for a key of setup.cfg
+        holder = unittest.suite._ErrorHolder("testdata_kit settings")  # type: ignore[attr-defined]
+        result.addError(holder, (type(error), error, None))
+        result.stop()
+        with contextlib.suppress(AttributeError):
+            result._testdata_run_hook = True
+        return False
 
     def stopTestRun() -> None:
         for error in run_cleanups():
@@ -348,6 +361,7 @@ def hook_result(result: Any) -> None:
         result._testdata_run_hook = True
     except AttributeError:  # a result with __slots__: the end of the process still runs the cleanups
         pass
+    return True
 
 
 def run_cleanups() -> list[BaseException]:
@@ -374,11 +388,20 @@ def finish_run(stream: Any = None) -> None:
         print(f"testdata_kit: run-scope cleanup failed: {error}", file=stream or sys.stderr)
     books = ledger.current()
     books.close()
-    if "unittest_parallel.main" in sys.modules and _parallel.send(books):
-        # A unittest-parallel worker: the parent prints one total for all of them.
-        books.write_report(stream, echo=False)
-    else:
-        books.write_report(stream)
+    try:
+        if "unittest_parallel.main" in sys.modules and _parallel.send(books):
+            # A unittest-parallel worker: the parent prints one total for all of them.
+            books.write_report(stream, echo=False)
+        else:
+            books.write_report(stream)
+    except OSError as error:
+        # The run already chose its exit status; a lost report must still fail it, so leave with 1 at once.
+        print(f"testdata_kit: the account could not be written to {_settings.where('report')}="
+              f"{_settings.value('report')}: {error.strerror or error}. The run fails, because its account is lost: "
+              f"check that the folder exists, is writable and has room, or unset the variable.",
+              file=stream or sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(1)
     if _interrupted():
         _interrupts.exit_like_signal()
 

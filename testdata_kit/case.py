@@ -74,7 +74,8 @@ class TestDataMixin:
         from testdata_kit import _details, _seeding
 
         _scopes.note_usage()
-        _scopes.hook_result(result)
+        if not _scopes.hook_result(result):
+            return result  # a setting is unusable: the run stops with that one error
         _details.watch()
         _scopes.push_test(self)  # type: ignore[arg-type]
         try:

@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, overload
 
-from testdata_kit import _env
+from testdata_kit import _env, _settings
 from testdata_kit.errors import InvalidValueError, TestDataError
 
 __all__ = [
@@ -40,7 +40,7 @@ DURATION_FORMS = "a duration such as 24h, 90m, 30s, 2d, 1h30m or plain seconds"
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms])", re.IGNORECASE)
 _DURATION_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
 _NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
-_BOOLEANS = configparser.ConfigParser.BOOLEAN_STATES
+_BOOLEANS = _settings.BOOLEANS
 
 
 class ConfigError(TestDataError, ValueError):
@@ -206,7 +206,7 @@ class Config:
         :param key: hyphenated key name.
         :param default: returned when the key is missing.
         """
-        return self._typed(key, default, lambda raw: _BOOLEANS[raw.lower()], "true or false (also yes/no, on/off, 1/0)")
+        return self._typed(key, default, lambda raw: _BOOLEANS[raw.lower()], _settings.BOOLEAN_FORMS)
 
     @overload
     def get_duration(self, key: str) -> timedelta | None: ...
@@ -343,6 +343,20 @@ def load(path: str | os.PathLike[str] | None = None, *, known: Collection[str] |
     return config
 
 
+def _syntax_fix(error: Exception) -> str:
+    # What to change, by what configparser tripped on; its own message already names the line.
+    if isinstance(error, UnicodeDecodeError):
+        return "Fix: save the file as UTF-8."
+    if isinstance(error, configparser.MissingSectionHeaderError):
+        return "Fix: put a section header such as [testdata_kit] above the first key."
+    if isinstance(error, configparser.DuplicateOptionError):
+        return "Fix: keep one of the two lines that set this key in that section."
+    if isinstance(error, configparser.DuplicateSectionError):
+        return "Fix: merge the two sections of that name into one."
+    return ("Fix: write each line as 'key = value' or a [section] header; indent a line to continue the value "
+            "above it, and start comments with # or ;.")
+
+
 def _read(path: Path) -> Config:
     # A [DEFAULT] section would leak its keys into ours; no other tool's defaults belong to us.
     parser = configparser.ConfigParser(interpolation=None, strict=True, default_section="\x00")
@@ -350,7 +364,7 @@ def _read(path: Path) -> Config:
         with path.open(encoding="utf-8") as handle:
             parser.read_file(handle)
     except (configparser.Error, UnicodeDecodeError) as error:
-        raise ConfigError(path, None, None, f"cannot be parsed as an ini file: {error}") from error
+        raise ConfigError(path, None, None, f"cannot be parsed as an ini file: {error}. {_syntax_fix(error)}") from None
     values = dict(parser.items(SECTION, raw=True)) if parser.has_section(SECTION) else {}
     sections = {
         name.partition(":")[2]: dict(parser.items(name, raw=True))

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AlreadyGone",
     "CleanupError",
+    "DeleterAnswerError",
     "DuplicateKindError",
     "FactoryProtocolError",
     "InvalidValueError",
@@ -28,6 +29,7 @@ __all__ = [
     "MissingKeyError",
     "NoScopeError",
     "RetryLater",
+    "SettingError",
     "TestDataError",
     "UnknownKindError",
     "UsageError",
@@ -47,6 +49,22 @@ class UsageError(TestDataError, TypeError):
 
 class InvalidValueError(TestDataError, ValueError):
     """An argument, setting or environment variable whose value cannot be used; the message names the fix."""
+
+
+class SettingError(InvalidValueError):
+    """A setting (a ``TESTDATA_*`` variable or a setup.cfg key) whose value cannot be used.
+
+    :ivar setting: where it was set: ``TESTDATA_KEEP``, or ``journal-dir in setup.cfg``.
+    :ivar value: the text as written.
+    :ivar expected: what would be valid, or the fix.
+    """
+
+    def __init__(self, setting: str, value: str, expected: str, *, message: str | None = None) -> None:
+        self.setting = setting
+        self.value = value
+        self.expected = expected
+        equals = "=" if setting.startswith("TESTDATA_") else " = "
+        super().__init__(message or f"{setting}{equals}{value!r} is not valid; expected {expected}.")
 
 
 class MissingKeyError(TestDataError, KeyError):

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from testdata_kit import _env
+from testdata_kit import _env, _settings
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
 # unittest itself does not pay; type checkers treat this constant as True.
@@ -187,7 +187,7 @@ class Ledger:
             return
         if echo:
             print("\n".join(self.report_lines()), file=stream or sys.stderr, flush=True)
-        path = os.environ.get(REPORT_ENV)
+        path = _settings.value("report")
         if path:
             self.write_json_line(path)
 

@@ -38,6 +38,7 @@ from testdata_kit._pytest_data import (  # noqa: F401  (pytest finds hooks and f
     pytest_runtest_setup,
     testdata,
 )
+from testdata_kit.errors import TestDataError
 
 __all__ = ["TestData", "fixture_for", "testdata"]
 
@@ -86,6 +87,17 @@ def _run_module_cleanups(module: str) -> None:
         for entry in mine:
             _owners.pop(id(entry), None)
         pending[:] = others + pending
+
+
+def pytest_sessionstart(session: Any) -> None:
+    # An unusable setting (TESTDATA_KEEP=yes, a journal folder that cannot be written) stops the session once,
+    # with its message, instead of failing every test that creates data.
+    from testdata_kit import _settings
+
+    try:
+        _settings.check_start()
+    except TestDataError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 @pytest.hookimpl(hookwrapper=True)

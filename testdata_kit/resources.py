@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 
-from testdata_kit import _env, _interrupts, _scopes, ledger
+from testdata_kit import _env, _interrupts, _scopes, _settings, ledger
 from testdata_kit.errors import AlreadyGone, CleanupError, DeleterAnswerError, RetryLater, TestDataError, UsageError
 
 # Names for annotations only. Importing typing would add a few milliseconds to ``import testdata_kit``, which
@@ -304,7 +304,7 @@ def _keep(owner: Any) -> bool:
     if failed is None:
         outcome = getattr(owner, "_outcome", None)
         failed = outcome is not None and not outcome.success
-    return bool(failed) and os.environ.get(KEEP_ENV, "").lower() == "failed"
+    return bool(failed) and _settings.value("keep") == "failed"
 
 
 def plain_id(value: Any) -> str | int | None:
@@ -330,7 +330,10 @@ def _books() -> ledger.Ledger:
 
 def _check_journal() -> None:
     # Once per process, at the first creation: nothing journal-related is imported when it is not enabled.
+    # The settings are checked here too, for the hosts that start no unittest run (pytest, a script); an
+    # unusable one is raised by every creation, so none goes unjournaled.
     global _journal_checked
+    _settings.check_start()
     _journal_checked = True
     if _env.journal_requested():
         from testdata_kit import journal  # the journal observes the ledger and never imports this module

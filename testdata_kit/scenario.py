@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from testdata_kit import _env, _scopes, _teardown
+from testdata_kit import _env, _scopes, _settings, _teardown
 from testdata_kit.errors import InvalidValueError, MissingKeyError, TestDataError
 from testdata_kit.kinds import Factory, Registry, default_registry
 from testdata_kit.resources import Resource
@@ -114,12 +113,7 @@ def _workers(value: int | None) -> int:
         if value < 1:
             raise InvalidValueError(f"workers={value!r} must be 1 (serial teardown) or more")
         return value
-    raw = os.environ.get(WORKERS_ENV, "").strip()
-    if not raw:
-        return DEFAULT_WORKERS
-    if not raw.isdigit() or int(raw) < 1:
-        raise InvalidValueError(f"{WORKERS_ENV}={raw!r} must be a whole number: 1 for serial teardown, or more threads")
-    return int(raw)
+    return int(_settings.value("teardown-workers") or DEFAULT_WORKERS)
 
 
 class Scenario:

@@ -158,7 +158,7 @@ class ResetCommandMessages(unittest.TestCase):
 
     def test_missing_sqlite_file(self) -> None:
         code, _, err = self.run_reset("--sqlite", "/nonexistent/app.db", "--snapshot", "baseline")
-        self.assertEqual(code, 1)
+        self.assertEqual(code, 2)
         self.assertEqual(
             err, "reset: error: SQLite database '/nonexistent/app.db' does not exist; check the path.\n"
         )

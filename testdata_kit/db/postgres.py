@@ -51,7 +51,7 @@ def describe_dsn(dsn: str) -> str:
 
     :param dsn: a libpq connection string or ``postgresql://`` URL.
     """
-    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    info = _parse_dsn(dsn)
     return f"{info.get('user', '')}@{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
 
 
@@ -60,8 +60,18 @@ def dsn_hosts(dsn: str) -> list[str]:
 
     :param dsn: a libpq connection string or ``postgresql://`` URL.
     """
-    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    info = _parse_dsn(dsn)
     return [h.strip() for h in str(info.get("host") or info.get("hostaddr") or "").split(",")]
+
+
+def _parse_dsn(dsn: str) -> dict[str, Any]:
+    try:
+        return psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError as exc:
+        raise InvalidValueError(
+            f"PostgreSQL connection string {dsn!r} cannot be read ({_first_line(exc)}); write it as "
+            f"postgresql://USER@HOST:PORT/DBNAME or as 'host=HOST port=PORT dbname=NAME user=USER'."
+        ) from None
 
 
 def _connect(dsn: str, **options: Any) -> psycopg.Connection[Any]:
@@ -81,7 +91,7 @@ class TemplateBackend(Backend):
     """
 
     def __init__(self, dsn: str, *, maintenance_db: str = "postgres", timeout: float = 5.0) -> None:
-        info = psycopg.conninfo.conninfo_to_dict(dsn)
+        info = _parse_dsn(dsn)
         self.dsn = dsn
         self.database = str(info.get("dbname") or info.get("user") or "")
         if len(self.database) + len(_SNAP) + 30 > 63:

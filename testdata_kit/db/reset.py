@@ -97,7 +97,9 @@ def _open(args: argparse.Namespace) -> Backend:
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """Run ``python -m testdata_kit reset``; return 0 on success (or dry run), 1 on a refused or failed reset.
+    """Run ``python -m testdata_kit reset``; return 0 on success (or dry run), 1 on a refused or failed reset,
+    2 for a value that cannot be used (a missing SQLite file, a DSN or snapshot name that does not parse, a bad
+    config file).
 
     :param argv: the arguments after ``reset``; ``None`` reads ``sys.argv[1:]``.
     :param stdout: where the report goes (default ``sys.stdout``).
@@ -110,14 +112,14 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     # A file on this machine has no host to check, but a missing file must not be created empty.
     if args.sqlite is not None and not os.path.isfile(args.sqlite):
         print(f"reset: error: SQLite database {args.sqlite!r} does not exist; check the path.", file=err)
-        return 1
+        return 2
     try:
         if args.snapshot is not None:
             check_name(args.snapshot)
         backend = _open(args)
     except TestDataError as error:
         print(f"reset: error: {error}", file=err)
-        return 1
+        return 2 if isinstance(error, ValueError) else 1
     try:
         if args.list:
             names = backend.names()

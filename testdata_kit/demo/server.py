@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import os
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Iterable, Sequence
@@ -321,8 +323,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
+    folder = os.path.dirname(os.path.abspath(args.db))
+    if args.db != ":memory:" and not os.path.isdir(folder):
+        print(f"{parser.prog}: error: --db {args.db!r}: the folder {folder} does not exist; create it, or name a "
+              f"file in an existing folder (or leave --db out to keep the data in memory).", file=sys.stderr)
+        return 2
     try:
         server.open()
+    except sqlite3.Error as error:
+        print(f"{parser.prog}: error: --db {args.db!r} cannot be opened as a SQLite database ({error}); check that "
+              f"it is a SQLite file this user may write, or leave --db out to keep the data in memory.",
+              file=sys.stderr)
+        return 2
     except OSError as error:
         print(f"{parser.prog}: error: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1

@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from testdata_kit import _env, _run, ledger
+from testdata_kit import _env, _run, _settings, ledger
 from testdata_kit._env import JOURNAL_ENV
 from testdata_kit.journal._read import FORMAT_VERSION, HEARTBEAT, Entry, JournalFile, is_alive, read, scan
 from testdata_kit.journal._read import STALE_AFTER as STALE_AFTER
@@ -280,17 +280,9 @@ def start(books: ledger.Ledger | None = None, directory: str | os.PathLike[str] 
     :param directory: where to write; default :func:`configured_directory`, else ``.testdata-journal``.
     """
     books = books or ledger.current()
-    fsync_text = os.environ.get(FSYNC_ENV)
-    loaded: Config | None = None
-    if fsync_text is None:
-        from testdata_kit import config
-
-        loaded = config.load()
-        fsync = loaded.get_bool("journal-fsync", False)
-    else:
-        fsync = _truthy(fsync_text)
+    fsync = bool(_settings.value("journal-fsync"))
     if directory is None:
-        directory = configured_directory(loaded) or ".testdata-journal"
+        directory = configured_directory() or ".testdata-journal"
     journal = Journal(directory, fsync=fsync)
     books.observers.append(journal)
     return journal
@@ -304,17 +296,9 @@ def configured_directory(loaded: Config | None = None) -> str | None:
     :param loaded: the section to read ``journal-dir`` from; default: the current directory's, read only if needed.
     """
     from_env = os.environ.get(JOURNAL_ENV)
-    if from_env:
-        return from_env
-    if loaded is None:
-        from testdata_kit import config
-
-        loaded = config.load()
+    if from_env or loaded is None:
+        return _settings.value("journal-dir") or None
     return loaded.get_str("journal-dir") or None
-
-
-def _truthy(text: str) -> bool:
-    return text.strip().lower() in ("1", "true", "yes", "on")
 
 
 def append_release(path: str | os.PathLike[str], number: int, outcome: str = "swept") -> None:

@@ -24,9 +24,10 @@ import argparse
 import datetime as _dt
 import sys
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from testdata_kit import config as _config
-from testdata_kit.errors import TestDataError
+from testdata_kit.errors import InvalidValueError, TestDataError
 from testdata_kit.resources import JOURNAL_ENV
 from testdata_kit.sweep._environment import sweep_environment
 from testdata_kit.sweep._listing import ListingError, client
@@ -88,6 +89,15 @@ def _ttl(text: str) -> _dt.timedelta:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _check_url(url: str, source: str, where: str) -> None:
+    # Without a scheme, urlsplit finds no host, and the host guard would refuse '' and point at the allowed hosts.
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidValueError(
+            f"{source} {url!r}{where} is not a URL the sweeper can call: write it with its scheme and host, such as "
+            f"http://127.0.0.1:8000 or https://staging.example.com/api")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``python -m testdata_kit sweep``; return 0 (all gone), 1 (something remains) or 2 (could not start)."""
     parser = argparse.ArgumentParser(
@@ -103,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--config", metavar="FILE", help="setup.cfg-style file (default: ./setup.cfg or ./tox.ini)")
     parser.add_argument("--ttl", type=_ttl,
                         help="minimum age of a row to delete: 24h, 90m, 2d, 1h30m or seconds (default: ttl, or 24h)")
-    parser.add_argument("--prefix", help="marker prefix (default: marker-prefix, $TESTDATA_PREFIX or 'test-')")
+    parser.add_argument("--prefix", help="marker prefix (default: $TESTDATA_PREFIX, else marker-prefix, else 'test-')")
     args = parser.parse_args(argv)
     try:
         settings = load_config(args.config)
@@ -114,12 +124,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.journal:
             settings.journal_dir = args.journal
         url = args.url or settings.url
+        if args.url:
+            _check_url(args.url, "--url", "")
+        elif url:
+            _check_url(url, "sweep-url", f" in {settings.source or 'setup.cfg'}")
         check_safe(settings, url)
         if args.journal is not None:
             return run_journal(settings, url, args.yes)
-        if not url or not settings.collections:
+        if not url:
             print("sweep: environment mode needs --url (or sweep-url) and [testdata_kit:collections.NAME] sections; "
                   "for journals use --journal", file=sys.stderr)
+            return EXIT_UNUSABLE
+        if not settings.collections:
+            print(f"sweep: no collections are configured, so there is nothing to look for at {url}. Add a "
+                  f"[testdata_kit:collections.NAME] section per collection (path, marker-fields) to "
+                  f"{settings.source or 'setup.cfg'}; for journals use --journal", file=sys.stderr)
             return EXIT_UNUSABLE
         if not args.yes:
             print("sweep: dry run, nothing is deleted; add --yes to delete", file=sys.stderr)

@@ -43,7 +43,35 @@ class ShopTestCase(DataTestCase):
     registry = kinds
 
 
-@creates("user", registry=kinds)
+def _collection(name: str) -> Collection:
+    # ``sweep --journal`` replays a crashed run in a process of its own, where no test module called connect().
+    if "api" not in globals():
+        connect()
+    collection: Collection = globals()[name]
+    return collection
+
+
+def delete_user(ident: Any) -> None:
+    """Delete one user by id: what ``recover=`` names, so that a sweeper can replay a crashed run's journal."""
+    _collection("users").delete(ident)
+
+
+def delete_product(ident: Any) -> None:
+    """Delete one product by id (its kind's ``recover=``)."""
+    _collection("products").delete(ident)
+
+
+def delete_discount(ident: Any) -> None:
+    """Delete one discount by id (its kind's ``recover=``)."""
+    _collection("discounts").delete(ident)
+
+
+def delete_order(ident: Any) -> None:
+    """Delete one order by id (its kind's ``recover=``)."""
+    _collection("orders").delete(ident)
+
+
+@creates("user", registry=kinds, recover=delete_user)
 def user(email: str | None = None, name: str | None = None) -> Any:
     # The generator form: create, hand the row to the test, delete after it.
     row = users.post(email=email or unique.email(), name=name or unique.name("User"))
@@ -51,17 +79,18 @@ def user(email: str | None = None, name: str | None = None) -> Any:
     users.delete(row)
 
 
-@creates("product", registry=kinds, delete=lambda row: products.delete(row))
+@creates("product", registry=kinds, delete=lambda row: products.delete(row), recover=delete_product)
 def product(price: float = 10, name: str | None = None) -> dict[str, Any]:
     return products.post(name=name or unique.name("Product"), price=price)
 
 
-@creates("discount", registry=kinds, delete=lambda row: discounts.delete(row))
+@creates("discount", registry=kinds, delete=lambda row: discounts.delete(row), recover=delete_discount)
 def discount(percent: float = 10, code: str | None = None) -> dict[str, Any]:
     return discounts.post(code=code or unique.token().upper(), percent=percent)
 
 
-@creates("order", needs=("user", "product"), registry=kinds, delete=lambda row: orders.delete(row))
+@creates("order", needs=("user", "product"), registry=kinds, delete=lambda row: orders.delete(row),
+         recover=delete_order)
 def order(user: dict[str, Any], product: dict[str, Any], discount: dict[str, Any] | None = None,
           quantity: int = 1) -> dict[str, Any]:
     return orders.post(
