@@ -10,15 +10,23 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from typing import Any
 
+from testdata_kit import unique
+from testdata_kit.http import ApiClient, Collection
 from tests._launch import ExternalServer, find_binary
 
 VERSION = "1.0a41"
-TABLES = ("users", "products")
+TABLES = ("users", "products", "discounts", "orders")
 _SCHEMA = """
 CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT NOT NULL);
 CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT NOT NULL,
                        user_id INTEGER NOT NULL REFERENCES users(id));
+CREATE TABLE discounts (id INTEGER PRIMARY KEY, percent INTEGER NOT NULL,
+                        product_id INTEGER NOT NULL REFERENCES products(id));
+CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),
+                     product_id INTEGER NOT NULL REFERENCES products(id),
+                     discount_id INTEGER REFERENCES discounts(id));
 """
 # SQLite enforces foreign keys only when each connection asks; Datasette's plugin hook is where it connects.
 _PLUGIN = """
@@ -63,3 +71,29 @@ class Datasette(ExternalServer):
             return {table: connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in TABLES}
         finally:
             connection.close()
+
+
+def collection(api: ApiClient, table: str, **options: Any) -> Collection:
+    """A collection of ``table``: insert, read back by query filter, delete by POST."""
+    return api.collection(
+        table, path=f"/data/{table}/-/insert", id="rows.0.id",
+        item=f"/data/{table}.json?id__exact={{id}}&_shape=array",
+        delete_at=f"/data/{table}/{{id}}/-/delete", delete_method="POST", **options,
+    )
+
+
+def chain(api: ApiClient) -> list[tuple[Any, Any]]:
+    """The user -> product -> discount -> order chain: (collection, body from the items made so far) per link.
+
+    Every link is a foreign key that SQLite enforces: a parent deleted before its child is refused.
+    """
+    def id_of(item: Any) -> int:
+        return int(item["rows"][0]["id"])
+
+    return [
+        (collection(api, "users"), lambda made: {"row": {"email": unique.email(), "name": "Ann"}}),
+        (collection(api, "products"), lambda made: {"row": {"name": "Pen", "user_id": id_of(made[0])}}),
+        (collection(api, "discounts"), lambda made: {"row": {"percent": 10, "product_id": id_of(made[1])}}),
+        (collection(api, "orders"), lambda made: {"row": {"user_id": id_of(made[0]), "product_id": id_of(made[1]),
+                                                          "discount_id": id_of(made[2])}}),
+    ]

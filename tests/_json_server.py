@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import time
+from typing import Any
 
+from testdata_kit import unique
+from testdata_kit.http import ApiClient
 from tests._launch import ExternalServer, find_binary
 
 #: The version .ci/run installs; 1.x changed the command line and the answers.
 VERSION = "0.17.4"
-TABLES = ("users", "products")
+TABLES = ("users", "products", "discounts", "orders")
 
 
 class JsonServer(ExternalServer):
@@ -37,3 +40,17 @@ class JsonServer(ExternalServer):
         with open(self.db) as handle:
             data = json.load(handle)
         return {table: len(data[table]) for table in TABLES}
+
+
+def chain(api: ApiClient) -> list[tuple[Any, Any]]:
+    """The user -> product -> discount -> order chain: (collection, body from the items made so far) per link.
+
+    json-server links rows by ``{singular}Id`` fields; it enforces nothing, but deletes a parent's dependents.
+    """
+    return [
+        (api.collection("users"), lambda made: {"email": unique.email(), "name": "Ann"}),
+        (api.collection("products"), lambda made: {"name": "Pen", "userId": made[0]["id"]}),
+        (api.collection("discounts"), lambda made: {"percent": 10, "productId": made[1]["id"]}),
+        (api.collection("orders"), lambda made: {"userId": made[0]["id"], "productId": made[1]["id"],
+                                                 "discountId": made[2]["id"]}),
+    ]

@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 
 from testdata_kit import DataTestCase, unique
 from testdata_kit.http import AddressError, ApiClient, Collection
+from tests import _datasette as datasette
+from tests import _json_server as json_server
 from tests._datasette import Datasette
 from tests._json_server import JsonServer
 from tests._launch import ExternalServer
@@ -30,33 +32,33 @@ class RealServerCase(unittest.TestCase):
         cls.api = ApiClient(cls.server.url, retry_seconds=1)
         cls.addClassCleanup(cls.api.close)
 
-    def chain(self, users: Collection, products: Collection, user_body: Any, product_body: Any) -> None:
-        """Run two tests that each create a user and a product of that user; the store must end as it began."""
+    def chain(self, links: list[tuple[Collection, Any]]) -> None:
+        """Run two tests that each create the whole chain (each link refers to those before it), twice over;
+        the store, counted from its own file, must end as it began after each run."""
         before = self.server.counts()
 
         class Chain(DataTestCase):
             def test_one(inner) -> None:
-                user = users.create(user_body())
-                products.create(product_body(user))
+                made: list[Any] = []
+                for collection, body in links:
+                    made.append(collection.create(body(made)))
 
             test_two = test_one
 
+        size = 2 * len(links)
         for _ in range(2):  # twice: the second run must not trip over anything the first left
             result, books = run_cases(Chain)
             self.assertEqual(problems(result), [])
-            self.assertEqual((books.created, books.deleted, books.leaked), (4, 4, 0))
+            self.assertEqual((books.created, books.deleted, books.leaked), (size, size, 0))
             self.assertEqual(self.server.counts(), before)
-
 
 class JsonServerTests(RealServerCase):
     """json-server: items at /things/{id}; a DELETE at a wrong address answers 404."""
 
     launcher = JsonServer
 
-    def test_a_user_product_chain_leaves_the_store_as_it_was(self) -> None:
-        self.chain(self.api.collection("users"), self.api.collection("products"),
-                   lambda: {"email": unique.email(), "name": "Ann"},
-                   lambda user: {"name": "Pen", "userId": user["id"]})
+    def test_a_user_product_discount_order_chain_leaves_the_store_as_it_was(self) -> None:
+        self.chain(json_server.chain(self.api))
 
     def test_a_wrong_item_address_is_reported_at_the_create_and_counted_as_leaked(self) -> None:
         users = self.api.collection("users", item="/people/{id}")
@@ -84,16 +86,10 @@ class DatasetteTests(RealServerCase):
     launcher = Datasette
 
     def collection(self, table: str, **options: Any) -> Collection:
-        return self.api.collection(
-            table, path=f"/data/{table}/-/insert", id="rows.0.id",
-            item=f"/data/{table}.json?id__exact={{id}}&_shape=array",
-            delete_at=f"/data/{table}/{{id}}/-/delete", delete_method="POST", **options,
-        )
+        return datasette.collection(self.api, table, **options)
 
-    def test_a_user_product_chain_leaves_the_store_as_it_was(self) -> None:
-        self.chain(self.collection("users"), self.collection("products"),
-                   lambda: {"row": {"email": unique.email(), "name": "Ann"}},
-                   lambda user: {"row": {"name": "Pen", "user_id": user["rows"][0]["id"]}})
+    def test_a_user_product_discount_order_chain_leaves_the_store_as_it_was(self) -> None:
+        self.chain(datasette.chain(self.api))
 
     def test_a_refused_parent_is_a_leak_that_is_really_there(self) -> None:
         users = self.collection("users")
@@ -111,12 +107,12 @@ class DatasetteTests(RealServerCase):
         self.assertEqual((books.deleted, books.leaked), (0, 1))
         self.assertIn("status 400", books.leaks[0].reason)
         self.assertIn("FOREIGN KEY", books.leaks[0].reason)
-        self.assertEqual(self.server.counts(), {"users": 1, "products": 1})
+        self.assertEqual(self.server.counts(), {"users": 1, "products": 1, "discounts": 0, "orders": 0})
         self.assertEqual(len(result.errors), 1)
         self.api.post(f"/data/products/{kept[0]}/-/delete")
         self.assertEqual(self.server.counts()["products"], 0)
         users.delete(self.api.get_json("/data/users.json?_shape=array")[0]["id"])
-        self.assertEqual(self.server.counts(), {"users": 0, "products": 0})
+        self.assertEqual(self.server.counts(), {"users": 0, "products": 0, "discounts": 0, "orders": 0})
 
     def test_the_default_address_is_caught_not_counted_as_deleted(self) -> None:
         users = self.api.collection("users", path="/data/users/-/insert", id="rows.0.id")
