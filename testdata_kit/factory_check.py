@@ -6,6 +6,7 @@ import argparse
 import importlib
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from testdata_kit.factories import lint, registered
@@ -44,6 +45,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"python -m testdata_kit factories: cannot import {name!r}: {error}. Give a dotted module name "
                 f"importable from here, such as tests.factories.",
+                file=sys.stderr,
+            )
+            return 2
+        except Exception as error:  # the module itself fails: that is the user's code, not a lint finding
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            print(
+                f"python -m testdata_kit factories: importing {name!r} raised {type(error).__name__}: {error} "
+                f"(at {where.filename}:{where.lineno}). Fix the module so that it imports, then run again.",
                 file=sys.stderr,
             )
             return 2

@@ -180,6 +180,11 @@ ROWS = [
     Row("factories_unknown_module", cmd("factories", "nope.module"), 2,
         ("cannot import 'nope.module'", "dotted module name")),
     Row("factories_no_module", cmd("factories"), 2, ("the following arguments are required: MODULE",)),
+    Row("factories_module_raises", cmd("factories", "boommod"), 2,
+        ("importing 'boommod' raised RuntimeError: boom", "Fix the module so that it imports"),
+        files={"boommod.py": "raise RuntimeError('boom')\n"}),
+    Row("openapi_not_utf8", cmd("openapi", "bin.json"), 2,
+        ("is not UTF-8 text", "Save the document as UTF-8 JSON or YAML"), files={"bin.json": "\udcff\udcfe{}"}),
     # openapi
     Row("openapi_missing_document", cmd("openapi", "/nonexistent.yaml"), 2,
         ("OpenAPI document /nonexistent.yaml: does not exist", "Pass the path of a .json, .yaml or .yml file")),

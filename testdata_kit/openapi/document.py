@@ -154,7 +154,12 @@ def _mappings(value: Any) -> list[dict[str, Any]]:
 def parse_text(text: str | bytes, source: str = "(text)") -> Any:
     """Parse a document's text: JSON when it is JSON, else YAML (of which JSON is a subset)."""
     if isinstance(text, bytes):
-        text = text.decode("utf-8-sig")
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            bad = error.object[error.start:error.start + 1]
+            raise DocumentError(source, f"is not UTF-8 text (byte {error.start}: {bad!r})",
+                                "Save the document as UTF-8 JSON or YAML, as OpenAPI requires.") from None
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:
