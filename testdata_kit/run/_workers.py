@@ -367,8 +367,6 @@ def run_units(
                     hand_out(worker)
                 waiting = None
     finally:
-        for signum, handler in handlers.items():
-            signal.signal(signum, handler)
         for worker in pool:
             if worker.finished is None and worker.process.is_alive():
                 # Left the loop early (an exception): a worker asks for work only between classes, so this
@@ -383,6 +381,9 @@ def run_units(
             worker.conn.close()
             with contextlib.suppress(AttributeError):
                 worker.process.close()
+        # Only now: a signal while the workers finish is still this run's, reported after its summary.
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
     return [w.finished for w in pool if w.finished is not None]
 
 
