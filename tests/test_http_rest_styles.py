@@ -32,6 +32,25 @@ def run_test(body: Callable[[Any], None]) -> tuple[Any, Any]:
     return run_cases(Inner)
 
 
+class Recorder:
+    """A ledger observer that writes down the journal's events in *events*, in order."""
+
+    def __init__(self, events: list[str]) -> None:
+        self.events = events
+
+    def on_intent(self, number: int, kind: str, scope: str, owner: Any) -> None:
+        self.events.append("intent")
+
+    def on_abandon(self, number: int) -> None:
+        self.events.append("abandon")
+
+    def on_create(self, resource: Any) -> None:
+        self.events.append("create")
+
+    def on_release(self, resource: Any, outcome: str) -> None:
+        self.events.append(outcome)
+
+
 class QueryFilterAddressingTests(unittest.TestCase):
     """Case 1: rows addressed as /users?id=eq.7; /users/7 is 404 and a DELETE there deletes nothing."""
 
@@ -105,24 +124,11 @@ class ArrayAnswerTests(unittest.TestCase):
     def test_an_accepted_create_without_a_readable_id_is_a_leak_and_keeps_its_journal_intent(self) -> None:
         events: list[str] = []
 
-        class Recorder:
-            def on_intent(self, number: int, kind: str, scope: str, owner: Any) -> None:
-                events.append("intent")
-
-            def on_abandon(self, number: int) -> None:
-                events.append("abandon")
-
-            def on_create(self, resource: Any) -> None:
-                events.append("create")
-
-            def on_release(self, resource: Any, outcome: str) -> None:
-                events.append(outcome)
-
         with CannedServer(201, b'[{"name": "A"}, {"name": "B"}]') as canned, ApiClient(canned.url) as api:
             users = api.collection("users")
 
             def body(test: Any) -> None:
-                ledger.current().observers.append(Recorder())
+                ledger.current().observers.append(Recorder(events))
                 with test.assertRaises(UnreadableCreateError) as caught:
                     users.create(name="A")
                 test.assertIn("answered 201, so the server probably created", str(caught.exception))
@@ -278,25 +284,12 @@ class LostAnswerTests(unittest.TestCase):
     def test_a_create_answered_503_is_counted_as_possibly_created_never_abandoned(self) -> None:
         events: list[str] = []
 
-        class Recorder:
-            def on_intent(self, number: int, kind: str, scope: str, owner: Any) -> None:
-                events.append("intent")
-
-            def on_abandon(self, number: int) -> None:
-                events.append("abandon")
-
-            def on_create(self, resource: Any) -> None:
-                events.append("create")
-
-            def on_release(self, resource: Any, outcome: str) -> None:
-                events.append(outcome)
-
         with demo.running(fail_rate=1.0, fail_methods="POST", fail_after=True) as server, \
                 ApiClient(server.url) as api:
             users = api.collection("users")
 
             def body(test: Any) -> None:
-                ledger.current().observers.append(Recorder())
+                ledger.current().observers.append(Recorder(events))
                 with test.assertRaises(ApiError) as caught:
                     users.create(email="p@example.com", name="P")
                 test.assertEqual(caught.exception.status, 503)
