@@ -76,10 +76,14 @@ class TestDataMixin:
 
     #: Where ``self.create("name")`` looks kinds up; set it on a class to use a registry of its own.
     registry: Registry = default_registry
+    _testdata_base_call = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # TestCase relies on __init_subclass__ to give each class its own class-cleanup list.
         super().__init_subclass__(**kwargs)
+        # Whether the _callCleanup that ours wraps is unittest's plain call (not an asyncio test case's).
+        cls._testdata_base_call = getattr(super(TestDataMixin, cls), "_callCleanup", None) \
+            is unittest.TestCase._callCleanup
         for name in ("setUpClass", "tearDownClass"):
             method = cls.__dict__.get(name)
             if isinstance(method, classmethod) and not hasattr(method.__func__, "__testdata_class_context__"):
@@ -146,19 +150,22 @@ class TestDataMixin:
         return success
 
     def _callCleanup(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
-        # Through the base class's call, which an asyncio test case uses to await coroutine cleanups.
-        call = super()._callCleanup  # type: ignore[misc]
-        collected = self.__dict__.get("_testdata_cleanup_errors")
-        if collected is None:  # not from doCleanups (TestCase.debug): every error is raised as it comes
-            call(function, *args, **kwargs)
-            return
         try:
-            call(function, *args, **kwargs)
+            if self._testdata_base_call:
+                function(*args, **kwargs)  # unittest's own _callCleanup, without its call
+            else:
+                # Through the base class's call, which an asyncio test case uses to await coroutine cleanups.
+                super()._callCleanup(function, *args, **kwargs)  # type: ignore[misc]
         except CleanupError as error:
+            collected = self.__dict__.get("_testdata_cleanup_errors")
+            if collected is None:  # not from doCleanups (TestCase.debug): every error is raised as it comes
+                raise
             collected.append(error)
         except TestDataError as error:
+            collected = self.__dict__.get("_testdata_cleanup_errors")
             grouped = getattr(error, "errors", None)  # a scenario's teardown: several failed deletions
-            if not (isinstance(grouped, list) and grouped and all(isinstance(e, CleanupError) for e in grouped)):
+            if collected is None or not (isinstance(grouped, list) and grouped
+                                         and all(isinstance(e, CleanupError) for e in grouped)):
                 raise
             collected.extend(grouped)
 

@@ -101,6 +101,9 @@ class Factory:
         self._refused_tuple = None if refused is None else tuple(refused)
         # A sync kind whose class does not extend create_resource: a call may go straight to tracked_in.
         self._plain = not self.is_async and type(self).create_resource is Factory.create_resource
+        # The deleter of the plain-function form, which the resource calls with the value: no partial per creation.
+        self._deleter = delete if self._plain and not self.is_generator and type(self).make is Factory.make else None
+        self._recovery_of = self._options["recovery"]
         self._needs_checked = not needs
         functools.update_wrapper(self, func)
 
@@ -148,10 +151,16 @@ class Factory:
         For an async factory this returns an awaitable: ``user = await user_factory()``.
         """
         # create_in(None, None, args, kwargs), without its call layers: this is every test's way of creating.
-        scope, holder = _scopes.resolve(None, None, self.kind)
+        running = _scopes._tests  # resolve()'s first answer, without its call
+        scope, holder = ("test", running[-1]) if running else _scopes.resolve(None, None, self.kind)
         if self._plain:  # create_resource's own steps, for a sync kind of a class that keeps them
+            if self._deleter is not None and self._needs_checked:
+                # make()'s plain form without its call and its partial: the resource calls delete(value).
+                return resources.tracked_in(self.kind, self.func, args, kwargs, scope, holder, self._gone_tuple,
+                                            self._recovery_of, True, resources._always, self._refused_tuple,
+                                            self._deleter).value
             return resources.tracked_in(self.kind, self.make, args, kwargs, scope, holder, self._gone_tuple,
-                                        self._options["recovery"], True, refused=self._refused_tuple).value
+                                        self._recovery_of, True, refused=self._refused_tuple).value
         if self.is_async:
             return self._acreate_value(scope, holder, args, kwargs)
         return self.create_resource(scope, holder, args, kwargs).value
@@ -196,7 +205,7 @@ class Factory:
         # tracked() without its resolve (done by the caller) and without a partial per creation. A failed
         # factory most likely created nothing, so its intent is abandoned (tracked()'s default).
         return resources.tracked_in(self.kind, self.make, args, kwargs, scope, holder, self._gone_tuple,
-                                    self._options["recovery"], register, refused=self._refused_tuple)
+                                    self._recovery_of, register, refused=self._refused_tuple)
 
     def _recovery(self, value: Any) -> dict[str, Any] | None:
         if self.recovery is not None:

@@ -57,7 +57,9 @@ class Ledger:
     def __init__(self) -> None:
         self.kept: list[str] = []
         self.leaks: list[Leak] = []
-        self.live: dict[int, Any] = {}
+        #: Resources created and not yet released, oldest first (keys; identity-hashed, as Resource defines no
+        #: equality; no ``id()`` number is made per resource).
+        self.live: dict[Any, None] = {}
         #: Resources whose deletion was refused, by ``id()``, and that the retry passes of their scope did not
         #: delete yet: still live, they get one last attempt at the end of the run
         #: (:func:`testdata_kit._scopes.run_cleanups`).
@@ -108,15 +110,15 @@ class Ledger:
         if self.observers:
             with self._lock:
                 self._made.append(resource.kind)
-                self.live[id(resource)] = resource
+                self.live[resource] = None
                 for observer in self.observers:
                     observer.on_create(resource)
             return
         self._made.append(resource.kind)
-        self.live[id(resource)] = resource
+        self.live[resource] = None
 
     def _settle(self, resource: Any, outcome: str) -> None:
-        self.live.pop(id(resource), None)
+        self.live.pop(resource, None)
         for observer in self.observers:
             observer.on_release(resource, outcome)
 
@@ -127,7 +129,7 @@ class Ledger:
                 self._settle(resource, "deleted")
             return
         self._deleted.append(resource.kind)
-        self.live.pop(id(resource), None)
+        self.live.pop(resource, None)
 
     def mark_kept(self, resource: Any) -> None:
         text = repr(resource)
@@ -144,7 +146,7 @@ class Ledger:
 
     def still_live(self) -> list[Any]:
         """Resources created and not yet released, oldest first."""
-        return list(self.live.values())
+        return list(self.live)
 
     def close(self) -> None:
         """Report every still-live resource as leaked: the process is ending and nothing will delete them."""

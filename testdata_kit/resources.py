@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+import unittest
 from collections.abc import Awaitable, Callable, Iterable
 
 from testdata_kit import _env, _interrupts, _scopes, _settings, ledger
@@ -54,20 +55,26 @@ _configured_statuses: frozenset[int] | None = None
 class Resource:
     """One created thing, its deleter, and the test that owns it."""
 
-    __slots__ = ("_delete", "_gone", "intent", "kind", "owner", "recovery", "refusal", "refused", "scope", "state",
-                 "value")
+    __slots__ = ("_delete", "_gone", "_with_value", "intent", "kind", "owner", "recovery", "refusal", "refused", "scope",
+                 "state", "value")
 
     def __init__(
-        self, kind: str, value: Any, delete: Callable[[], object], owner: Any = None,
+        self, kind: str, value: Any, delete: Callable[[], object] | Callable[[Any], object], owner: Any = None,
         gone: tuple[type[BaseException], ...] = (), scope: str = "test", recovery: dict[str, Any] | None = None,
         refused: tuple[int | type[BaseException], ...] | None = None, intent: int | None = None,
+        with_value: bool = False,
     ) -> None:
+        """:param delete: deletes the resource: called with no arguments, or with *value* when *with_value*.
+
+        ``with_value=True`` spares a ``functools.partial`` per resource for a deleter that takes the value.
+        """
         self.kind = kind
         #: JSON-able description of how to delete this resource from another process after a crash,
         #: e.g. ``{"method": "DELETE", "url": "http://127.0.0.1:8000/users/17"}``; never holds secrets.
         self.recovery = recovery
         self.value = value
         self._delete = delete
+        self._with_value = with_value
         self._gone = gone
         self.owner = owner
         self.scope = scope
@@ -134,7 +141,7 @@ class Resource:
             _interrupts.enter_call()
         try:
             try:
-                result = self._delete()
+                result = self._delete(self.value) if self._with_value else self._delete()  # type: ignore[call-arg]
                 if result is not None:
                     if inspect.isawaitable(result):
                         result = _run_to_end(result, self)
@@ -156,6 +163,10 @@ class Resource:
             if defer_interrupts:
                 _interrupts.leave_call()
 
+    # A resource is its own test-scope cleanup (``addCleanup(resource)``): a bound ``release`` would be one more
+    # object per resource for the garbage collector to walk.
+    __call__ = release
+
     async def arelease(self, *, defer_interrupts: bool = True, retry_in_scope: bool = True) -> bool:
         """Same as :meth:`release`, except that an async deleter is awaited in the running event loop.
 
@@ -167,7 +178,7 @@ class Resource:
             _interrupts.enter_call()
         try:
             try:
-                result = self._delete()
+                result = self._delete(self.value) if self._with_value else self._delete()  # type: ignore[call-arg]
                 if result is not None:
                     if inspect.isawaitable(result):
                         result = await result
@@ -400,11 +411,11 @@ def tracked(
 
 
 def tracked_in(
-    kind: str, make: Callable[..., tuple[Any, Callable[[], object]]], args: tuple[Any, ...], kwargs: dict[str, Any],
+    kind: str, make: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
     scope: str, holder: Any, gone: tuple[type[BaseException], ...] = (),
     recovery: dict[str, Any] | Callable[[Any], dict[str, Any] | None] | None = None, register: bool = True,
     created_nothing: Callable[[Exception], bool] = _always,
-    refused: tuple[int | type[BaseException], ...] | None = None,
+    refused: tuple[int | type[BaseException], ...] | None = None, deleter: Callable[[Any], object] | None = None,
 ) -> Resource:
     """:func:`tracked` in a scope already resolved: the same steps, with ``make(*args, **kwargs)``.
 
@@ -413,6 +424,7 @@ def tracked_in(
 
     :param scope: and *holder*: as :func:`testdata_kit._scopes.resolve` returned them.
     :param gone: and *refused*: tuples (or ``None`` for *refused*), as :class:`Resource` holds them.
+    :param deleter: when given, *make* returns the value alone, and ``deleter(value)`` deletes it.
     :returns: the :class:`Resource`.
     """
     if not _journal_checked:
@@ -422,18 +434,22 @@ def tracked_in(
     try:
         intent = books.intend(ledger.new_number(), kind, scope, holder) if books.observers else None
         try:
-            value, delete = make(*args, **kwargs)
+            if deleter is None:
+                value, delete = make(*args, **kwargs)
+            else:
+                value, delete = make(*args, **kwargs), deleter
         except Exception as error:
             if intent is not None and created_nothing(error):
                 books.abandon(intent)
             raise
         if recovery is not None and callable(recovery):
             recovery = recovery(value)
-        resource = Resource(kind, value, delete, holder, gone, scope, recovery, refused, intent)
+        resource = Resource(kind, value, delete, holder, gone, scope, recovery, refused, intent, deleter is not None)
         books.add(resource)
         if register:
-            if scope == "test" and _async_holders.get(type(holder)) is False:
-                holder.addCleanup(resource.release)  # _register's common case, without its call
+            if scope == "test" and _plain_holders.get(type(holder)):
+                # _register's common case, without its call nor addCleanup's: the entry addCleanup would append.
+                holder._cleanups.append((resource, (), _NO_KWARGS))
             else:
                 _register(resource, scope, holder, delete)
         return resource
@@ -444,9 +460,14 @@ def tracked_in(
 
 # Whether a holder's class can take async cleanups (an IsolatedAsyncioTestCase), asked once per class.
 _async_holders: dict[type, bool] = {}
+# Classes whose addCleanup is unittest's own and that take no async cleanups: a test-scope deletion may go
+# straight onto their cleanup list. Asked once per class.
+_plain_holders: dict[type, bool] = {}
+# The keyword arguments of every cleanup entry appended directly: none, and never changed (unpacked only).
+_NO_KWARGS: dict[str, Any] = {}
 
 
-def _register(resource: Resource, scope: str, holder: Any, delete: Callable[[], object]) -> None:
+def _register(resource: Resource, scope: str, holder: Any, delete: Callable[..., object]) -> None:
     if scope != "test":
         _scopes.add(resource.release, scope, holder)
         return
@@ -454,11 +475,12 @@ def _register(resource: Resource, scope: str, holder: Any, delete: Callable[[], 
     takes_async = _async_holders.get(cls)
     if takes_async is None:
         takes_async = _async_holders[cls] = hasattr(holder, "addAsyncCleanup")
+        _plain_holders[cls] = not takes_async and getattr(cls, "addCleanup", None) is unittest.TestCase.addCleanup
     if takes_async and inspect.iscoroutinefunction(delete):
         # In the test's own event loop, in the one newest-first cleanup list with the sync deletions.
         holder.addAsyncCleanup(resource.arelease)
     else:
-        holder.addCleanup(resource.release)
+        holder.addCleanup(resource)
 
 
 async def atracked(
