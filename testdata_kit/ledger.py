@@ -124,9 +124,11 @@ class Ledger:
 
     def mark_deleted(self, resource: Any) -> None:
         if self.observers:
-            with self._lock:
+            with self._lock:  # _settle(), inlined: this runs once per resource
                 self._deleted.append(resource.kind)
-                self._settle(resource, "deleted")
+                self.live.pop(resource, None)
+                for observer in self.observers:
+                    observer.on_release(resource, "deleted")
             return
         self._deleted.append(resource.kind)
         self.live.pop(resource, None)

@@ -138,7 +138,7 @@ class Resource:
                 and not self._due():
             return True
         if defer_interrupts:
-            _interrupts.enter_call()
+            _interrupts._in_flight += 1  # enter_call(), inlined: this runs once per resource
         try:
             try:
                 result = self._delete(self.value) if self._with_value else self._delete()  # type: ignore[call-arg]
@@ -152,16 +152,23 @@ class Resource:
                 raise misuse from None
             except BaseException as error:
                 return self._failed(error, retry_in_scope)
-            # _deleted(), inlined: this runs once per resource.
+            # _deleted() and the ledger's mark_deleted() without observers, inlined: this runs once per resource.
             if self.state:
                 self.refusal = None
             self.state = _DELETED
-            ledger.current().mark_deleted(self)
+            books = ledger._current
+            if books.observers:
+                books.mark_deleted(self)
+            else:
+                books._deleted.append(self.kind)
+                books.live.pop(self, None)
             return True
         finally:
             # An interrupt that arrived during the delete is raised here, once the deletion is on record.
             if defer_interrupts:
-                _interrupts.leave_call()
+                _interrupts._in_flight -= 1  # leave_call(), inlined
+                if _interrupts._deferred_signal is not None:
+                    _interrupts.deliver_deferred()
 
     # A resource is its own test-scope cleanup (``addCleanup(resource)``): a bound ``release`` would be one more
     # object per resource for the garbage collector to walk.
@@ -429,10 +436,10 @@ def tracked_in(
     """
     if not _journal_checked:
         _check_journal()
-    books = ledger.current()
-    _interrupts.enter_call()
+    books = ledger._current
+    _interrupts._in_flight += 1  # enter_call(), inlined: this runs once per resource
     try:
-        intent = books.intend(ledger.new_number(), kind, scope, holder) if books.observers else None
+        intent = books.intend(next(ledger._numbers), kind, scope, holder) if books.observers else None
         try:
             if deleter is None:
                 value, delete = make(*args, **kwargs)
@@ -445,7 +452,11 @@ def tracked_in(
         if recovery is not None and callable(recovery):
             recovery = recovery(value)
         resource = Resource(kind, value, delete, holder, gone, scope, recovery, refused, intent, deleter is not None)
-        books.add(resource)
+        if books.observers:
+            books.add(resource)
+        else:  # the ledger's add() without observers, inlined
+            books._made.append(kind)
+            books.live[resource] = None
         if register:
             if scope == "test" and _plain_holders.get(type(holder)):
                 # _register's common case, without its call nor addCleanup's: the entry addCleanup would append.
@@ -455,7 +466,9 @@ def tracked_in(
         return resource
     finally:
         # An interrupt that arrived while the resource was being made is raised here, once it is on record.
-        _interrupts.leave_call()
+        _interrupts._in_flight -= 1  # leave_call(), inlined
+        if _interrupts._deferred_signal is not None:
+            _interrupts.deliver_deferred()
 
 
 # Whether a holder's class can take async cleanups (an IsolatedAsyncioTestCase), asked once per class.

@@ -52,6 +52,7 @@ class WriterTests(unittest.TestCase):
             log = journal.Journal(self.dir, heartbeat=0, **options)
             books.observers.append(log)
             loader.loadTestsFromTestCase(test_class).run(result)
+            log.flush()  # the release records that wait for the next record
             records = [json.loads(line) for line in log.path.read_text().splitlines()]
             path = log.path
             books.close()
@@ -103,6 +104,25 @@ class WriterTests(unittest.TestCase):
         self.assertEqual(entry.recovery, {"method": "DELETE", "url": masked})
         self.assertTrue(found.closed)
         self.assertFalse(journal.is_alive(found))
+
+    def test_the_release_of_a_deleted_resource_goes_out_with_the_next_record(self):
+        class Inner(DataTestCase):
+            def test_it(self):
+                track("widget", {"id": 1}, lambda: None)
+
+        def ops():
+            return [json.loads(line)["op"] for line in log.path.read_text().splitlines()]
+
+        with ledger.isolated() as books:
+            log = journal.Journal(self.dir, heartbeat=0)
+            books.observers.append(log)
+            unittest.TestLoader().loadTestsFromTestCase(Inner).run(unittest.TestResult())
+            self.assertEqual(ops(), ["open", "intent", "made"])  # proven deleted: its release may wait
+            unittest.TestLoader().loadTestsFromTestCase(Inner).run(unittest.TestResult())
+            self.assertEqual(ops(), ["open", "intent", "made", "release", "intent", "made"])
+            path = log.path
+            books.close()
+        self.assertFalse(path.exists(), "close wrote the waiting release, so nothing was left to sweep")
 
     def test_fsync_mode_writes_the_same_records(self):
         class Inner(DataTestCase):

@@ -74,6 +74,9 @@ _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _OUTCOMES = {word: _encode(word) for word in ("deleted", "kept", "leaked", "abandoned", "swept")}
 
 
+# Release records of deleted resources held back at most, before a write of their own (see Journal._pending).
+_PENDING_MAX = 64
+
 # This process's id, kept up to date across forks, so that a write need not ask the system for it.
 _pid = os.getpid()
 
@@ -138,6 +141,11 @@ class Journal:
 
     **Not** meant to be shared across a fork: the child opens a file of its own on its first record.
 
+    Each record is written as it happens, with one exception that saves a write per resource: the ``release``
+    record of a *deleted* resource waits for the next record (an intent, before the next create call), for
+    :meth:`flush` or :meth:`close`, or until 64 wait, and goes out in the same write. A crash that loses it only
+    makes a sweeper check that resource again. With *fsync* nothing waits.
+
     :param directory: where the file goes (created if missing).
     :param fsync: fsync each record, not just write it.
     :param heartbeat: seconds between touches of the file by the heartbeat thread; ``0`` disables the thread.
@@ -161,6 +169,12 @@ class Journal:
         self._heads: dict[tuple[str, str], str] = {}  # (kind, scope) -> their part of an intent record
         self._owner: Any = None
         self._owner_text = "null"
+        self._kind: str | None = None
+        self._scope: str | None = None
+        self._middle = ""
+        # Release records of deleted resources not written yet: they go out with the next record (one write for
+        # both), or once _PENDING_MAX of them wait. A lost one only makes a sweeper check the resource again.
+        self._pending: list[str] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._open()
@@ -201,7 +215,12 @@ class Journal:
     def _write_line(self, line: str) -> None:
         if self._pid != _pid:
             self._thread = None  # threads do not survive a fork
+            self._pending = []  # the parent's, which the parent writes
             self._open()
+        elif self._pending:
+            pending, self._pending = self._pending, []  # swapped first: a release appended meanwhile goes too
+            pending.append(line)
+            line = "".join(pending)
         fd = self._fd
         if fd is None:
             return
@@ -214,13 +233,17 @@ class Journal:
 
     def on_intent(self, number: int, kind: str, scope: str, owner: Any) -> None:
         self._open_entries += 1
-        if owner is not self._owner or owner is None:
-            self._owner = owner
-            self._owner_text = _encode(_test_name(owner, scope))
-        head = self._heads.get((kind, scope))
-        if head is None:
-            head = self._heads[kind, scope] = f'"kind":{_encode(kind)},"scope":{_encode(scope)}'
-        self._write_line(f'{{"op":"intent","n":{number},{head},"test":{self._owner_text},"at":{time.time():.3f}}}\n')
+        if owner is not self._owner or kind is not self._kind or scope is not self._scope or owner is None:
+            # The record's middle is kept for the last (owner, kind, scope): a test makes its resources in a row.
+            if owner is not self._owner or owner is None:
+                self._owner = owner
+                self._owner_text = _encode(_test_name(owner, scope))
+            head = self._heads.get((kind, scope))
+            if head is None:
+                head = self._heads[kind, scope] = f'"kind":{_encode(kind)},"scope":{_encode(scope)}'
+            self._kind, self._scope = kind, scope
+            self._middle = f',{head},"test":{self._owner_text},"at":'
+        self._write_line(f'{{"op":"intent","n":{number}{self._middle}{time.time():.3f}}}\n')
 
     def on_abandon(self, number: int) -> None:
         self._open_entries -= 1
@@ -231,10 +254,23 @@ class Journal:
         if number is None:  # tracked after the fact (track() without intend()): intent and confirmation at once
             number = resource.intent = ledger.new_number()
             self.on_intent(number, resource.kind, resource.scope, resource.owner)
-        ident = resource.ident
+        value = resource.value
+        ident = value.get("id") if type(value) is dict else resource.ident
         recovery = resource.recovery
-        self._write_line(f'{{"op":"made","n":{number},"id":{str(ident) if type(ident) is int else _id_text(ident)},'
-                         f'"recovery":{"null" if recovery is None else self._recovery_text(recovery)}}}\n')
+        if recovery is None:
+            recovery_text = "null"
+        elif len(recovery) == 2 and type(recovery.get("call")) is str and "id" in recovery:
+            # A @creates(recover=...) kind: _recovery_text's first case, without its call.
+            call = recovery["call"]
+            call_text = self._texts.get(call)
+            if call_text is None:
+                call_text = self._texts[call] = _encode(call)
+            rid = recovery["id"]
+            recovery_text = f'{{"call":{call_text},"id":{rid if type(rid) is int else _id_text(rid)}}}'
+        else:
+            recovery_text = self._recovery_text(recovery)
+        self._write_line(f'{{"op":"made","n":{number},"id":{ident if type(ident) is int else _id_text(ident)},'
+                         f'"recovery":{recovery_text}}}\n')
 
     def _recovery_text(self, recovery: dict[str, Any]) -> str:
         call = recovery.get("call")
@@ -249,8 +285,20 @@ class Journal:
         if resource.intent is not None:
             if outcome != "leaked":
                 self._open_entries -= 1
+            if outcome == "deleted" and not self.fsync and self._pid == _pid:
+                # Proven gone: nothing is lost if a crash loses this record before the next write carries it.
+                pending = self._pending
+                pending.append(f'{{"op":"release","n":{resource.intent},"outcome":"deleted"}}\n')
+                if len(pending) >= _PENDING_MAX:
+                    self._write_line(pending.pop())
+                return
             outcome_text = _OUTCOMES.get(outcome) or _encode(outcome)
             self._write_line(f'{{"op":"release","n":{resource.intent},"outcome":{outcome_text}}}\n')
+
+    def flush(self) -> None:
+        """Write the release records held back now, rather than with the next record (see :class:`Journal`)."""
+        if self._pending:
+            self._write_line("")
 
     def close(self) -> None:
         """Write the ``close`` record, stop the heartbeat and close the file; remove it if nothing is left to sweep.
