@@ -239,6 +239,23 @@ _slots: dict[str, dict[str, _Slot]] = {}
 generation = 0
 
 
+class _ProviderAttribute:
+    """A provider name of :class:`FakeProviders` that was used once: later accesses find it on the class."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: FakeProviders | None, owner: type) -> Any:
+        if instance is None:
+            return self
+        slot = instance._by_name.get(self.name)
+        if slot is not None and slot.owner is instance:  # seeded for this test already
+            return slot.provider
+        return instance._provider(self.name)
+
+
 class FakeProviders:
     """Providers seeded for one test (or for the run, outside tests): ``fake.person.full_name()``.
 
@@ -266,6 +283,16 @@ class FakeProviders:
         self._by_name = _slots.get(locale) or _slots.setdefault(locale, {})
 
     def __getattr__(self, name: str) -> Any:
+        # The first access to a provider name in this process. It is then made a class attribute, so that later
+        # ones skip the failed lookup and the AttributeError that lead here (about 0.3 µs on each access).
+        if name.startswith("_"):
+            raise AttributeError(name)
+        provider = self._provider(name)
+        if name not in FakeProviders.__dict__:
+            setattr(FakeProviders, name, _ProviderAttribute(name))
+        return provider
+
+    def _provider(self, name: str) -> Any:
         # Runs on a test's every provider access, and its first one per provider costs a reseed: keep it lean.
         slot = self._by_name.get(name)
         if slot is None:
