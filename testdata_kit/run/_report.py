@@ -8,7 +8,6 @@ import sys
 import time
 from collections.abc import Sequence
 from typing import Any, TextIO
-from xml.etree import ElementTree
 
 from testdata_kit.run._workers import FAILING, Outcome
 
@@ -153,6 +152,8 @@ def write_junit(path: str, outcomes: Sequence[Outcome], elapsed: float) -> None:
         else:
             classname, _, name = outcome.id.rpartition(".")
         suites.setdefault(classname or outcome.unit, []).append((name, outcome))
+    from xml.etree import ElementTree  # only for a JUnit report: its import costs every run 2 ms
+
     root = ElementTree.Element("testsuites", name="testdata_kit", time=f"{elapsed:.3f}")
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
     for classname, cases in suites.items():

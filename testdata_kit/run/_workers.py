@@ -67,14 +67,18 @@ class WorkerSpec:
     environ: dict[str, str] = field(default_factory=dict)
     buffer: bool = False
     failfast: bool = False
+    #: Send each test's JUnit properties (its counts and seeds); only a JUnit report reads them.
+    properties: bool = True
 
 
 class _Recorder(unittest.TestResult):
     """A TestResult that sends each outcome to the parent as soon as it is known."""
 
-    def __init__(self, send: Callable[[Outcome], None], worker: str, positions: dict[int, int]) -> None:
+    def __init__(self, send: Callable[[Outcome], None], worker: str, positions: dict[int, int],
+                 properties: bool = True) -> None:
         super().__init__()
         self._send = send
+        self._properties = properties
         self._worker = worker
         self._positions = positions  # id(test) -> position in the suite
         self._current: Outcome | None = None
@@ -112,7 +116,8 @@ class _Recorder(unittest.TestResult):
         if current is not None:
             current.duration = time.perf_counter() - self._started
             current.outcome = current.outcome or "success"
-            current.properties = _details.properties(test)
+            if self._properties:  # a digest per test, sent and unpickled: only for a JUnit report
+                current.properties = _details.properties(test)
             if current.outcome in FAILING:
                 current.data = _details.failure_text(test)
             _details.forget(test)
@@ -173,7 +178,7 @@ def _worker_main(conn: Connection, spec: WorkerSpec, name: str) -> None:
                              "the process, the time or randomness?)"))
         return
     batch = _Batch(conn)
-    result = _Recorder(batch.add, name, {id(t): n for n, t in enumerate(tests)})
+    result = _Recorder(batch.add, name, {id(t): n for n, t in enumerate(tests)}, spec.properties)
     result.buffer = spec.buffer
     result.failfast = spec.failfast
     try:
@@ -291,7 +296,7 @@ def run_units(
     for name in worker_names[:count]:
         parent_end, child_end = context.Pipe()
         worker_spec = WorkerSpec(spec.discovery, spec.fingerprint, {**spec.environ, _env.WORKER_ENV: name},
-                                 spec.buffer, spec.failfast)
+                                 spec.buffer, spec.failfast, spec.properties)
         process = context.Process(target=_worker_main, args=(child_end, worker_spec, name), name=f"tdk-{name}")
         process.start()
         child_end.close()  # so that the parent sees EOF when the worker dies

@@ -143,7 +143,7 @@ def _run_suite(args: argparse.Namespace, chosen_shard: tuple[int, int] | None, s
 
     tally = Tally(stream, args.verbosity, progress)
     started = time.perf_counter()
-    spec = WorkerSpec(discovery, fingerprint(ids), environ, args.buffer, args.failfast)
+    spec = WorkerSpec(discovery, fingerprint(ids), environ, args.buffer, args.failfast, bool(args.junit_xml))
     finished = run_units(spec, selected, workers, names, tally.add, lambda p: (ids[p], str(tests[p])), args.dist,
                          tests)
     _account_for_missing(tally, selected, tests)
