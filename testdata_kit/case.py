@@ -82,8 +82,8 @@ class TestDataMixin:
         # TestCase relies on __init_subclass__ to give each class its own class-cleanup list.
         super().__init_subclass__(**kwargs)
         # Whether the _callCleanup that ours wraps is unittest's plain call (not an asyncio test case's).
-        cls._testdata_base_call = getattr(super(TestDataMixin, cls), "_callCleanup", None) \
-            is unittest.TestCase._callCleanup
+        cls._testdata_base_call = getattr(super(), "_callCleanup", None) \
+            is unittest.TestCase._callCleanup  # type: ignore[attr-defined]
         for name in ("setUpClass", "tearDownClass"):
             method = cls.__dict__.get(name)
             if isinstance(method, classmethod) and not hasattr(method.__func__, "__testdata_class_context__"):

@@ -55,8 +55,8 @@ _configured_statuses: frozenset[int] | None = None
 class Resource:
     """One created thing, its deleter, and the test that owns it."""
 
-    __slots__ = ("_delete", "_gone", "_with_value", "intent", "kind", "owner", "recovery", "refusal", "refused", "scope",
-                 "state", "value")
+    __slots__ = ("_delete", "_gone", "_with_value", "intent", "kind", "owner", "recovery", "refusal", "refused",
+                 "scope", "state", "value")
 
     def __init__(
         self, kind: str, value: Any, delete: Callable[[], object] | Callable[[Any], object], owner: Any = None,
