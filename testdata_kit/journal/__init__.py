@@ -2,7 +2,8 @@
 
 Enable it with ``TESTDATA_JOURNAL=DIR`` (or ``journal-dir = DIR`` in the ``[testdata_kit]`` section of
 ``setup.cfg``). Each process of a run then writes one file in DIR, named ``RUN-HOST-PID-START.jsonl``, with one
-record per line, each written by a single ``write`` call as soon as it happens:
+record per line, each written by a single ``write`` call as soon as it happens (except the ``release`` of a
+deleted resource, which goes out with the next record: see :class:`Journal`):
 
 ``open``
     the lease: run id, pid, host, worker token, start time and heartbeat interval.
