@@ -7,7 +7,8 @@
     a sorted set of stream names, scored by their start time, so that :meth:`RedisStore.streams` lists them
     oldest first;
 ``stream:NAME``
-    a list of the stream's records, one JSON line per element (``RPUSH`` appends many in one command);
+    a list of the stream's records, one JSON line (with its newline) per element, so that a line cut short
+    reads as in a file; ``RPUSH`` appends many in one command;
 ``lease:NAME``
     the lease as JSON, with ``expires`` by the server's clock (``TIME``) and a key expiry ``lease + skew``
     seconds away, renewed by every beat. Once Redis has expired the key, the stream reads as dead; a closed
@@ -103,7 +104,7 @@ class RedisStore(Store):
         try:
             now = self.now()  # the server's clock, and nothing is written when the server is away
             with self.client.pipeline(transaction=True) as pipe:
-                pipe.rpush(self.key("stream", name), encode_record(header).rstrip("\n"))
+                pipe.rpush(self.key("stream", name), encode_record(header))
                 writer.renew(pipe, now)
                 pipe.zadd(self.key("streams"), {name: started})
                 pipe.execute()
@@ -131,7 +132,7 @@ class RedisStore(Store):
     def _journal(self, name: str, lines: list[bytes], lease: bytes | None) -> JournalFile:
         from pathlib import Path
 
-        journal = parse(JournalFile(Path(name), name=name, store=self), b"".join(line + b"\n" for line in lines),
+        journal = parse(JournalFile(Path(name), name=name, store=self), _joined(lines),
                         f"{self.url} {name}")
         journal.mtime = 0.0
         if journal.header is not None:
@@ -141,7 +142,7 @@ class RedisStore(Store):
     def append_release(self, journal: JournalFile, number: int, outcome: str = "swept") -> None:
         from testdata_kit.journal import encode_record
 
-        line = encode_record({"op": "release", "n": number, "outcome": outcome}).rstrip("\n")
+        line = encode_record({"op": "release", "n": number, "outcome": outcome})
         try:
             self.client.rpush(self.key("stream", journal.name), line)
         except redis.RedisError as error:
@@ -158,6 +159,12 @@ class RedisStore(Store):
 
     def close(self) -> None:
         self.client.close()
+
+
+def _joined(parts: list[bytes]) -> bytes:
+    # Each element is whole records, but one cut short must not swallow the record appended after it.
+    return b"".join(part if part.endswith(b"\n") or index == len(parts) - 1 else part + b"\n"
+                    for index, part in enumerate(parts))
 
 
 def _lease(journal: JournalFile, raw: bytes | None) -> Lease:
@@ -202,12 +209,12 @@ class RedisWriter(StreamWriter):
         pipe.set(self._lease, self.lease_json(now), px=expiry_ms)
 
     def queue(self, line: str) -> None:
-        self._queued.append(line.rstrip("\n"))
+        self._queued.append(line)
 
     def write(self, lines: list[str]) -> None:
         if self._closed:
             return
-        values = self._queued + [line.rstrip("\n") for line in lines]
+        values = self._queued + lines
         if not values:
             return
         try:

@@ -171,7 +171,7 @@ class S3Store(Store):
         parts = folded[-1:] + [leaf for leaf in leaves if re.fullmatch(r"b\d{10}\.jsonl", leaf)
                                and int(leaf[1:11]) > upto]
         parts += [leaf for leaf in leaves if leaf.startswith("r") and leaf.endswith(".jsonl")]
-        data = b"".join(self._get(f"{name}/{leaf}") for leaf in parts)
+        data = _joined([self._get(f"{name}/{leaf}") for leaf in parts])
         journal = parse(JournalFile(Path(name), name=name, store=self), data, f"{self.url}/{name}")
         lease = self._get(f"{name}/lease.json") if "lease.json" in leaves else None
         if journal.header is not None:
@@ -219,6 +219,12 @@ class S3Store(Store):
 
     def close(self) -> None:
         self.flush()
+
+
+def _joined(parts: list[bytes]) -> bytes:
+    # Each object is whole records, but one cut short must not swallow the records of the next.
+    return b"".join(part if part.endswith(b"\n") or index == len(parts) - 1 else part + b"\n"
+                    for index, part in enumerate(parts))
 
 
 def _lease(journal: JournalFile, raw: bytes | None) -> Lease:
@@ -302,7 +308,7 @@ class S3Writer(StreamWriter):
         if self._sequence - self._folded < 2:
             return
         fold = f"c{self._sequence:010d}.jsonl"
-        self.store.put(f"{self.name}/{fold}", b"".join(self._lines))
+        self.store.put(f"{self.name}/{fold}", _joined(self._lines))
         self.store.delete([f"{self.name}/b{n:010d}.jsonl" for n in range(self._folded + 1, self._sequence + 1)]
                           + [f"{self.name}/{old}" for old in self._folds])
         self._folded = self._sequence
