@@ -75,6 +75,33 @@ def _text(text: str) -> str:
     return text
 
 
+def _seconds(text: str) -> float:
+    # Plain seconds, as the other TESTDATA_* numbers are written; "inf" and "nan" are not durations.
+    seconds = float(text)
+    if not 0 <= seconds < 10**7:
+        raise ValueError(text)
+    return seconds
+
+
+def _positive_seconds(text: str) -> float:
+    seconds = _seconds(text)
+    if seconds < 1:
+        raise ValueError(text)
+    return seconds
+
+
+def _store_url(text: str) -> str:
+    if not text:
+        raise ValueError(text)
+    return text
+
+
+def _host(text: str) -> str:
+    if not text or any(c.isspace() or not c.isprintable() for c in text) or len(text) > 253:
+        raise ValueError(text)
+    return text
+
+
 #: Every setting the core reads, by name.
 SETTINGS: dict[str, Setting] = {
     "keep": Setting(_env.KEEP_ENV, None, _keep, "'failed' (keep the data of failing tests) or 'never' (the default)",
@@ -83,6 +110,16 @@ SETTINGS: dict[str, Setting] = {
                           BOOLEAN_FORMS + "; 0 leaves SIGINT and SIGTERM to Python", True),
     "journal-fsync": Setting(_env.JOURNAL_FSYNC_ENV, "journal-fsync", _boolean, BOOLEAN_FORMS, False),
     "journal-dir": Setting(_env.JOURNAL_ENV, "journal-dir", _text, "a folder this process may write to"),
+    "journal-store": Setting(_env.JOURNAL_STORE_ENV, "journal-store", _store_url,
+                             "a folder, or a URL: postgresql://..., redis://..., s3://bucket/prefix"),
+    "journal-store-fallback": Setting(_env.JOURNAL_STORE_FALLBACK_ENV, "journal-store-fallback", _text,
+                                      "a folder this process may write to, used when the journal store is down"),
+    "journal-lease": Setting(_env.JOURNAL_LEASE_ENV, "journal-lease", _positive_seconds,
+                             "seconds a run's lease lasts without a heartbeat, at least 1 (default 30)"),
+    "journal-clock-skew": Setting(_env.JOURNAL_CLOCK_SKEW_ENV, "journal-clock-skew", _seconds,
+                                  "seconds of clock difference between machines, 0 or more (default 30)", 30.0),
+    "hostname": Setting(_env.HOSTNAME_ENV, None, _host,
+                        "a host name without spaces, unique among the machines that share a journal store"),
     "report": Setting(_env.REPORT_ENV, None, _text, "a file in a folder that exists"),
     "teardown-workers": Setting(_env.TEARDOWN_WORKERS_ENV, None, _workers,
                                 "a whole number: 1 for serial teardown, or more threads"),

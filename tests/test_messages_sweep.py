@@ -18,6 +18,7 @@ from testdata_kit import FactoryProtocolError, Registry, creates, journal, sweep
 from testdata_kit.config import ConfigError
 from testdata_kit.guard import HostNotAllowedError
 from testdata_kit.http import ApiClient
+from testdata_kit.journal._store import boot_id
 from testdata_kit.sweep._listing import pages
 
 RULES = ("it needs at least 3 characters, a leading letter, and only letters, digits, '_', '.' or '-', so that a "
@@ -162,7 +163,7 @@ class DamagedJournalMessageTests(unittest.TestCase):
         process = subprocess.Popen([sys.executable, "-c", "pass"])
         process.wait()
         self.header = {"op": "open", "v": 1, "run": "deadrn", "pid": process.pid, "host": socket.gethostname(),
-                       "worker": "p1", "started": 1.0, "heartbeat": 10}
+                       "boot": boot_id(), "worker": "p1", "started": 1.0, "heartbeat": 10}
 
     def sweep(self, folder: pathlib.Path | None = None) -> tuple[int, list[str]]:
         err = io.StringIO()
