@@ -114,7 +114,8 @@ class RedisStore(Store):
 
     def streams(self) -> list[JournalFile]:
         try:
-            names = [n.decode() for n in self.client.zrange(self.key("streams"), 0, -1)]
+            members: list[bytes] = self.client.zrange(self.key("streams"), 0, -1)  # type: ignore[assignment]
+            names = [member.decode() for member in members]
             found = []
             for start in range(0, len(names), _CHUNK):
                 chunk = names[start:start + _CHUNK]

@@ -23,6 +23,7 @@ Objects, under ``prefix/STREAM/``:
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
@@ -88,9 +89,20 @@ class S3Store(Store):
         # Fail a store that does not answer in seconds, not after botocore's minutes of retries.
         config = botocore.config.Config(connect_timeout=10, read_timeout=30, retries={"max_attempts": 3},
                                         max_pool_connections=_READERS * 2)
-        self.client = boto3.session.Session().client("s3", config=config, **options)
+        self._options = options
+        self._config = config
+        self._client: Any = None
+        self._client_pid = 0
         self._releases: dict[str, list[str]] = {}
         self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        """This process's boto3 S3 client: made on first use, and again in a forked child (sockets are not shared)."""
+        if self._client is None or self._client_pid != os.getpid():
+            self._client = boto3.session.Session().client("s3", config=self._config, **self._options)
+            self._client_pid = os.getpid()
+        return self._client
 
     def unreachable(self, error: BaseException) -> StoreUnreachable:
         """The error to raise for an engine *error*: this store's masked URL, the cause and the fix."""
@@ -144,10 +156,10 @@ class S3Store(Store):
         try:
             listing = self._listing()
             with ThreadPoolExecutor(_READERS) as pool:
-                journals = list(pool.map(lambda item: self._read(*item), listing.items()))
+                read = list(pool.map(lambda item: self._read(*item), listing.items()))
         except _ENGINE_ERRORS as error:
             raise self.unreachable(error) from None
-        journals = [journal for journal in journals if journal is not None]
+        journals = [journal for journal in read if journal is not None]
         journals.sort(key=lambda j: (float((j.header or {}).get("started") or 0.0), j.name))
         return journals
 
