@@ -67,6 +67,8 @@ class SweepConfig:
     prefix_source: str = "marker-prefix"
     ttl: _dt.timedelta = DEFAULT_TTL
     journal_dir: str | None = None
+    #: The journal store runs write to (a folder or a URL; see :func:`testdata_kit.journal.open_store`).
+    journal_store: str | None = None
     token_env: str = TOKEN_ENV
     allowed_hosts: frozenset[str] = frozenset()
     collections: list[CollectionSettings] = field(default_factory=list)
@@ -97,6 +99,7 @@ def load_config(path: str | None = None) -> SweepConfig:
         prefix_source=source,
         ttl=loaded.get_duration("ttl", DEFAULT_TTL),
         journal_dir=_journal.configured_directory(loaded),
+        journal_store=_journal.configured_store(loaded),
         token_env=loaded.get_str("sweep-token-env", TOKEN_ENV),
         allowed_hosts=guard.allowed_hosts(loaded),
         source=loaded.path,
