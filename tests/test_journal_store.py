@@ -9,6 +9,7 @@ import unittest
 from testdata_kit import journal
 from testdata_kit.journal._store import Store
 from tests._store_contract import StoreContract
+from tests._two_machines import TwoMachines
 
 
 class DirectoryStoreContract(StoreContract, unittest.TestCase):
@@ -18,3 +19,12 @@ class DirectoryStoreContract(StoreContract, unittest.TestCase):
         folder = tempfile.TemporaryDirectory()
         self.addCleanup(folder.cleanup)
         return journal.open_store(os.path.join(folder.name, "journal"))
+
+
+class DirectoryTwoMachines(TwoMachines, unittest.TestCase):
+    """Two machines sharing a folder (a network disk, say): the same guarantees as a store on a server."""
+
+    def store_url(self) -> str:
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        return os.path.join(folder.name, "shared-journal")
