@@ -1,5 +1,5 @@
-"""The Redis journal store against a real redis-server on loopback (``.ci/start-redis``): the store contract,
-Redis' own clock and key expiry, one round trip per batch, and credentials kept out of every message."""
+"""The Redis journal store against a real redis-server on loopback (``.ci/start-redis``): the store contract, two
+machines sharing it, Redis' own clock and key expiry, one command per batch, credentials kept out of messages."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from testdata_kit.errors import StoreUnreachable
 from testdata_kit.journal._store import Store
 from tests._launch import free_port
 from tests._store_contract import StoreContract, header, intent, made, release
+from tests._two_machines import TwoMachines
 
 URL = os.environ.get("TESTDATA_REDIS_URL", "")
 
@@ -40,6 +41,17 @@ class RedisStoreContract(StoreContract, unittest.TestCase):
 
     def make_unreachable_store(self) -> Store | None:
         return journal.open_store(f"redis://journal:s3cr3t@127.0.0.1:{free_port()}/0")
+
+
+@unittest.skipUnless(URL, NO_SERVER)
+class RedisTwoMachines(TwoMachines, unittest.TestCase):
+    """Two machines sharing a Redis: a killed run swept from the other, a live run left alone."""
+
+    def store_url(self) -> str:
+        url = fresh_url()
+        store = journal.open_store(url)
+        self.addCleanup(wipe, store)
+        return url
 
 
 def wipe(store: Store) -> None:

@@ -1,5 +1,5 @@
-"""The S3 journal store against moto's S3-compatible server on loopback: the store contract, one object per
-write with queued releases riding along, writes folded at each beat, and credentials kept out of every message."""
+"""The S3 journal store against moto's S3-compatible server on loopback: the store contract, two machines sharing a
+bucket, one object per write with queued releases riding along, writes folded at each beat, credentials masked."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from testdata_kit.journal._store import Store
 from tests._launch import free_port
 from tests._moto_server import SECRET_KEY, moto_case
 from tests._store_contract import StoreContract, header, intent, made, release
+from tests._two_machines import TwoMachines
 
 
 def new_bucket(server: Any) -> str:
@@ -27,16 +28,16 @@ class S3Case(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        cls.server = moto_case(cls)
+        cls.moto = moto_case(cls)
 
     def open(self, prefix: str = "runs/ci") -> Store:
-        self.bucket = new_bucket(self.server)
+        self.bucket = new_bucket(self.moto)
         store = journal.open_store(f"s3://{self.bucket}/{prefix}")
         self.addCleanup(store.close)
         return store
 
     def keys(self) -> list[str]:
-        answer = self.server.client().list_objects_v2(Bucket=self.bucket)
+        answer = self.moto.client().list_objects_v2(Bucket=self.bucket)
         return [item["Key"] for item in answer.get("Contents", ())]
 
 
@@ -48,6 +49,14 @@ class S3StoreContract(StoreContract, S3Case):
 
     def make_unreachable_store(self) -> Store | None:
         return journal.open_store("s3://AKIDEXAMPLE:s3cr3t@no-such-bucket-here/runs")
+
+
+class S3TwoMachines(TwoMachines, S3Case):
+    """Two machines sharing a bucket (boto3 pointed at moto by the environment both inherit)."""
+
+    def store_url(self) -> str:
+        bucket = new_bucket(self.moto)
+        return f"s3://{bucket}/shared/runs"
 
 
 class S3StoreTests(S3Case):
@@ -63,7 +72,7 @@ class S3StoreTests(S3Case):
         stream = f"runs/ci/{writer.name}/"
         self.assertEqual(sorted(self.keys()), [stream + name for name in (
             "b0000000001.jsonl", "b0000000002.jsonl", "b0000000003.jsonl", "b0000000004.jsonl", "lease.json")])
-        last = self.server.client().get_object(Bucket=self.bucket, Key=stream + "b0000000004.jsonl")
+        last = self.moto.client().get_object(Bucket=self.bucket, Key=stream + "b0000000004.jsonl")
         self.assertEqual(last["Body"].read().decode(), release(1) + intent(2))
 
     def test_a_beat_folds_the_writes_into_one_object(self) -> None:
@@ -101,7 +110,7 @@ class S3StoreTests(S3Case):
         self.assertIn("s3://BUCKET/PREFIX", str(caught.exception))
 
     def test_credentials_in_the_url_are_used_and_masked(self) -> None:
-        self.bucket = new_bucket(self.server)
+        self.bucket = new_bucket(self.moto)
         store = journal.open_store(f"s3://AKIDEXAMPLE:{SECRET_KEY}@{self.bucket}/runs")
         self.addCleanup(store.close)
         signed: list[str] = []
