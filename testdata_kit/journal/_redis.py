@@ -14,6 +14,9 @@
     seconds away, renewed by every beat. Once Redis has expired the key, the stream reads as dead; a closed
     stream's lease stays, marked closed, until the stream is removed.
 
+A sweeper's ``release`` records are queued and sent together, per 500 and when the sweep ends (all streams' in
+one round trip); a sweeper that dies first only makes the next one verify those deletions again.
+
 A credential comes from the URL only (redis-py reads no variables); every URL shown has it masked. Records are
 as durable as the server makes them: a Redis without persistence loses them when it restarts.
 """
@@ -45,6 +48,8 @@ DEFAULT_PREFIX = "testdata:journal:"
 _TIMEOUT = 10.0
 # Streams read per round trip by streams().
 _CHUNK = 200
+# A sweeper's release records are sent in batches of this many (and at the end of the sweep).
+_RELEASE_BATCH = 500
 _FIX = ("Check that the Redis server is running and reachable from this machine, and the URL's host, port, "
         "database and password; or set journal-store-fallback to a folder.")
 
@@ -70,6 +75,9 @@ class RedisStore(Store):
         engine_url = urlunsplit(parts._replace(query=urlencode([(n, v) for n, v in pairs if n != "prefix"])))
         self.url = _redact.url(url)
         self.client = redis.Redis.from_url(engine_url, socket_connect_timeout=_TIMEOUT, socket_timeout=_TIMEOUT)
+        # A sweeper's release records, by stream, until the next flush.
+        self._releases: dict[str, list[str]] = {}
+        self._queued = 0
 
     def key(self, *parts: str) -> str:
         """The key for *parts* under this store's prefix: ``key("stream", name)`` is ``PREFIXstream:NAME``."""
@@ -113,6 +121,7 @@ class RedisStore(Store):
         return writer
 
     def streams(self) -> list[JournalFile]:
+        self.flush()
         try:
             members: list[bytes] = self.client.zrange(self.key("streams"), 0, -1)  # type: ignore[assignment]
             names = [member.decode() for member in members]
@@ -141,15 +150,34 @@ class RedisStore(Store):
         return journal
 
     def append_release(self, journal: JournalFile, number: int, outcome: str = "swept") -> None:
+        """Queue a ``release`` record for *journal*'s stream; sent in batches, and by :meth:`flush` or :meth:`close`.
+
+        A record lost with a sweeper that dies before sending it only makes the next sweep verify that deletion
+        again.
+        """
         from testdata_kit.journal import encode_record
 
-        line = encode_record({"op": "release", "n": number, "outcome": outcome})
+        queued = self._releases.setdefault(journal.name, [])
+        queued.append(encode_record({"op": "release", "n": number, "outcome": outcome}))
+        self._queued += 1
+        if self._queued >= _RELEASE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send every queued ``release`` record, all streams' in one round trip."""
+        pending, self._releases, self._queued = self._releases, {}, 0
+        if not pending:
+            return
         try:
-            self.client.rpush(self.key("stream", journal.name), line)
+            with self.client.pipeline(transaction=False) as pipe:
+                for name, lines in pending.items():
+                    pipe.rpush(self.key("stream", name), *lines)
+                pipe.execute()
         except redis.RedisError as error:
             raise self.unreachable(error) from None
 
     def remove(self, journal: JournalFile) -> None:
+        self._queued -= len(self._releases.pop(journal.name, ()))
         try:
             with self.client.pipeline(transaction=True) as pipe:
                 pipe.delete(self.key("stream", journal.name), self.key("lease", journal.name))
@@ -159,7 +187,10 @@ class RedisStore(Store):
             raise self.unreachable(error) from None
 
     def close(self) -> None:
-        self.client.close()
+        try:
+            self.flush()
+        finally:
+            self.client.close()
 
 
 def _joined(parts: list[bytes]) -> bytes:
