@@ -377,6 +377,8 @@ class Journal:
         except StoreUnreachable as error:
             print(f"testdata_kit: warning: {error} The journal stream {writer.name} stays; a sweep verifies what "
                   f"it names.", file=sys.stderr)
+        if mine:
+            self.store.close()
 
 
 _FIX = ("Check that the store is up and reachable from this machine, or set journal-store-fallback "
