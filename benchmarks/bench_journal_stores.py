@@ -134,17 +134,30 @@ def stores(folder: str) -> Iterator[tuple[dict[str, Callable[[], str]], list[str
     missing: list[str] = []
     counter = iter(range(10**9))
     makers["directory"] = lambda: os.path.join(folder, f"dir-{next(counter)}")
-    dsn = os.environ.get("TESTDATA_POSTGRES_DSN")
-    if dsn and importlib.util.find_spec("testdata_kit.journal._postgres") is not None:
-        makers["postgres"] = lambda: dsn  # one table pair; each sweep removes what it replayed
-    else:
-        missing.append("postgres (set TESTDATA_POSTGRES_DSN; needs testdata_kit.journal._postgres)")
     redis_url = os.environ.get("TESTDATA_REDIS_URL")
-    if redis_url:
-        makers["redis"] = lambda: f"{redis_url}?prefix=bench:{_run.random_token(8)}:"
-    else:
-        missing.append("redis (set TESTDATA_REDIS_URL: .ci/start-redis)")
     with contextlib.ExitStack() as stack:
+        dsn = os.environ.get("TESTDATA_POSTGRES_DSN")
+        if dsn and importlib.util.find_spec("testdata_kit.journal._postgres") is not None:
+            import psycopg
+
+            # Tables of its own, in a schema dropped at the end; each sweep removes the stream it replayed.
+            schema = f"bench_{_run.random_token(8).lower()}"
+            with psycopg.connect(dsn, autocommit=True) as admin:
+                admin.execute(f"CREATE SCHEMA {schema}")
+
+            def drop() -> None:
+                with psycopg.connect(dsn, autocommit=True) as admin:
+                    admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+            stack.callback(drop)
+            pg_url = f"{dsn}{'&' if '?' in dsn else '?'}options=-csearch_path%3D{schema}"
+            makers["postgres"] = lambda: pg_url
+        else:
+            missing.append("postgres (set TESTDATA_POSTGRES_DSN: .ci/start-postgres)")
+        if redis_url:
+            makers["redis"] = lambda: f"{redis_url}?prefix=bench:{_run.random_token(8)}:"
+        else:
+            missing.append("redis (set TESTDATA_REDIS_URL: .ci/start-redis)")
         if os.environ.get("TESTDATA_MOTO_SERVER"):
             from tests._moto_server import MotoServer
 
