@@ -235,7 +235,8 @@ class StoreUnreachable(TestDataError, ConnectionError):
         self.url = url
         self.cause = cause
         self.fix = fix
-        super().__init__(f"the journal store {url} cannot be reached: {cause}. {fix}")
+        stop = "" if cause.endswith((".", "?", "!")) else "."
+        super().__init__(f"the journal store {url} cannot be reached: {cause}{stop} {fix}")
 
 
 class MissingExtraError(TestDataError, ImportError):

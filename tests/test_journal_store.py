@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
+import pathlib
+import subprocess
+import sys
 import tempfile
 import unittest
 
 from testdata_kit import journal
 from testdata_kit.journal._store import Store
+from tests._launch import free_port
 from tests._store_contract import StoreContract
 from tests._two_machines import TwoMachines
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 class DirectoryStoreContract(StoreContract, unittest.TestCase):
@@ -28,3 +34,65 @@ class DirectoryTwoMachines(TwoMachines, unittest.TestCase):
         folder = tempfile.TemporaryDirectory()
         self.addCleanup(folder.cleanup)
         return os.path.join(folder.name, "shared-journal")
+
+
+DOWN_SUITE = """
+import pathlib, sys, unittest
+from testdata_kit import DataTestCase, Registry, creates
+
+kinds = Registry()
+
+@creates("thing", registry=kinds)
+def thing():
+    pathlib.Path("created").write_text("yes")
+    yield {"id": 1}
+
+class T(DataTestCase):
+    registry = kinds
+
+    def test_creates(self):
+        self.create("thing")
+
+unittest.main(module=__name__, verbosity=0)
+"""
+
+
+class UnreachableStoreTests(unittest.TestCase):
+    """A store that cannot be reached at a run's first journaled creation: fail fast, or fall back and say so."""
+
+    def setUp(self) -> None:
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.tmp = pathlib.Path(tmp.name)
+        # Nothing listens on a port just freed: the store is down, not misconfigured.
+        self.url = f"postgresql://ci:s3cr3t@127.0.0.1:{free_port()}/journal"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("TESTDATA_JOURNAL")}
+        self.env.update(TESTDATA_JOURNAL_STORE=self.url, PYTHONPATH=str(ROOT))
+
+    def run_suite(self, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", DOWN_SUITE], cwd=self.tmp, env={**self.env, **env},
+                              capture_output=True, text=True, timeout=120)
+
+    def test_the_run_fails_at_its_start_with_the_masked_url_and_the_fix(self) -> None:
+        done = self.run_suite()
+        # Reached before the first test, as a bad setting is: the run stops there, having run no test.
+        self.assertEqual(done.returncode, 5 if sys.version_info >= (3, 12) else 1, done.stderr)
+        self.assertNotIn("Traceback", done.stderr)
+        masked = self.url.replace("s3cr3t", "***")
+        self.assertIn(f"StoreUnreachable: the journal store {masked} cannot be reached: connection failed", done.stderr)
+        self.assertIn("or set journal-store-fallback (TESTDATA_JOURNAL_STORE_FALLBACK) to a folder", done.stderr)
+        self.assertNotIn("s3cr3t", done.stdout + done.stderr)
+        self.assertFalse((self.tmp / "created").exists(), "nothing is created unrecorded")
+
+    def test_with_a_fallback_the_run_journals_there_and_says_so(self) -> None:
+        done = self.run_suite(TESTDATA_JOURNAL_STORE_FALLBACK="local-journal")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        masked = self.url.replace("s3cr3t", "***")
+        notes = [line for line in done.stderr.splitlines() if "journal" in line]
+        self.assertEqual(len(notes), 1, done.stderr)
+        self.assertIn(f"testdata_kit: the journal store {masked} cannot be reached (connection failed", notes[0])
+        self.assertIn("Journaling to the fallback folder local-journal instead; sweep it with sweep --journal "
+                      "local-journal.", notes[0])
+        self.assertNotIn("s3cr3t", done.stdout + done.stderr)
+        self.assertTrue((self.tmp / "created").exists())
+        self.assertTrue((self.tmp / "local-journal").is_dir(), "the journal went to the fallback folder")

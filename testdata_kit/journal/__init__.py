@@ -421,8 +421,8 @@ def start(books: ledger.Ledger | None = None, directory: str | os.PathLike[str] 
         except StoreUnreachable as error:
             if fallback is None:
                 raise
-            print(f"testdata_kit: {error.args[0]} Journaling to the fallback folder {fallback} instead; sweep it "
-                  f"with sweep --journal {fallback}.", file=sys.stderr)
+            print(f"testdata_kit: the journal store {error.url} cannot be reached ({error.cause}). Journaling to the "
+                  f"fallback folder {fallback} instead; sweep it with sweep --journal {fallback}.", file=sys.stderr)
             store, fallback = DirectoryStore(fallback, fsync=fsync), None
     journal = Journal(store=store, fsync=fsync, fallback=fallback)
     books.observers.append(journal)

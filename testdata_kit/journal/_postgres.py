@@ -110,8 +110,8 @@ class PostgresStore(Store):
             parts = psycopg.conninfo.conninfo_to_dict(self._dsn)
         except psycopg.Error:
             parts = {}
-        if parts.get("password"):
-            cause = cause.replace(str(parts["password"]), _redact.MASK)
+        if parts.get("password"):  # libpq never says it; a server's message might quote it
+            cause = re.sub(rf"(?<!\w){re.escape(str(parts['password']))}(?!\w)", _redact.MASK, cause)
         where = f"{parts.get('host') or 'localhost'}:{parts.get('port') or 5432}"
         return StoreUnreachable(self.url, cause, (
             f"Check that PostgreSQL is up at {where} and that the URL's user may connect and create tables there; "
