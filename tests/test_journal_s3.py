@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import unittest
 from typing import Any
+from urllib.parse import quote
 
 from testdata_kit import _run, journal
 from testdata_kit.errors import SettingError, StoreUnreachable
@@ -111,7 +112,8 @@ class S3StoreTests(S3Case):
 
     def test_credentials_in_the_url_are_used_and_masked(self) -> None:
         self.bucket = new_bucket(self.moto)
-        store = journal.open_store(f"s3://AKIDEXAMPLE:{SECRET_KEY}@{self.bucket}/runs")
+        # AWS secret keys hold "/" and "+": percent-encoded in a URL.
+        store = journal.open_store(f"s3://AKIDEXAMPLE:{quote(SECRET_KEY + '/a+b', safe='')}@{self.bucket}/runs")
         self.addCleanup(store.close)
         signed: list[str] = []
         store.client.meta.events.register(  # type: ignore[attr-defined]

@@ -70,7 +70,8 @@ def _missing(error: BaseException) -> bool:
 class S3Store(Store):
     """Journal streams and leases as objects in an S3 bucket (see the module's object layout).
 
-    :param url: ``s3://bucket`` or ``s3://bucket/prefix``; ``s3://KEY:SECRET@bucket/prefix`` gives credentials.
+    :param url: ``s3://bucket`` or ``s3://bucket/prefix``; ``s3://KEY:SECRET@bucket/prefix`` gives credentials
+        (percent-encoded: a secret's ``/`` as ``%2F``, ``+`` as ``%2B``).
     :raises SettingError: when the URL names no bucket.
     """
 
@@ -126,7 +127,12 @@ class S3Store(Store):
         try:
             for start in range(0, len(keys), 1000):
                 objects = [{"Key": self.prefix + key} for key in keys[start:start + 1000]]
-                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
+                answer = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
+                refused = answer.get("Errors") or []
+                if refused:  # a stream half-removed must not be reported removed
+                    first = refused[0]
+                    raise StoreUnreachable(self.url, f"{len(refused)} object(s) not deleted, such as "
+                                           f"{first.get('Key')}: {first.get('Code')} {first.get('Message')}", _FIX)
         except _ENGINE_ERRORS as error:
             raise self.unreachable(error) from None
 
