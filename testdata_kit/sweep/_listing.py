@@ -78,6 +78,7 @@ def pages(api: ApiClient, settings: CollectionSettings, prefix: str,
         if url is None or url == previous:
             return
         body, linked = _get_json(api, url, params if number == 0 else None)
+        items: Any
         if isinstance(body, list):
             items, following = body, linked
         elif isinstance(body, dict):
