@@ -18,11 +18,11 @@ from testdata_kit.journal._store import Lease, Store, boot_id, hostname
 
 
 def header(run: str = "run001", *, pid: int | None = None, host: str | None = None, worker: str = "p1",
-           started: float | None = None, lease: float = 30.0) -> dict[str, Any]:
+           started: float | None = None, lease: float = 30.0, boot: str | None = "") -> dict[str, Any]:
     """An ``open`` record as :class:`testdata_kit.journal.Journal` writes it."""
     return {"op": "open", "v": journal.FORMAT_VERSION, "run": run, "pid": os.getpid() if pid is None else pid,
             "host": host or hostname(), "worker": worker, "started": round(started or time.time(), 3),
-            "heartbeat": 10.0, "boot": boot_id(), "lease": lease}
+            "heartbeat": 10.0, "boot": boot_id() if boot == "" else boot, "lease": lease}
 
 
 def line(record: dict[str, Any]) -> str:
@@ -159,11 +159,15 @@ class StoreContract:
         self.addCleanup(writer.close, False)
         other = store.open_stream(header("runthere", pid=gone, host="same-pid-elsewhere"))
         self.addCleanup(other.close, False)
+        # A container on another machine with this one's host name: the boot ids differ.
+        twin = store.open_stream(header("runtwin", pid=gone, boot="another-machines-boot-id"))
+        self.addCleanup(twin.close, False)
         by_run = {s.run_id: s for s in store.streams()}
         self.assertEqual(by_run["runhere"].lease.boot is None, boot_id() is None)
         if boot_id() is not None:
             self.assertFalse(store.is_alive(by_run["runhere"]), "same host and boot id, pid gone")
         self.assertTrue(store.is_alive(by_run["runthere"]), "another host: only the lease can end it")
+        self.assertTrue(store.is_alive(by_run["runtwin"]), "the same host name alone never ends a lease")
 
     def test_append_release_and_remove(self) -> None:
         store = self.store()

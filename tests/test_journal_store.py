@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import pathlib
 import subprocess
@@ -96,3 +97,23 @@ class UnreachableStoreTests(unittest.TestCase):
         self.assertNotIn("s3cr3t", done.stdout + done.stderr)
         self.assertTrue((self.tmp / "created").exists())
         self.assertTrue((self.tmp / "local-journal").is_dir(), "the journal went to the fallback folder")
+
+    def test_a_sweep_that_cannot_read_the_store_deletes_nothing(self) -> None:
+        from testdata_kit import _run, demo
+
+        with demo.running() as server:
+            email = f"test-{_run.base36(1614556800)}-oldrun-p1-{_run.random_token(8)}@example.com"
+            import requests
+
+            with requests.post(f"{server.url}/users", json={"email": email, "name": "Old"}, timeout=10) as answer:
+                row = answer.json()
+            server.backdate("users", row["id"], datetime.datetime(2021, 3, 1, tzinfo=datetime.timezone.utc))
+            (self.tmp / "setup.cfg").write_text("[testdata_kit]\nttl = 1h\n[testdata_kit:collections.users]\n"
+                                                "marker-fields = email\n")
+            done = subprocess.run([sys.executable, "-m", "testdata_kit", "sweep", "--url", server.url, "--yes"],
+                                  cwd=self.tmp, env=self.env, capture_output=True, text=True, timeout=120)
+            self.assertEqual(done.returncode, 2, done.stdout + done.stderr)
+            self.assertIn("cannot be reached", done.stderr)
+            self.assertIn("runs still alive cannot be told apart, so nothing was deleted", done.stderr)
+            self.assertNotIn("s3cr3t", done.stdout + done.stderr)
+            self.assertEqual(server.counts()["users"], 1, "the stale row stays: its run may be alive elsewhere")
