@@ -280,12 +280,14 @@ class Journal:
         writer = self._writer
         if writer is None:
             return
-        lines = [*self._unsent, line] if self._unsent else [line]
+        unsent = self._unsent
+        lines = [*unsent, line] if unsent else [line]
         try:
             writer.write(lines)
         except (StoreUnreachable, OSError) as error:
             self._move_to_fallback(error, lines)
-        self._unsent.clear()
+        if unsent:
+            unsent.clear()
         if self._history is not None:
             self._history.extend(lines)
 
