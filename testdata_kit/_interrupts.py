@@ -103,20 +103,8 @@ def enter_call() -> None:
 
 def leave_call() -> None:
     """Mark the end of a create or delete call, and raise the interrupt that arrived during it, if any."""
-    global _in_flight
+    global _in_flight, _deferred_signal
     _in_flight -= 1
-    if _deferred_signal is not None:
-        deliver_deferred()
-
-
-def deliver_deferred() -> None:
-    """Raise the interrupt that waited for the calls in flight once none is left: :func:`leave_call`'s second half.
-
-    The per-resource paths (``resources.tracked_in`` and ``Resource.release``) count ``_in_flight`` up and down
-    themselves, without a call, and call this only when ``_deferred_signal`` is set, after their decrement: a
-    signal handled in between sees no call in flight and raises at once.
-    """
-    global _deferred_signal
     if _deferred_signal is not None and not _in_flight:
         signum, _deferred_signal = _deferred_signal, None
         mp = sys.modules.get("multiprocessing")

@@ -151,14 +151,13 @@ class Factory:
         For an async factory this returns an awaitable: ``user = await user_factory()``.
         """
         # create_in(None, None, args, kwargs), without its call layers: this is every test's way of creating.
-        running = _scopes._tests  # resolve()'s first answer, without its call
-        scope, holder = ("test", running[-1]) if running else _scopes.resolve(None, None, self.kind)
+        test = _scopes.current_test()  # resolve()'s first answer, without its other checks
+        scope, holder = ("test", test) if test is not None else _scopes.resolve(None, None, self.kind)
         if self._plain:  # create_resource's own steps, for a sync kind of a class that keeps them
             if self._deleter is not None and self._needs_checked:
                 # make()'s plain form without its call and its partial: the resource calls delete(value).
                 return resources.tracked_in(self.kind, self.func, args, kwargs, scope, holder, self._gone_tuple,
-                                            self._recovery_of, True, resources._always, self._refused_tuple,
-                                            self._deleter).value
+                                            self._recovery_of, True, self._refused_tuple, self._deleter).value
             return resources.tracked_in(self.kind, self.make, args, kwargs, scope, holder, self._gone_tuple,
                                         self._recovery_of, True, refused=self._refused_tuple).value
         if self.is_async:

@@ -138,7 +138,7 @@ class Resource:
                 and not self._due():
             return True
         if defer_interrupts:
-            _interrupts._in_flight += 1  # enter_call(), inlined: this runs once per resource
+            _interrupts.enter_call()
         try:
             try:
                 result = self._delete(self.value) if self._with_value else self._delete()  # type: ignore[call-arg]
@@ -152,23 +152,16 @@ class Resource:
                 raise misuse from None
             except BaseException as error:
                 return self._failed(error, retry_in_scope)
-            # _deleted() and the ledger's mark_deleted() without observers, inlined: this runs once per resource.
+            # _deleted(), inlined: this runs once per resource.
             if self.state:
                 self.refusal = None
             self.state = _DELETED
-            books = ledger._current
-            if books.observers:
-                books.mark_deleted(self)
-            else:
-                books._deleted.append(self.kind)
-                books.live.pop(self, None)
+            ledger.current().mark_deleted(self)
             return True
         finally:
             # An interrupt that arrived during the delete is raised here, once the deletion is on record.
             if defer_interrupts:
-                _interrupts._in_flight -= 1  # leave_call(), inlined
-                if _interrupts._deferred_signal is not None:
-                    _interrupts.deliver_deferred()
+                _interrupts.leave_call()
 
     # A resource is its own test-scope cleanup (``addCleanup(resource)``): a bound ``release`` would be one more
     # object per resource for the garbage collector to walk.
@@ -415,15 +408,16 @@ def tracked(
     """
     scope, holder = _scopes.resolve(scope, owner, kind)
     return tracked_in(kind, make, (), {}, scope, holder, gone if type(gone) is tuple else tuple(gone), recovery,
-                    register, created_nothing, refused if refused is None or type(refused) is tuple else tuple(refused))
+                      register, refused if refused is None or type(refused) is tuple else tuple(refused),
+                      created_nothing=created_nothing)
 
 
 def tracked_in(
     kind: str, make: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
     scope: str, holder: Any, gone: tuple[type[BaseException], ...] = (),
     recovery: dict[str, Any] | Callable[[Any], dict[str, Any] | None] | None = None, register: bool = True,
-    created_nothing: Callable[[Exception], bool] = _always,
     refused: tuple[int | type[BaseException], ...] | None = None, deleter: Callable[[Any], object] | None = None,
+    created_nothing: Callable[[Exception], bool] = _always,
 ) -> Resource:
     """:func:`tracked` in a scope already resolved: the same steps, with ``make(*args, **kwargs)``.
 
@@ -437,10 +431,10 @@ def tracked_in(
     """
     if not _journal_checked:
         _check_journal()
-    books = ledger._current
-    _interrupts._in_flight += 1  # enter_call(), inlined: this runs once per resource
+    books = ledger.current()
+    _interrupts.enter_call()
     try:
-        intent = books.intend(next(ledger._numbers), kind, scope, holder) if books.observers else None
+        intent = books.intend(ledger.new_number(), kind, scope, holder) if books.observers else None
         try:
             if deleter is None:
                 value, delete = make(*args, **kwargs)
@@ -453,11 +447,7 @@ def tracked_in(
         if recovery is not None and callable(recovery):
             recovery = recovery(value)
         resource = Resource(kind, value, delete, holder, gone, scope, recovery, refused, intent, deleter is not None)
-        if books.observers:
-            books.add(resource)
-        else:  # the ledger's add() without observers, inlined
-            books._made.append(kind)
-            books.live[resource] = None
+        books.add(resource)
         if register:
             if scope == "test" and _plain_holders.get(type(holder)):
                 # _register's common case, without its call nor addCleanup's: the entry addCleanup would append.
@@ -467,9 +457,7 @@ def tracked_in(
         return resource
     finally:
         # An interrupt that arrived while the resource was being made is raised here, once it is on record.
-        _interrupts._in_flight -= 1  # leave_call(), inlined
-        if _interrupts._deferred_signal is not None:
-            _interrupts.deliver_deferred()
+        _interrupts.leave_call()
 
 
 # Whether a holder's class can take async cleanups (an IsolatedAsyncioTestCase), asked once per class.
