@@ -53,7 +53,11 @@ _configured_statuses: frozenset[int] | None = None
 
 
 class Resource:
-    """One created thing, its deleter, and the test that owns it."""
+    """One created thing, its deleter, and the test that owns it. Calling it is :meth:`release`.
+
+    :param delete: deletes the resource: called with no arguments, or with *value* when *with_value* is true
+        (which spares a ``functools.partial`` per resource).
+    """
 
     __slots__ = ("_delete", "_gone", "_with_value", "intent", "kind", "owner", "recovery", "refusal", "refused",
                  "scope", "state", "value")
@@ -64,10 +68,6 @@ class Resource:
         refused: tuple[int | type[BaseException], ...] | None = None, intent: int | None = None,
         with_value: bool = False,
     ) -> None:
-        """:param delete: deletes the resource: called with no arguments, or with *value* when *with_value*.
-
-        ``with_value=True`` spares a ``functools.partial`` per resource for a deleter that takes the value.
-        """
         self.kind = kind
         #: JSON-able description of how to delete this resource from another process after a crash,
         #: e.g. ``{"method": "DELETE", "url": "http://127.0.0.1:8000/users/17"}``; never holds secrets.
