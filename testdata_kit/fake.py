@@ -354,10 +354,24 @@ def _fake_for(test: unittest.TestCase, locale: str) -> FakeProviders:
         test._testdata_fakes = fakes  # type: ignore[attr-defined]
     fake = fakes.get(locale)
     if fake is None:
-        test_name = test.id()
+        test_name = _test_id(test)
         fake = fakes[locale] = FakeProviders(_seeding.test_seed(test_name), locale, test_name)
         fake._test = weakref.ref(test)
     return fake
+
+
+# TestCase class -> the start of its tests' ids ("module.Class."), or "" for a class with an id() of its own.
+_id_prefixes: dict[type, str] = {}
+
+
+def _test_id(test: unittest.TestCase) -> str:
+    # test.id() without its two calls for the usual TestCase: each test with fake values pays it.
+    cls = type(test)
+    prefix = _id_prefixes.get(cls)
+    if prefix is None:
+        own = getattr(cls, "id", None) is not unittest.TestCase.id or not hasattr(test, "_testMethodName")
+        prefix = _id_prefixes[cls] = "" if own else f"{cls.__module__}.{cls.__qualname__}."
+    return prefix + test._testMethodName if prefix else str(test.id())
 
 
 _outside: dict[tuple[str, str], FakeProviders] = {}
