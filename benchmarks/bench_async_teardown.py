@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import socket
 import statistics
@@ -185,9 +186,10 @@ def main() -> int:
     top = max(SIZES)
     with demo_process(LATENCY_MS) as (url, pid):
         measure(url, pid, top)  # warm-up: imports, the TLS context, the first connections
-        variants: dict[str, Callable[[], Sample]] = {f"{n} chains": (lambda n=n: measure(url, pid, n)) for n in SIZES}
-        variants[f"{top} chains, debug off"] = lambda: measure(url, pid, top, debug=False)
-        variants[f"{top} chains, sync threads"] = lambda: measure_threads(url, pid, top)
+        variants: dict[str, Callable[[], Sample]] = {f"{n} chains": functools.partial(measure, url, pid, n)
+                                                     for n in SIZES}
+        variants[f"{top} chains, debug off"] = functools.partial(measure, url, pid, top, debug=False)
+        variants[f"{top} chains, sync threads"] = functools.partial(measure_threads, url, pid, top)
         samples: dict[str, list[Sample]] = {name: [] for name in variants}
         names = list(variants)
         for round_number in range(repeat):  # interleaved, the order reversed every round

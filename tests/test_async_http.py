@@ -12,7 +12,7 @@ from unittest import mock
 
 import httpx
 
-from testdata_kit import AsyncDataTestCase, DataTestCase, NoScopeError, demo, ledger
+from testdata_kit import AsyncDataTestCase, DataTestCase, NoScopeError, UsageError, demo, ledger
 from testdata_kit.http import (
     AddressError,
     ApiClient,
@@ -213,6 +213,85 @@ class CollectionTests(unittest.TestCase):
             with self.assertRaises(NoScopeError):
                 asyncio.run(outside())
             self.assertEqual(server.counts()["users"], 0)
+
+
+class TenantTests(unittest.TestCase):
+    """``tenant()`` and ``derive()`` as the requests client has them, awaited."""
+
+    def test_a_tenant_per_test_scopes_a_client_by_header_or_path_and_goes_after_its_data(self) -> None:
+        seen: dict[str, Any] = {}
+        for via in ("header", "path"):
+            with self.subTest(via=via), demo.running() as server:
+                seen.clear()
+
+                async def body(test: Any, via: str = via) -> None:
+                    shop = await test.api.tenant(via=via)
+                    row = await shop.collection("products").create(name="Lamp", price=3)
+                    seen.update(row=row["tenant_id"], tenant=shop.tenant_id, tenants=server.counts()["tenants"],
+                                client=shop)
+
+                result, books = run_async(server.url, body)
+                self.assertEqual(problems(result), [])
+                self.assertEqual((seen["row"], seen["tenants"]), (seen["tenant"], 1))
+                self.assertTrue(seen["client"].is_closed, "the scoped client is closed with the test")
+                self.assertEqual(server.counts(), dict.fromkeys(server.counts(), 0))
+                self.assertEqual([d["collection"] for d in server.deletions()], ["products", "tenants"])
+                self.assertEqual(books.by_kind["tenant"], [1, 1, 0, 0])
+
+    def test_the_kind_tenants_are_counted_as_can_be_chosen(self) -> None:
+        with demo.running() as server:
+            async def body(test: Any) -> None:
+                await test.api.tenant(kind="org")
+
+            result, books = run_async(server.url, body)
+        self.assertEqual(problems(result), [])
+        self.assertEqual(list(books.by_kind), ["org"])
+
+    def test_a_class_scoped_async_tenant_is_refused_before_anything_is_created(self) -> None:
+        with demo.running() as server:
+            async def body(test: Any) -> None:
+                with test.assertRaises(UsageError) as caught:
+                    await test.api.tenant(scope="class")
+                test.assertIn("ApiClient.tenant()", str(caught.exception))
+                with test.assertRaises(ValueError) as wrong:
+                    await test.api.tenant(via="cookie")
+                test.assertIn("'header', 'path'", str(wrong.exception))
+
+            result, books = run_async(server.url, body)
+            self.assertEqual(server.counts()["tenants"], 0)
+        self.assertEqual(problems(result), [])
+        self.assertEqual(books.created, 0)
+
+    def test_derive_keeps_settings_headers_auth_and_hooks_and_adds_the_changes(self) -> None:
+        seen: list[tuple[str, str | None, str | None]] = []
+
+        async def record(response: httpx.Response) -> None:
+            request = response.request
+            seen.append((request.url.path, request.headers.get("X-Team"), request.headers.get("Authorization")))
+
+        with demo.running() as server:
+            async def body(test: Any) -> None:
+                child = test.api.derive(headers={"X-Team": "blue"})
+                test.addAsyncCleanup(child.aclose)
+                test.assertIsInstance(child, AsyncApiClient)
+                test.assertIsNot(child, test.api)
+                test.assertEqual((child.retries, child.retry_seconds, child.timeout_seconds), (3, 1.5, 2.0))
+                await child.collection("users").create(email="d@example.com", name="D")
+                moved = test.api.derive(base_url=server.url + "/tenants/7")
+                test.addAsyncCleanup(moved.aclose)
+                test.assertEqual(moved.url_for("users"), server.url + "/tenants/7/users")
+                test.assertNotIn("X-Team", moved.headers)
+                with test.assertRaises(HostNotAllowedError):
+                    test.api.derive(base_url="http://api.example.com")
+
+            result, books = run_async(server.url, body, retries=3, retry_seconds=1.5, timeout=2.0,
+                                      auth=httpx.BasicAuth("tester", "s3cret"), event_hooks={"response": [record]})
+            rows = server.counts()["users"]
+        self.assertEqual(problems(result), [])
+        self.assertEqual(books.summary(), "created 1, deleted 1, leaked 0")
+        self.assertEqual(rows, 0)
+        self.assertEqual({team for _, team, _ in seen}, {"blue"}, "the create, its check and its delete")
+        self.assertTrue(all(auth and auth.startswith("Basic ") for _, _, auth in seen))
 
 
 class RetryTests(unittest.TestCase):
