@@ -108,6 +108,40 @@ def timed(teardown: Callable[[], Any], server: int) -> Any:
     return run()
 
 
+def measure_sleeps(chains: int) -> Sample:
+    """For comparison: the same chains with no HTTP, each deletion an ``asyncio.sleep`` of the latency.
+
+    What is left over the sleeps is the library's own cost (and the debug mode's share of it).
+    """
+    samples: list[Sample] = []
+
+    async def delete(value: object) -> None:
+        await asyncio.sleep(LATENCY_MS / 1000)
+
+    class Chains(AsyncDataTestCase):
+        async def test_chains(self) -> None:
+            self.registry = Registry()
+            for level in range(LINKS):
+                needs = (f"link{level - 1}",) if level else ()
+
+                async def make(**parents: Any) -> dict[str, int]:
+                    return {"id": 1}
+
+                creates(f"link{level}", needs=needs, registry=self.registry, delete=delete)(make)
+            s = self.scenario()
+            for _ in range(chains):
+                await s.branch().create(f"link{LINKS - 1}")
+            samples.append(await timed(s.teardown, os.getpid()))
+
+    result = unittest.TestResult()
+    with ledger.isolated() as books:
+        Chains("test_chains").run(result)
+    if not result.wasSuccessful() or books.deleted != chains * LINKS or books.leaked:
+        raise SystemExit(f"benchmark run failed: {result.errors + result.failures} {books.summary()}")
+    samples[0].server_cpu = None
+    return samples[0]
+
+
 def measure_threads(url: str, server: int, chains: int) -> Sample:
     """For comparison: the sync scenario's teardown of the same chains, by 16 threads and the requests client."""
     samples: list[Sample] = []
@@ -190,6 +224,8 @@ def main() -> int:
                                                      for n in SIZES}
         variants[f"{top} chains, debug off"] = functools.partial(measure, url, pid, top, debug=False)
         variants[f"{top} chains, sync threads"] = functools.partial(measure_threads, url, pid, top)
+        variants["1 chains, no HTTP"] = functools.partial(measure_sleeps, 1)
+        variants[f"{top} chains, no HTTP"] = functools.partial(measure_sleeps, top)
         samples: dict[str, list[Sample]] = {name: [] for name in variants}
         names = list(variants)
         for round_number in range(repeat):  # interleaved, the order reversed every round
@@ -208,11 +244,14 @@ def main() -> int:
           f"(its latency alone: {LINKS * LATENCY_MS} ms)")
     print(f"  {'variant':<26} {'deletions':>9} {'median':>9} {'/ critical path':>15} {'test CPU':>9} {'API CPU':>8}")
     for name in names:
+        if name == "1 chains, no HTTP":
+            print("  without HTTP, each deletion a 20 ms sleep (the library's own cost), against 1 chain of them:")
         wall, cpu, served = median(name, "wall"), median(name, "cpu"), median(name, "server_cpu")
-        assert wall is not None and cpu is not None
+        base = median("1 chains, no HTTP", "wall") if name.endswith("no HTTP") else limit
+        assert wall is not None and cpu is not None and base is not None
         chains = int(name.split()[0])
         shown = "     n/a" if served is None else f"{served * 1000:6.0f}ms"
-        print(f"  {name:<26} {chains * LINKS:>9} {wall * 1000:>7.1f}ms {wall / limit:>14.2f}x "
+        print(f"  {name:<26} {chains * LINKS:>9} {wall * 1000:>7.1f}ms {wall / base:>14.2f}x "
               f"{cpu * 1000:>7.0f}ms {shown}")
     ratio = (median(f"{top} chains", "wall") or 0) / limit
     floor = (median(f"{top} chains", "cpu") or 0) / limit
