@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import pathlib
+import tempfile
 import time
 import unittest
 from collections.abc import Awaitable, Callable
@@ -12,7 +15,7 @@ from unittest import mock
 
 import httpx
 
-from testdata_kit import AsyncDataTestCase, DataTestCase, NoScopeError, UsageError, demo, ledger
+from testdata_kit import AsyncDataTestCase, DataTestCase, NoScopeError, UsageError, demo, journal, ledger
 from testdata_kit.http import (
     AddressError,
     ApiClient,
@@ -43,6 +46,19 @@ def run_async(url: str, body: Body, **options: Any) -> tuple[Any, Any]:
             await body(self)
 
     return run_cases(Inner)
+
+
+def _async_case(url: str, body: Body, **options: Any) -> type[AsyncDataTestCase]:
+    class Inner(AsyncDataTestCase):
+        async def asyncSetUp(self) -> None:
+            asyncio.get_running_loop().slow_callback_duration = 5
+            self.api = AsyncApiClient(url, **options)
+            self.addAsyncCleanup(self.api.aclose)
+
+        async def test_it(self) -> None:
+            await body(self)
+
+    return Inner
 
 
 def run_sync(url: str, body: Callable[[Any], None], **options: Any) -> tuple[Any, Any]:
@@ -292,6 +308,60 @@ class TenantTests(unittest.TestCase):
         self.assertEqual(rows, 0)
         self.assertEqual({team for _, team, _ in seen}, {"blue"}, "the create, its check and its delete")
         self.assertTrue(all(auth and auth.startswith("Basic ") for _, _, auth in seen))
+
+
+class JournalTests(unittest.TestCase):
+    """The crash record of async creations is the sync one's: written before the POST, replayable after a leak."""
+
+    def run_with_journal(self, url: str, body: Body, **options: Any) -> tuple[Any, Any, list[dict[str, Any]], Any]:
+        with tempfile.TemporaryDirectory() as tmp, ledger.isolated() as books:
+            log = journal.Journal(pathlib.Path(tmp), heartbeat=0)
+            books.observers.append(log)
+            result = unittest.TestResult()
+            _async_case(url, body, **options)("test_it").run(result)
+            records = [json.loads(line) for line in log.path.read_text().splitlines()]
+            books.close()
+            found = journal.read(log.path) if log.path.exists() else None
+        return result, books, records, found
+
+    def test_the_intent_is_on_disk_before_the_post_and_the_release_after_the_delete(self) -> None:
+        seen_at_post: list[list[str]] = []
+
+        async def on_request(request: httpx.Request) -> None:
+            if request.method == "POST":
+                path = next(o.path for o in ledger.current().observers if hasattr(o, "path"))
+                seen_at_post.append([json.loads(line)["op"] for line in path.read_text().splitlines()])
+
+        with demo.running() as server:
+            url = server.url
+
+            async def body(test: Any) -> None:
+                await test.api.collection("users").create(email="j@example.com", name="J")
+
+            result, _books, records, found = self.run_with_journal(server.url, body,
+                                                                  event_hooks={"request": [on_request]})
+        self.assertEqual(problems(result), [])
+        self.assertEqual(seen_at_post, [["open", "intent"]])
+        self.assertEqual([r["op"] for r in records], ["open", "intent", "made", "release"])
+        self.assertEqual(records[2]["recovery"]["url"], url + "/users/1")
+        self.assertEqual(records[3]["outcome"], "deleted")
+        self.assertIsNone(found, "a journal whose entries were all deleted is removed")
+
+    def test_a_delete_that_cannot_reach_the_server_stays_in_the_journal_with_its_url(self) -> None:
+        with demo.running() as server:
+            url = server.url
+
+            async def body(test: Any) -> None:
+                await test.api.collection("users").create(email="k@example.com", name="K")
+                server.stop()
+
+            result, books, _, found = self.run_with_journal(server.url, body, retry_seconds=0.2)
+        self.assertEqual(books.leaked, 1)
+        self.assertEqual(len(result.errors), 1)
+        (entry,) = found.pending()
+        self.assertEqual((entry.kind, entry.ident, entry.outcome), ("users", 1, "leaked"))
+        self.assertEqual(entry.recovery["method"], "DELETE")
+        self.assertEqual(entry.recovery["url"], url + "/users/1")
 
 
 class RetryTests(unittest.TestCase):
