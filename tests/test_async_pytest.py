@@ -191,5 +191,31 @@ class PytestAsyncTests(unittest.TestCase):
         self.assertEqual((rows["users"], rows["products"]), (0, 1))
 
 
+@unittest.skipUnless(importlib.util.find_spec("pytest_asyncio"), "pytest-asyncio is not installed (dev extra)")
+class AsyncDocsExampleTests(unittest.TestCase):
+    """The async how-to's pytest example runs as printed, alone and under xdist."""
+
+    def run_example(self, *args: str) -> str:
+        environ = {**os.environ, "PYTHONPATH": str(ROOT),
+                   "PYTEST_ADDOPTS": "-o asyncio_default_fixture_loop_scope=function"}
+        for name in ("TESTDATA_SEED", "TESTDATA_REPORT", "TESTDATA_KEEP", "PYTEST_XDIST_WORKER",
+                     "PYTEST_XDIST_TESTRUNUID"):
+            environ.pop(name, None)
+        process = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+                                 cwd=ROOT / "docs" / "examples" / "pytest_async", env=environ, capture_output=True,
+                                 text=True, timeout=180)
+        output = process.stdout + process.stderr
+        self.assertEqual(process.returncode, 0, output)
+        self.assertIn("3 passed", output)
+        return output
+
+    def test_the_example_runs(self) -> None:
+        self.assertIn("testdata_kit: created 5, deleted 5, leaked 0", self.run_example("-p", "no:randomly"))
+
+    @unittest.skipUnless(importlib.util.find_spec("xdist"), "needs pytest-xdist")
+    def test_the_example_runs_under_xdist(self) -> None:
+        self.assertIn("testdata_kit: created 5, deleted 5, leaked 0", self.run_example("-n", "2"))
+
+
 if __name__ == "__main__":
     unittest.main()
