@@ -190,6 +190,33 @@ class PytestAsyncTests(unittest.TestCase):
         self.assertIn("kept 1", output)
         self.assertEqual((rows["users"], rows["products"]), (0, 1))
 
+    def test_fixture_for_an_async_kind_declared_after_it_names_the_fix(self) -> None:
+        module = (
+            "import pytest\n"
+            "from testdata_kit import creates\n"
+            "from testdata_kit.pytest_plugin import fixture_for\n"
+            "late = fixture_for('late_kind')\n"
+            "@creates('late_kind')\n"
+            "async def late_kind():\n"
+            "    yield 1\n"
+            "def test_it(late_kind):\n"
+            "    pass\n"
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            pathlib.Path(tmp, "test_late.py").write_text(module)
+            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            process = subprocess.run(
+                [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o",
+                 "asyncio_default_fixture_loop_scope=function", "test_late.py"],
+                cwd=tmp, env=env, capture_output=True, text=True, timeout=180,
+            )
+        output = process.stdout + process.stderr
+        self.assertIn(
+            "UsageError: fixture_for('late_kind') was called before the async kind 'late_kind' was declared, so it "
+            "made a sync fixture. Declare @creates('late_kind') first (import its module in conftest.py above the "
+            "fixture_for line), or pass the factory itself.", output)
+        self.assertNotIn("never awaited", output)
+
 
 @unittest.skipUnless(importlib.util.find_spec("pytest_asyncio"), "pytest-asyncio is not installed (dev extra)")
 class AsyncDocsExampleTests(unittest.TestCase):
