@@ -9,6 +9,9 @@ Concurrent teardown starts on the calling thread, and starts its threads at the 
 longer than :data:`SLOW` seconds: deletions that only touch memory never pay for threads (under the GIL they
 would only slow down). The kinds found slow are remembered for the rest of the process, so the teardowns
 that follow spread their deletions over the threads from the start.
+
+An async teardown (:func:`arun`) has lanes instead of threads: coroutines of the test's event loop, one per
+ready branch, each going on with the parent its deletion freed.
 """
 
 from __future__ import annotations

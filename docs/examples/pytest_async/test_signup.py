@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from testdata_kit import unique
 from testdata_kit.http.aio import AsyncApiClient
 from testdata_kit.pytest_plugin import TestData
 
@@ -17,9 +18,10 @@ async def test_a_buyer_from_a_fixture(buyer: dict[str, Any], api: AsyncApiClient
 
 @pytest.mark.asyncio
 async def test_create_in_the_test(testdata: TestData, api: AsyncApiClient) -> None:
-    bob = await testdata.create("user", name="Bob")  # an async kind: awaited
+    name = unique.name()
+    bob = await testdata.create("user", name=name)  # an async kind: awaited
     lamp = await api.collection("products").create(name="Lamp", price=3)  # deleted in this test's loop
-    assert bob["name"] == "Bob" and lamp["price"] == 3
+    assert bob["name"] == name and lamp["price"] == 3
 
 
 @pytest.mark.asyncio
