@@ -11,9 +11,14 @@ import os
 
 __all__ = [
     "ALLOWED_HOSTS_ENV",
+    "HOSTNAME_ENV",
     "INTERRUPTS_ENV",
+    "JOURNAL_CLOCK_SKEW_ENV",
     "JOURNAL_ENV",
     "JOURNAL_FSYNC_ENV",
+    "JOURNAL_LEASE_ENV",
+    "JOURNAL_STORE_ENV",
+    "JOURNAL_STORE_FALLBACK_ENV",
     "KEEP_ENV",
     "PARALLEL_TOTAL_ENV",
     "PREFIX_ENV",
@@ -32,6 +37,16 @@ KEEP_ENV = "TESTDATA_KEEP"
 JOURNAL_ENV = "TESTDATA_JOURNAL"
 #: ``TESTDATA_JOURNAL_FSYNC=1`` fsyncs each journal record.
 JOURNAL_FSYNC_ENV = "TESTDATA_JOURNAL_FSYNC"
+#: ``TESTDATA_JOURNAL_STORE=URL`` journals to a shared store (a folder, postgresql://, redis://, s3://).
+JOURNAL_STORE_ENV = "TESTDATA_JOURNAL_STORE"
+#: ``TESTDATA_JOURNAL_STORE_FALLBACK=DIR``: the folder to journal to when the store cannot be reached.
+JOURNAL_STORE_FALLBACK_ENV = "TESTDATA_JOURNAL_STORE_FALLBACK"
+#: Seconds a journal lease lasts without a heartbeat.
+JOURNAL_LEASE_ENV = "TESTDATA_JOURNAL_LEASE"
+#: Seconds of clock difference between machines that a sweeper allows before it calls a lease expired.
+JOURNAL_CLOCK_SKEW_ENV = "TESTDATA_JOURNAL_CLOCK_SKEW"
+#: The host name written into journal leases (default: the machine's).
+HOSTNAME_ENV = "TESTDATA_HOSTNAME"
 #: Set by a unittest-parallel parent for its workers: the file each one appends its account to.
 PARALLEL_TOTAL_ENV = "TESTDATA_PARALLEL_TOTAL"
 #: ``TESTDATA_REPORT=FILE``: each process appends its account to FILE as a JSON line.
@@ -74,9 +89,12 @@ def mentions(key: str) -> bool:
 
 
 def journal_requested() -> bool:
-    """Return whether this process should journal: ``$TESTDATA_JOURNAL`` is set, or setup.cfg may set ``journal-dir``.
+    """Return whether this process should journal: ``$TESTDATA_JOURNAL`` or ``$TESTDATA_JOURNAL_STORE`` is set, or
+    setup.cfg may set ``journal-dir`` or ``journal-store``.
 
     Exposed as :func:`testdata_kit.journal.enabled`; it lives here so that the core can ask it without importing
     the journal (json, socket, threading) in the processes that never journal.
     """
-    return bool(os.environ.get(JOURNAL_ENV)) or mentions("journal-dir")
+    if os.environ.get(JOURNAL_ENV) or os.environ.get(JOURNAL_STORE_ENV):
+        return True
+    return mentions("journal-dir") or mentions("journal-store")

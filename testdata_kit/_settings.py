@@ -7,8 +7,8 @@ same parser, so a bad value gets the same words: the setting, the value and what
 
 Cheap at import (only :mod:`os`): setup.cfg is opened only when an environment variable is unset and the file
 mentions the key, and a parsed value is kept for as long as its text does not change.
-:func:`check_start` checks the settings that point at places (the journal folder, the report file) once per
-process, before the first test, so that an unusable one fails the run once instead of every test.
+:func:`check_start` checks the settings that point at places (the journal folder or store, the report file) once
+per process, before the first test, so that an unusable one fails the run once instead of every test.
 """
 
 from __future__ import annotations
@@ -75,6 +75,33 @@ def _text(text: str) -> str:
     return text
 
 
+def _seconds(text: str) -> float:
+    # Plain seconds, as the other TESTDATA_* numbers are written; "inf" and "nan" are not durations.
+    seconds = float(text)
+    if not 0 <= seconds < 10**7:
+        raise ValueError(text)
+    return seconds
+
+
+def _positive_seconds(text: str) -> float:
+    seconds = _seconds(text)
+    if seconds < 1:
+        raise ValueError(text)
+    return seconds
+
+
+def _store_url(text: str) -> str:
+    if not text:
+        raise ValueError(text)
+    return text
+
+
+def _host(text: str) -> str:
+    if not text or any(c.isspace() or not c.isprintable() for c in text) or len(text) > 253:
+        raise ValueError(text)
+    return text
+
+
 #: Every setting the core reads, by name.
 SETTINGS: dict[str, Setting] = {
     "keep": Setting(_env.KEEP_ENV, None, _keep, "'failed' (keep the data of failing tests) or 'never' (the default)",
@@ -83,6 +110,16 @@ SETTINGS: dict[str, Setting] = {
                           BOOLEAN_FORMS + "; 0 leaves SIGINT and SIGTERM to Python", True),
     "journal-fsync": Setting(_env.JOURNAL_FSYNC_ENV, "journal-fsync", _boolean, BOOLEAN_FORMS, False),
     "journal-dir": Setting(_env.JOURNAL_ENV, "journal-dir", _text, "a folder this process may write to"),
+    "journal-store": Setting(_env.JOURNAL_STORE_ENV, "journal-store", _store_url,
+                             "a folder, or a URL: postgresql://..., redis://..., s3://bucket/prefix"),
+    "journal-store-fallback": Setting(_env.JOURNAL_STORE_FALLBACK_ENV, "journal-store-fallback", _text,
+                                      "a folder this process may write to, used when the journal store is down"),
+    "journal-lease": Setting(_env.JOURNAL_LEASE_ENV, "journal-lease", _positive_seconds,
+                             "seconds a run's lease lasts without a heartbeat, at least 1 (default 30)"),
+    "journal-clock-skew": Setting(_env.JOURNAL_CLOCK_SKEW_ENV, "journal-clock-skew", _seconds,
+                                  "seconds of clock difference between machines, 0 or more (default 30)", 30.0),
+    "hostname": Setting(_env.HOSTNAME_ENV, None, _host,
+                        "a host name without spaces, unique among the machines that share a journal store"),
     "report": Setting(_env.REPORT_ENV, None, _text, "a file in a folder that exists"),
     "teardown-workers": Setting(_env.TEARDOWN_WORKERS_ENV, None, _workers,
                                 "a whole number: 1 for serial teardown, or more threads"),
@@ -134,6 +171,7 @@ def check_start() -> None:
 
     :raises SettingError: naming the setting, its value and the fix, for a value that does not parse, a
         journal folder that cannot be created or written, or a report file whose folder is missing.
+    :raises testdata_kit.errors.StoreUnreachable: for a journal store that cannot be reached, without a fallback.
     :raises testdata_kit.config.ConfigError: the same, for a key of setup.cfg.
     """
     global _checked
@@ -157,7 +195,8 @@ os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def _check() -> None:
-    for name in ("keep", "interrupts", "teardown-workers", "journal-fsync"):
+    for name in ("keep", "interrupts", "teardown-workers", "journal-fsync", "journal-lease", "journal-clock-skew",
+                 "hostname"):
         value(name)
     from testdata_kit import unique
 
@@ -171,22 +210,47 @@ def _check() -> None:
     journal = _env.journal_requested() and value("journal-dir")
     if journal:
         _check_folder(journal, where("journal-dir"))
+    if _env.journal_requested() and value("journal-store"):
+        _check_store()
     report = value("report")
     if report:
         _check_report(report)
 
 
-def _check_folder(path: str, setting: str) -> None:
+def _check_store() -> None:
+    # The run fails here, before its first test, when its journal store cannot be reached (unless a fallback
+    # folder is set: the journal then moves there at the first creation, and says so).
+    from testdata_kit import journal
+
+    url = journal.configured_store()  # both journal-store and a different journal folder: a SettingError
+    fallback = value("journal-store-fallback")
+    if fallback and os.path.exists(fallback) and not os.path.isdir(fallback):
+        raise SettingError(where("journal-store-fallback"), fallback, "a folder, but it is a file: point it at a "
+                           "folder, or remove the file")
+    store = journal.open_store(url or "")
+    try:
+        if isinstance(store, journal.DirectoryStore):
+            _check_folder(str(store.directory), where("journal-store"), url)
+        elif not fallback:
+            store.check()
+    finally:
+        store.close()
+
+
+def _check_folder(path: str, setting: str, shown: str | None = None) -> None:
+    # *shown*: the value as the user wrote it (a file:// URL), when *path* was read from it.
+    written = path if shown is None else shown
     if os.path.exists(path) and not os.path.isdir(path):
-        raise SettingError(setting, path, "a folder, but it is a file: point it at a folder, or remove the file")
+        raise SettingError(setting, written, "a folder, but it is a file: point it at a folder, or remove the file")
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as error:
         raise SettingError(
-            setting, path, f"a folder this process can create ({error.strerror}): point it at a writable folder, "
+            setting, written, f"a folder this process can create ({error.strerror}): point it at a writable folder, "
             f"such as .testdata-journal") from None
     if not os.access(path, os.W_OK | os.X_OK):
-        raise SettingError(setting, path, "a folder this process may write to: fix its permissions, or choose another")
+        raise SettingError(setting, written,
+                           "a folder this process may write to: fix its permissions, or choose another")
 
 
 def _check_report(path: str) -> None:

@@ -33,6 +33,7 @@ __all__ = [
     "NoScopeError",
     "RetryLater",
     "SettingError",
+    "StoreUnreachable",
     "TestDataError",
     "UnknownKindError",
     "UsageError",
@@ -220,6 +221,22 @@ class LeakError(TestDataError, AssertionError):
         self.leaks = leaks
         lines = "\n".join(f"  - {leak}" for leak in leaks)
         super().__init__(f"{len(leaks)} resource(s) leaked:\n{lines}")
+
+
+class StoreUnreachable(TestDataError, ConnectionError):
+    """The journal store (a database, a Redis, a bucket, a folder) cannot be reached or written.
+
+    :ivar url: the store's URL with credentials masked (what the message shows).
+    :ivar cause: what the engine said, one line.
+    :ivar fix: what to do about it.
+    """
+
+    def __init__(self, url: str, cause: str, fix: str) -> None:
+        self.url = url
+        self.cause = cause
+        self.fix = fix
+        stop = "" if cause.endswith((".", "?", "!")) else "."
+        super().__init__(f"the journal store {url} cannot be reached: {cause}{stop} {fix}")
 
 
 class MissingExtraError(TestDataError, ImportError):

@@ -340,11 +340,12 @@ def _check_journal() -> None:
     # unusable one is raised by every creation, so none goes unjournaled.
     global _journal_checked
     _settings.check_start()
-    _journal_checked = True
     if _env.journal_requested():
         from testdata_kit import journal  # the journal observes the ledger and never imports this module
 
+        # A store that cannot be reached raises here, at every creation until it can: none goes unjournaled.
         journal.start()
+    _journal_checked = True
 
 
 def _track(

@@ -17,6 +17,7 @@ from typing import Any
 import requests
 
 from testdata_kit import _run, demo, sweep
+from testdata_kit.journal._store import boot_id
 
 OLD = datetime.datetime(2021, 3, 1, tzinfo=datetime.timezone.utc)
 RUN, WORKER = "deadrn", "p1"
@@ -74,7 +75,7 @@ class DeadRunCase(unittest.TestCase):
     def write_journal(self, records: list[dict[str, Any]], *, tail: bytes = b"", version: Any = 1,
                       name: str = "deadrn-host-1-abc.jsonl") -> pathlib.Path:
         header = {"op": "open", "v": version, "run": RUN, "pid": dead_pid(), "host": socket.gethostname(),
-                  "worker": WORKER, "started": 1.0, "heartbeat": 10}
+                  "boot": boot_id(), "worker": WORKER, "started": 1.0, "heartbeat": 10}
         if version is None:
             del header["v"]
         path = self.journals / name

@@ -140,6 +140,8 @@ COMPILE_ONLY = {
     "howto/openapi.rst": "it shows options for a document with 'note' and 'key' kinds, which the demo API has not; "
                           "tests/test_openapi_live.py runs from_openapi against the demo's own document",
     "howto/postgres.rst": "it restores a PostgreSQL database of its own; tests/test_db_postgres.py runs these calls",
+    "howto/many-runners.rst": "it reads a journal store on a PostgreSQL server of its own; "
+                              "tests/test_journal_postgres.py runs these calls",
 }
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import pathlib
 import random
+import socket
 import subprocess
 import sys
 import tempfile
@@ -14,6 +15,7 @@ import unittest
 from unittest import mock
 
 from testdata_kit import DataTestCase, Registry, creates, demo, journal, ledger, sweep, track
+from testdata_kit.journal._store import boot_id
 from tests._support import problems
 
 SUITE = pathlib.Path(__file__).resolve().parent / "journal_suite"
@@ -212,7 +214,8 @@ class ReaderTests(unittest.TestCase):
         process = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                                  text=True, check=True)
         found = journal.read(self.write(self.GOOD))
-        found.header = {**(found.header or {}), "pid": int(process.stdout), "host": journal.socket.gethostname()}
+        found.header = {**(found.header or {}), "pid": int(process.stdout), "host": socket.gethostname(),
+                        "boot": boot_id()}
         self.assertFalse(journal.is_alive(found))
         found.header["pid"] = os.getpid()
         self.assertTrue(journal.is_alive(found))

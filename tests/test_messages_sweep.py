@@ -18,6 +18,7 @@ from testdata_kit import FactoryProtocolError, Registry, creates, journal, sweep
 from testdata_kit.config import ConfigError
 from testdata_kit.guard import HostNotAllowedError
 from testdata_kit.http import ApiClient
+from testdata_kit.journal._store import boot_id
 from testdata_kit.sweep._listing import pages
 
 RULES = ("it needs at least 3 characters, a leading letter, and only letters, digits, '_', '.' or '-', so that a "
@@ -142,6 +143,40 @@ class SweepMessageTests(unittest.TestCase):
         self.assertIn("[testdata_kit] parents = 'a, b' is not valid; expected parent relations without a cycle",
                       str(caught.exception))
 
+    def test_deletion_address_and_method(self):
+        path = self.config("[testdata_kit:collections.users]\nmarker-fields = email\ndelete-at = /users/-/delete\n")
+        with self.assertRaises(ConfigError) as caught:
+            sweep.load_config(path)
+        self.assertEqual(
+            str(caught.exception),
+            f"{path}: [testdata_kit:collections.users] delete-at = '/users/-/delete' is not valid; expected an "
+            f"address holding the row's fields, such as {{path}}/{{id}}/-/delete.",
+        )
+        path = self.config("[testdata_kit:collections.users]\nmarker-fields = email\ndelete-method = get\n")
+        with self.assertRaises(ConfigError) as caught:
+            sweep.load_config(path)
+        self.assertEqual(
+            str(caught.exception),
+            f"{path}: [testdata_kit:collections.users] delete-method = 'GET' is not valid; expected DELETE, POST, "
+            f"PUT, PATCH.",
+        )
+
+    def test_a_listing_without_rows_where_they_are_expected(self):
+        from testdata_kit.demo import DemoServer
+
+        server = DemoServer().start()
+        self.addCleanup(server.stop)
+        api = ApiClient(server.url, retry_seconds=0)
+        self.addCleanup(api.close)
+        where = sweep.CollectionSettings("users", "/users", marker_fields=("email",), items_field="rows")
+        with self.assertRaises(sweep.ListingError) as caught:
+            next(pages(api, where, "test-", print))
+        self.assertEqual(
+            str(caught.exception),
+            "GET /users answered dict (its fields: items, total, limit, offset, next) without a list of rows in "
+            "'rows'; set items-field in [testdata_kit:collections.users] to the field that holds them",
+        )
+
     def test_recover_must_be_importable(self):
         with self.assertRaises(FactoryProtocolError) as caught:
             creates("user", registry=Registry(), recover=lambda ident: None)
@@ -162,7 +197,7 @@ class DamagedJournalMessageTests(unittest.TestCase):
         process = subprocess.Popen([sys.executable, "-c", "pass"])
         process.wait()
         self.header = {"op": "open", "v": 1, "run": "deadrn", "pid": process.pid, "host": socket.gethostname(),
-                       "worker": "p1", "started": 1.0, "heartbeat": 10}
+                       "boot": boot_id(), "worker": "p1", "started": 1.0, "heartbeat": 10}
 
     def sweep(self, folder: pathlib.Path | None = None) -> tuple[int, list[str]]:
         err = io.StringIO()

@@ -29,6 +29,8 @@ SUITE = ROOT / "tests" / "journal_suite"
 class KilledChainCase(unittest.TestCase):
     launcher: ClassVar[type[ExternalServer]]
     module: ClassVar[str]
+    #: The sweep's keys for the users collection besides marker-fields: how the server lists and deletes.
+    users_section: ClassVar[str] = ""
 
     def setUp(self) -> None:
         self.server = self.launcher().__enter__()  # type: ignore[call-arg]
@@ -81,22 +83,15 @@ class KilledChainCase(unittest.TestCase):
         self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
         self.assertEqual(self.server.counts(), baseline)
 
-
-class JsonServerKilledChainTests(KilledChainCase):
-    launcher = JsonServer
-    module = "json_server"
-
-
     def test_a_row_created_during_the_kill_is_swept_by_its_marker(self) -> None:
-        # The sweep's collection sections take an item address but no other deletion address or method, so
-        # this marker fallback is tried on json-server only: Datasette deletes by POST at another address.
         baseline = self.server.counts()
         self.env["TDK_IN_FLIGHT"] = "1"
         output = self.kill_while_holding()
         held = {name: count - baseline[name] for name, count in self.server.counts().items()}
         self.assertEqual(held, {"users": 2, "products": 1, "discounts": 1, "orders": 1}, output)
         config = self.tmp / "sweep.cfg"
-        config.write_text("[testdata_kit:collections.users]\nmarker-fields = email\n", encoding="utf-8")
+        config.write_text(f"[testdata_kit:collections.users]\nmarker-fields = email\n{self.users_section}",
+                          encoding="utf-8")
 
         journal_only = self.sweep()
         self.assertEqual(journal_only.returncode, 1, "without collections the in-flight user cannot be found")
@@ -110,9 +105,18 @@ class JsonServerKilledChainTests(KilledChainCase):
         self.assertEqual(list(self.journal.glob("*.jsonl")), [], "a fully swept journal is removed")
 
 
+class JsonServerKilledChainTests(KilledChainCase):
+    launcher = JsonServer
+    module = "json_server"
+
+
 class DatasetteKilledChainTests(KilledChainCase):
     launcher = Datasette
     module = "datasette"
+    # Listed as a JSON array, the next page named by a Link header; read back by query filter; deleted by POST.
+    users_section = ("path = /data/users.json\nlist-query = _shape=array&_size=1\n"
+                     "item = /data/users.json?id__exact={id}&_shape=array\n"
+                     "delete-at = /data/users/{id}/-/delete\ndelete-method = POST\n")
 
 
 del KilledChainCase  # a base, not a test of its own

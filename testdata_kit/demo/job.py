@@ -21,6 +21,8 @@ from testdata_kit.demo.server import running
 __all__ = ["DEFAULT_SUITE", "RunOutcome", "main"]
 
 DEFAULT_SUITE = "testdata_kit.demo.examples"
+# The variable the example suite reads (examples/shop.py spells it out too, so that the example reads like a
+# team's own suite, which would not import its API address from the library that runs it).
 URL_ENV = "SHOP_API_URL"
 
 

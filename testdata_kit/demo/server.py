@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import math
 import os
 import signal
 import sqlite3
@@ -104,20 +105,14 @@ class DemoServer:
     ) -> None:
         if not allow_remote and not is_loopback(host):
             raise RemoteHostError(host)
-        if not 0 <= fail_rate <= 1:
-            raise ValueError(f"fail_rate {fail_rate!r} must be a probability between 0 and 1, e.g. 0.3")
-        if latency_ms < 0:
-            raise ValueError(f"latency_ms {latency_ms!r} must be zero or more milliseconds")
+        _check_amount("fail_rate", fail_rate, "a probability between 0 and 1, e.g. 0.3", most=1.0)
+        _check_amount("latency_ms", latency_ms, "zero or more milliseconds, e.g. 20")
         if addressing not in ADDRESSING:
             raise ValueError(f"addressing {addressing!r} must be one of: {', '.join(ADDRESSING)}")
-        if not 0 <= hang_rate <= 1:
-            raise ValueError(f"hang_rate {hang_rate!r} must be a probability between 0 and 1, e.g. 0.1")
-        if hang_seconds < 0:
-            raise ValueError(f"hang_seconds {hang_seconds!r} must be zero or more seconds")
-        if delete_delay_ms < 0:
-            raise ValueError(f"delete_delay_ms {delete_delay_ms!r} must be zero or more milliseconds")
-        if fail_first_seconds < 0:
-            raise ValueError(f"fail_first_seconds {fail_first_seconds!r} must be zero or more seconds")
+        _check_amount("hang_rate", hang_rate, "a probability between 0 and 1, e.g. 0.1", most=1.0)
+        _check_amount("hang_seconds", hang_seconds, "zero or more seconds, e.g. 2")
+        _check_amount("delete_delay_ms", delete_delay_ms, "zero or more milliseconds, e.g. 50")
+        _check_amount("fail_first_seconds", fail_first_seconds, "zero or more seconds, e.g. 1.5")
         if not 0 <= port <= 65535:
             raise ValueError(f"port {port!r} must be between 0 (pick a free port) and 65535")
         self.host = host.strip("[]")
@@ -244,6 +239,12 @@ def running(
     Same parameters as :class:`DemoServer`; the ``with`` block starts it and stops it, closing everything.
     """
     return DemoServer(latency_ms=latency_ms, fail_rate=fail_rate, fail_methods=fail_methods, seed=seed, **options)
+
+
+def _check_amount(name: str, value: float, meaning: str, most: float = math.inf) -> None:
+    # NaN compares false with everything and infinity sleeps forever: neither may pass a bounds check unnoticed.
+    if not (math.isfinite(value) and 0 <= value <= most):
+        raise ValueError(f"{name} {value!r} must be {meaning}")
 
 
 def _parser() -> argparse.ArgumentParser:

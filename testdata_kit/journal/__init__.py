@@ -1,11 +1,13 @@
 """The crash-safe journal: an append-only JSON-lines record of every creation, its confirmation and its release.
 
 Enable it with ``TESTDATA_JOURNAL=DIR`` (or ``journal-dir = DIR`` in the ``[testdata_kit]`` section of
-``setup.cfg``). Each process of a run then writes one file in DIR, named ``RUN-HOST-PID-START.jsonl``, with one
-record per line, each written by a single ``write`` call as soon as it happens:
+``setup.cfg``), or with a shared store, ``TESTDATA_JOURNAL_STORE=URL`` (``journal-store``; see
+:mod:`testdata_kit.journal._store`). Each process of a run then writes one stream (in DIR, a file named
+``RUN-HOST-PID-START.jsonl``), with one record per line, each written as soon as it happens:
 
 ``open``
-    the lease: run id, pid, host, worker token, start time and heartbeat interval.
+    the lease: run id, pid, host (``TESTDATA_HOSTNAME``, else the machine's), boot id, worker token, start time,
+    heartbeat interval and lease seconds.
 ``intent``
     number *n*, kind, scope and test, written **before** the create call.
 ``made``
@@ -17,14 +19,16 @@ record per line, each written by a single ``write`` call as soon as it happens:
 ``close``
     the process ended normally.
 
-The journal is one package with two halves: this module writes, ``testdata_kit.journal._read`` reads; import
+The journal is one package in three parts: this module writes, ``testdata_kit.journal._read`` reads, and
+``testdata_kit.journal._store`` keeps streams and leases in a folder or a shared store; import
 everything from here. The core starts it at a process's first tracked creation when :func:`enabled` (whose
 cheap check, like the variable's name, sits in ``testdata_kit._env`` so that processes that never journal do
 not import this package); the journal then observes the ledger (:attr:`testdata_kit.ledger.Ledger.observers`)
 and never imports the core's creation path.
 
-The heartbeat is the file's modification time: every record touches it, and a daemon thread touches it every
-``heartbeat`` seconds. A run is alive while its file is fresh and, on the same host, its pid exists. With
+A daemon thread renews the lease every ``heartbeat`` seconds (in a folder, the file's modification time, which
+every record touches too). A run is alive while its lease has not expired and, on the same machine (host and
+boot id), its pid exists. With
 ``TESTDATA_JOURNAL_FSYNC=1`` (or ``journal-fsync = true``) each record is also fsync'ed, which survives a power
 loss and costs a disk flush per record. In recovery URLs a password in the user part and secret-looking query
 parameters are masked as ``***`` (the sweeper replays them without those). Of the headers, only those the
@@ -36,32 +40,39 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import socket
+import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from testdata_kit import _env, _run, _settings, ledger
+from testdata_kit import _env, _run, ledger
 from testdata_kit._env import JOURNAL_ENV
-from testdata_kit.journal._read import FORMAT_VERSION, HEARTBEAT, Entry, JournalFile, is_alive, read, scan
+from testdata_kit.errors import StoreUnreachable
+from testdata_kit.journal import _store
+from testdata_kit.journal._read import FORMAT_VERSION, HEARTBEAT, Entry, JournalFile, read, scan
 from testdata_kit.journal._read import STALE_AFTER as STALE_AFTER
-from testdata_kit.journal._read import live_runs as live_runs
-
-if TYPE_CHECKING:
-    from testdata_kit.config import Config
+from testdata_kit.journal._start import configured_directory, configured_store, start
+from testdata_kit.journal._store import DirectoryStore, Lease, Store, StreamWriter, is_alive, live_runs, open_store
 
 __all__ = [
     "FORMAT_VERSION",
     "FSYNC_ENV",
     "JOURNAL_ENV",
+    "DirectoryStore",
     "Entry",
     "Journal",
     "JournalFile",
+    "Lease",
+    "Store",
+    "StoreUnreachable",
+    "StreamWriter",
     "configured_directory",
+    "configured_store",
     "enabled",
     "is_alive",
+    "live_runs",
+    "open_store",
     "read",
     "scan",
     "start",
@@ -134,26 +145,43 @@ def clean_recovery(recovery: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 class Journal:
-    """Writes one process's journal file; a ledger observer (see :attr:`testdata_kit.ledger.Ledger.observers`).
+    """Writes one process's journal stream to a store; a ledger observer (:attr:`testdata_kit.ledger.Ledger.observers`).
 
-    **Not** meant to be shared across a fork: the child opens a file of its own on its first record.
+    **Not** meant to be shared across a fork: the child opens a stream of its own on its first record.
 
-    :param directory: where the file goes (created if missing).
-    :param fsync: fsync each record, not just write it.
-    :param heartbeat: seconds between touches of the file by the heartbeat thread; ``0`` disables the thread.
+    A write that fails before a create (its ``intent``) raises :class:`~testdata_kit.errors.StoreUnreachable`, so
+    the create does not happen unrecorded; with *fallback*, the journal instead moves to that folder for the rest of
+    the process, copying the stream's records there first, and says so on stderr. A write that fails after a
+    create (its confirmation, a release) is kept and sent with the next write.
+
+    :param directory: where the file goes (created if missing), when no *store* is given.
+    :param fsync: fsync each record, not just write it (a directory store).
+    :param heartbeat: seconds between beats of the heartbeat thread; ``0`` disables the thread; default a third of
+        ``journal-lease``, at most 10.
     :param run_id: the run's id (default: :func:`testdata_kit._run.run_id`).
+    :param store: the store to write to (see :func:`open_store`); default a :class:`DirectoryStore` in *directory*.
+    :param fallback: a folder to move to when *store* fails.
     """
 
     def __init__(
-        self, directory: str | os.PathLike[str], *, fsync: bool = False, heartbeat: float = HEARTBEAT,
-        run_id: str | None = None,
+        self, directory: str | os.PathLike[str] | None = None, *, fsync: bool = False, heartbeat: float | None = None,
+        run_id: str | None = None, store: Store | None = None, fallback: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.directory = Path(directory)
+        if store is None:
+            store = DirectoryStore(directory if directory is not None else ".testdata-journal", fsync=fsync)
+        self.store = store
+        self.directory = Path(store.directory) if isinstance(store, DirectoryStore) else None
         self.fsync = fsync
-        self.heartbeat = heartbeat
+        self.heartbeat = _store.heartbeat_for() if heartbeat is None else heartbeat
         self.run_id = run_id or _run.run_id()
+        self.fallback = fallback
         self.path: Path | None = None
-        self._fd: int | None = None
+        self.name = ""
+        self._writer: StreamWriter | None = None
+        self._header: dict[str, Any] = {}
+        # Every line sent, while a fallback may need them all; lines a failed write could not send after a create.
+        self._history: list[str] | None = [] if fallback is not None else None
+        self._unsent: list[str] = []
         self._pid = 0
         self._open_entries = 0
         # Encoded once: kind names and recovery calls, and the owner of the last intent with its test's name.
@@ -166,48 +194,102 @@ class Journal:
         self._open()
 
     def __repr__(self) -> str:
-        return f"<Journal {str(self.path)!r} fsync={self.fsync}>"
+        where = str(self.path) if self.path is not None else f"{self.store.url} {self.name}"
+        return f"<Journal {where!r} fsync={self.fsync}>"
 
     def _open(self) -> None:
         self._pid = _pid
         started = time.time()
-        host = socket.gethostname()
-        safe_host = re.sub(r"[^A-Za-z0-9.]", "_", host)[:40]
-        self.directory.mkdir(parents=True, exist_ok=True)
-        name = f"{self.run_id}-{safe_host}-{self._pid}-{_run.base36(int(started * 1000))}.jsonl"
-        self.path = self.directory / name
-        # Readable by the owner only: recovery URLs may name internal hosts.
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        self._write({
-            "op": "open", "v": FORMAT_VERSION, "run": self.run_id, "pid": self._pid, "host": host,
+        self._header = {
+            "op": "open", "v": FORMAT_VERSION, "run": self.run_id, "pid": self._pid, "host": _store.hostname(),
             "worker": _run.worker_token(), "started": round(started, 3), "heartbeat": self.heartbeat,
-        })
+            "boot": _store.boot_id(), "lease": _store.lease_seconds(self.heartbeat or HEARTBEAT),
+        }
+        if self._history is not None:
+            self._history = [encode_record(self._header)]
+        try:
+            self._writer = self.store.open_stream(self._header)
+        except (StoreUnreachable, OSError) as error:
+            self._move_to_fallback(error, [])
+        self._opened()
         if self.heartbeat > 0:
             self._stop.clear()
             self._thread = threading.Thread(target=self._beat, name="testdata_kit-journal-heartbeat", daemon=True)
             self._thread.start()
 
+    def _opened(self) -> None:
+        writer = self._writer
+        self.name = writer.name if writer is not None else ""
+        self.path = getattr(writer, "path", None)
+
+    def _move_to_fallback(self, error: BaseException, lines: list[str]) -> None:
+        """Continue in the fallback folder with every record so far and *lines*, or raise :class:`StoreUnreachable`."""
+        url = self.store.url
+        if self.fallback is None or isinstance(self.store, DirectoryStore):
+            if isinstance(error, StoreUnreachable):
+                raise error
+            if isinstance(self.store, DirectoryStore):
+                raise error
+            raise StoreUnreachable(url, str(error), _FIX) from error
+        history = self._history or []
+        self.store = DirectoryStore(self.fallback, fsync=self.fsync)
+        self.directory = Path(self.fallback)
+        self._writer = writer = self.store.open_stream(self._header)
+        writer.write([*history[1:], *lines])
+        self._history = None
+        self._opened()
+        cause = error.cause if isinstance(error, StoreUnreachable) else str(error)
+        print(f"testdata_kit: the journal store {url} failed ({cause}); journaling to the fallback folder "
+              f"{self.fallback} from now on ({len(history) + len(lines)} records copied there). Sweep it with "
+              f"sweep --journal {self.fallback}.", file=sys.stderr)
+
     def _beat(self) -> None:
-        path = self.path
+        warned = False
         while not self._stop.wait(self.heartbeat):
-            try:
-                os.utime(path)  # type: ignore[arg-type]
-            except OSError:
+            writer = self._writer
+            if writer is None:
                 return
+            try:
+                writer.beat()
+                warned = False
+            except OSError:
+                if isinstance(self.store, DirectoryStore):
+                    return
+            except Exception as error:  # the store's own errors: a sweeper elsewhere may soon call this run dead
+                if not warned:
+                    warned = True
+                    print(f"testdata_kit: warning: the journal store {self.store.url} missed a heartbeat "
+                          f"({error}); retrying every {self.heartbeat:g} s", file=sys.stderr)
 
     def _write(self, record: dict[str, Any]) -> None:
-        self._write_line(_encode(record) + "\n")
+        self._write_line(encode_record(record))
 
     def _write_line(self, line: str) -> None:
+        """Send *line* durably; raise if it cannot be (an intent: before its create)."""
         if self._pid != _pid:
             self._thread = None  # threads do not survive a fork
             self._open()
-        fd = self._fd
-        if fd is None:
+        writer = self._writer
+        if writer is None:
             return
-        os.write(fd, line.encode())
-        if self.fsync:
-            os.fsync(fd)
+        lines = [*self._unsent, line] if self._unsent else [line]
+        try:
+            writer.write(lines)
+        except (StoreUnreachable, OSError) as error:
+            self._move_to_fallback(error, lines)
+        self._unsent.clear()
+        if self._history is not None:
+            self._history.extend(lines)
+
+    def _write_after(self, line: str) -> None:
+        """Send *line* (a record of what already happened); keep it for the next write if the store is down."""
+        try:
+            self._write_line(line)
+        except StoreUnreachable as error:
+            if not self._unsent:
+                print(f"testdata_kit: warning: {error} The record is kept and sent with the next one.",
+                      file=sys.stderr)
+            self._unsent.append(line)
 
     # The three records of every resource are formatted by hand rather than by json: they are written for each
     # creation, and their parts are numbers, fixed words, and names encoded once (kinds, tests, recovery calls).
@@ -220,11 +302,16 @@ class Journal:
         head = self._heads.get((kind, scope))
         if head is None:
             head = self._heads[kind, scope] = f'"kind":{_encode(kind)},"scope":{_encode(scope)}'
-        self._write_line(f'{{"op":"intent","n":{number},{head},"test":{self._owner_text},"at":{time.time():.3f}}}\n')
+        try:
+            self._write_line(
+                f'{{"op":"intent","n":{number},{head},"test":{self._owner_text},"at":{time.time():.3f}}}\n')
+        except BaseException:
+            self._open_entries -= 1
+            raise
 
     def on_abandon(self, number: int) -> None:
         self._open_entries -= 1
-        self._write_line(f'{{"op":"release","n":{number},"outcome":"abandoned"}}\n')
+        self._write_after(f'{{"op":"release","n":{number},"outcome":"abandoned"}}\n')
 
     def on_create(self, resource: Any) -> None:
         number = resource.intent
@@ -233,8 +320,8 @@ class Journal:
             self.on_intent(number, resource.kind, resource.scope, resource.owner)
         ident = resource.ident
         recovery = resource.recovery
-        self._write_line(f'{{"op":"made","n":{number},"id":{str(ident) if type(ident) is int else _id_text(ident)},'
-                         f'"recovery":{"null" if recovery is None else self._recovery_text(recovery)}}}\n')
+        self._write_after(f'{{"op":"made","n":{number},"id":{str(ident) if type(ident) is int else _id_text(ident)},'
+                          f'"recovery":{"null" if recovery is None else self._recovery_text(recovery)}}}\n')
 
     def _recovery_text(self, recovery: dict[str, Any]) -> str:
         call = recovery.get("call")
@@ -250,26 +337,55 @@ class Journal:
             if outcome != "leaked":
                 self._open_entries -= 1
             outcome_text = _OUTCOMES.get(outcome) or _encode(outcome)
-            self._write_line(f'{{"op":"release","n":{resource.intent},"outcome":{outcome_text}}}\n')
+            line = f'{{"op":"release","n":{resource.intent},"outcome":{outcome_text}}}\n'
+            writer = self._writer
+            if writer is None or self._unsent or self._pid != _pid:
+                self._write_after(line)
+                return
+            try:
+                # A lost release only makes a sweeper verify the deletion again, so a store may batch it.
+                writer.queue(line)
+            except (StoreUnreachable, OSError):
+                self._write_after(line)
+                return
+            if self._history is not None:
+                self._history.append(line)
 
     def close(self) -> None:
-        """Write the ``close`` record, stop the heartbeat and close the file; remove it if nothing is left to sweep.
+        """Write the ``close`` record, stop the heartbeat and close the stream; remove it if nothing is left to sweep.
 
         Safe to call twice.
         """
-        if self._fd is None:
+        writer = self._writer
+        if writer is None:
             return
         mine = self._pid == _pid
-        if mine:
-            self._write({"op": "close", "at": round(time.time(), 3)})
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        os.close(self._fd)
-        self._fd = None
-        if mine and self._open_entries == 0 and self.path is not None:
-            self.path.unlink(missing_ok=True)
+        if mine:
+            self._write_after(encode_record({"op": "close", "at": round(time.time(), 3)}))
+        writer = self._writer
+        self._writer = None
+        if writer is None:
+            return
+        try:
+            writer.close(remove=mine and self._open_entries == 0 and not self._unsent)
+        except StoreUnreachable as error:
+            print(f"testdata_kit: warning: {error} The journal stream {writer.name} stays; a sweep verifies what "
+                  f"it names.", file=sys.stderr)
+        if mine:
+            self.store.close()
+
+
+_FIX = ("Check that the store is up and reachable from this machine, or set journal-store-fallback "
+        "(TESTDATA_JOURNAL_STORE_FALLBACK) to a folder to journal to meanwhile.")
+
+
+def encode_record(record: dict[str, Any]) -> str:
+    """Return *record* as one journal line: compact JSON and its ``"\\n"``."""
+    return _encode(record) + "\n"
 
 
 #: Whether this process should journal: ``$TESTDATA_JOURNAL`` is set, or setup.cfg may set ``journal-dir``.
@@ -278,45 +394,7 @@ class Journal:
 enabled = _env.journal_requested
 
 
-def start(books: ledger.Ledger | None = None, directory: str | os.PathLike[str] | None = None) -> Journal:
-    """Attach a journal to *books* (default: the current ledger), configured from the environment or setup.cfg.
-
-    :param directory: where to write; default :func:`configured_directory`, else ``.testdata-journal``.
-    """
-    books = books or ledger.current()
-    fsync = bool(_settings.value("journal-fsync"))
-    if directory is None:
-        directory = configured_directory() or ".testdata-journal"
-    journal = Journal(directory, fsync=fsync)
-    books.observers.append(journal)
-    return journal
-
-
-def configured_directory(loaded: Config | None = None) -> str | None:
-    """Return the journal directory in force: ``$TESTDATA_JOURNAL``, else ``journal-dir``, else ``None``.
-
-    Runs write and ``sweep`` reads where this says; two rules would send the sweeper where no run wrote.
-
-    :param loaded: the section to read ``journal-dir`` from; default: the current directory's, read only if needed.
-    """
-    from_env = os.environ.get(JOURNAL_ENV)
-    if from_env or loaded is None:
-        return _settings.value("journal-dir") or None
-    return loaded.get_str("journal-dir") or None
-
 
 def append_release(path: str | os.PathLike[str], number: int, outcome: str = "swept") -> None:
-    """Append a ``release`` record to a dead run's journal (the sweeper does this after deleting)."""
-    record = (_encode({"op": "release", "n": number, "outcome": outcome}) + "\n").encode()
-    with open(path, "rb") as handle:
-        # After a lost tail the file ends mid-line: the record must not be glued to that fragment.
-        handle.seek(0, os.SEEK_END)
-        if handle.tell():
-            handle.seek(-1, os.SEEK_END)
-            if handle.read(1) != b"\n":
-                record = b"\n" + record
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
-    try:
-        os.write(fd, record)
-    finally:
-        os.close(fd)
+    """Append a ``release`` record to a dead run's journal file (see :meth:`Store.append_release`)."""
+    DirectoryStore(Path(path).parent).append_release(read(path), number, outcome)

@@ -1,4 +1,4 @@
-"""Reading journals: the entries of each file, damage described rather than raised, and which runs are alive.
+"""Reading journals: the entries of each file or stream, damage described rather than raised.
 
 The writing side and the record format are in :mod:`testdata_kit.journal`, which re-exports everything here;
 import from there. Only ``sweep`` and tools that inspect journals need this half.
@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FORMAT_VERSION", "HEARTBEAT", "STALE_AFTER", "Entry", "JournalFile", "is_alive", "live_runs", "read",
-           "scan"]
+__all__ = ["FORMAT_VERSION", "HEARTBEAT", "STALE_AFTER", "Entry", "JournalFile", "parse", "read", "scan"]
 
 #: The ``v`` of the ``open`` record this version writes, and the only one it replays.
 FORMAT_VERSION = 1
 
-#: Seconds between heartbeats; a lease is stale after :data:`STALE_AFTER` heartbeats without a touch.
+#: Seconds between heartbeats; a lease lasts :data:`STALE_AFTER` heartbeats without a beat (unless
+#: ``journal-lease`` says otherwise; see :mod:`testdata_kit.journal._store`).
 HEARTBEAT = 10.0
 STALE_AFTER = 3
 
@@ -69,6 +67,12 @@ class JournalFile:
     truncated: bool = False
     #: Lines that are not records (garbage, or records of an unknown type), besides a truncated last line.
     bad_lines: int = 0
+    #: The stream's id, unique in its store (a directory store's: the file name).
+    name: str = ""
+    #: The stream's lease (a :class:`testdata_kit.journal._store.Lease`), when its store keeps one apart.
+    lease: Any = None
+    #: The :class:`testdata_kit.journal._store.Store` it was read from, when read through one.
+    store: Any = None
 
     @property
     def version(self) -> Any:
@@ -100,7 +104,7 @@ def read(path: str | os.PathLike[str]) -> JournalFile:
     A last line without its newline is what a crash mid-write leaves: it is skipped with a warning. Any
     other line that is not a valid record is reported with its line number. Never raises.
     """
-    result = JournalFile(Path(path))
+    result = JournalFile(Path(path), name=Path(path).name)
     try:
         result.mtime = os.stat(path).st_mtime
         with open(path, "rb") as handle:
@@ -108,6 +112,14 @@ def read(path: str | os.PathLike[str]) -> JournalFile:
     except OSError as error:
         result.problems.append(f"{path}: cannot be read: {error}")
         return result
+    return parse(result, data, str(path))
+
+
+def parse(result: JournalFile, data: bytes, where: str) -> JournalFile:
+    """Apply the records in *data* (JSON lines) to *result* and return it; *where* names the stream in problems.
+
+    The reading rules of :func:`read`, for stores that hand over a stream's bytes rather than a file. Never raises.
+    """
     lines = data.split(b"\n")
     complete = data.endswith(b"\n")
     for number, raw in enumerate(lines, start=1):
@@ -119,13 +131,13 @@ def read(path: str | os.PathLike[str]) -> JournalFile:
             continue
         if last:
             result.truncated = True
-            result.problems.append(f"{path}:{number}: warning: truncated last line skipped (the process died "
+            result.problems.append(f"{where}:{number}: warning: truncated last line skipped (the process died "
                                    f"while writing it)")
         else:
             result.bad_lines += 1
-            result.problems.append(f"{path}:{number}: {problem}; line skipped: {raw[:80]!r}")
+            result.problems.append(f"{where}:{number}: {problem}; line skipped: {raw[:80]!r}")
     if result.header is None and not any("cannot be read" in p for p in result.problems):
-        result.problems.append(f"{path}: no 'open' record, so the owner of this file is unknown")
+        result.problems.append(f"{where}: no 'open' record, so the owner of this file is unknown")
     return result
 
 
@@ -175,39 +187,3 @@ def _mtime(path: Path) -> float:
         return path.stat().st_mtime
     except OSError:
         return 0.0
-
-
-def is_alive(journal: JournalFile, now: float | None = None) -> bool:
-    """Tell whether the process that writes *journal* may still be running.
-
-    Dead means: it wrote ``close``, or its heartbeat is older than :data:`STALE_AFTER` intervals, or it ran on
-    this host and its pid is gone. A file without a readable lease counts as dead only once it is stale.
-    """
-    if journal.closed:
-        return False
-    header = journal.header or {}
-    interval = header.get("heartbeat") or HEARTBEAT
-    if not isinstance(interval, (int, float)) or interval <= 0:
-        interval = HEARTBEAT
-    fresh = ((now or time.time()) - journal.mtime) <= max(interval * STALE_AFTER, 5.0)
-    if not fresh:
-        return False
-    if header.get("host") == socket.gethostname() and isinstance(header.get("pid"), int):
-        return _pid_exists(header["pid"])
-    return True
-
-
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: it exists
-        return True
-    return True
-
-
-def live_runs(journals: list[JournalFile]) -> set[str]:
-    """Return the run ids with at least one live process (see :func:`is_alive`)."""
-    now = time.time()
-    return {j.run_id for j in journals if j.run_id and is_alive(j, now)}

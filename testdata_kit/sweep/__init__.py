@@ -3,10 +3,12 @@
 Two modes, both a dry run unless ``--yes`` is given:
 
 - ``--journal``: replay the unreleased entries of dead runs' journals (newest first, so children go before
-  parents); live runs are left alone. What a journal cannot name (a create cut short, a lost end) is looked for
-  by marker, limited to that journal's run and worker, when collections are configured.
+  parents), read from the journal store (a folder, or a shared store's URL); live runs are left alone. What a
+  journal cannot name (a create cut short, a lost end) is looked for by marker, limited to that journal's run
+  and worker, when collections are configured.
 - environment mode (the default): list the configured collections through the API, page by page, and delete
-  the rows whose marker carries our prefix and that are older than the TTL, except rows of runs still alive.
+  the rows whose marker carries our prefix and that are older than the TTL, except rows of runs whose lease
+  in the journal store is still alive (a store that cannot be read stops the sweep: it cannot tell).
 
 Every deletion goes through :class:`testdata_kit.http.Collection`, with the same addressing and the same proof
 as a test's cleanup, and counts only once proven. The exit status says what is left:
@@ -27,7 +29,8 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from testdata_kit import config as _config
-from testdata_kit.errors import InvalidValueError, TestDataError
+from testdata_kit._env import JOURNAL_STORE_ENV
+from testdata_kit.errors import InvalidValueError, StoreUnreachable, TestDataError
 from testdata_kit.resources import JOURNAL_ENV
 from testdata_kit.sweep._environment import sweep_environment
 from testdata_kit.sweep._listing import ListingError, client
@@ -62,10 +65,21 @@ __all__ = [
 def _run_environment(settings: SweepConfig, url: str, delete: bool) -> int:
     from testdata_kit import journal as _journal
 
-    live = _journal.live_runs(_journal.scan(settings.journal_dir)) if settings.journal_dir else set()
-    if not settings.journal_dir:
-        print(f"sweep: no journal directory (${JOURNAL_ENV} or journal-dir), so live runs cannot be "
-              f"recognised; relying on the TTL alone", file=sys.stderr)
+    live: set[str] = set()
+    if settings.journal_store:
+        store = _journal.open_store(settings.journal_store)
+        try:
+            # A store that cannot be read cannot say which runs are alive: then nothing is deleted.
+            live = store.live_runs(store.streams())
+        except StoreUnreachable as error:
+            print(f"sweep: {error.args[0]} Without it, runs still alive cannot be told apart, so nothing was "
+                  f"deleted.", file=sys.stderr)
+            return EXIT_UNUSABLE
+        finally:
+            store.close()
+    else:
+        print(f"sweep: no journal store (${JOURNAL_STORE_ENV}, journal-store, ${JOURNAL_ENV} or journal-dir), so "
+              f"live runs cannot be recognised; relying on the TTL alone", file=sys.stderr)
     ttl = settings.ttl
 
     def select(marker: object, age: _dt.timedelta) -> str:
@@ -107,8 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "journal folder, unknown journal version).",
     )
     parser.add_argument("--yes", action="store_true", help="really delete (default: dry run)")
-    parser.add_argument("--journal", nargs="?", const="", metavar="DIR",
-                        help="replay the journals of dead runs in DIR (default: $TESTDATA_JOURNAL, else journal-dir)")
+    parser.add_argument("--journal", nargs="?", const="", metavar="DIR|URL",
+                        help="replay the journals of dead runs in the folder DIR, or in the shared store at URL "
+                             "(postgresql://..., redis://..., s3://bucket/prefix); default: $TESTDATA_JOURNAL_STORE, "
+                             "journal-store, $TESTDATA_JOURNAL or journal-dir")
     parser.add_argument("--url", help="base URL of the API (default: sweep-url from the config)")
     parser.add_argument("--config", metavar="FILE", help="setup.cfg-style file (default: ./setup.cfg or ./tox.ini)")
     parser.add_argument("--ttl", type=_ttl,
@@ -122,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.ttl is not None:
             settings.ttl = args.ttl
         if args.journal:
-            settings.journal_dir = args.journal
+            settings.journal_store = settings.journal_dir = args.journal
         url = args.url or settings.url
         if args.url:
             _check_url(args.url, "--url", "")

@@ -50,15 +50,17 @@ def client(settings: SweepConfig, url: str) -> ApiClient:
 def collection(api: ApiClient, settings: CollectionSettings) -> Collection:
     """Return the HTTP collection that deletes the rows of the configured collection *settings*."""
     return api.collection(settings.name, path=settings.path, id=settings.id_field, item=settings.item,
-                          verify=settings.verify)
+                          verify=settings.verify, delete_at=settings.delete_at, delete_method=settings.delete_method)
 
 
 def pages(api: ApiClient, settings: CollectionSettings, prefix: str,
           progress: Callable[[str], None]) -> Iterator[list[dict[str, Any]]]:
     """Yield the rows of one collection a page at a time, following ``next`` links; never holds two pages.
 
-    A body that is a list is one page; an object gives its ``items`` and its ``next`` link. With
-    ``prefix-param`` the server filters by the marker prefix.
+    A body that is a list is one page, followed by the ``Link: <...>; rel="next"`` header when there is one
+    (RFC 8288, as GitHub and Datasette send it); an object gives its rows in ``items-field`` (default ``items``)
+    and the next page's address in ``next-field`` (default ``next``). With ``prefix-param`` the server filters
+    by the marker prefix.
 
     :raises ListingError: naming the URL, when a page cannot be had.
     """
@@ -75,13 +77,22 @@ def pages(api: ApiClient, settings: CollectionSettings, prefix: str,
     for number in range(_MAX_PAGES):
         if url is None or url == previous:
             return
-        body = _get_json(api, url, params if number == 0 else None)
+        body, linked = _get_json(api, url, params if number == 0 else None)
+        items: Any
         if isinstance(body, list):
-            items, following = body, None
+            items, following = body, linked
         elif isinstance(body, dict):
-            items, following = body.get("items", []), body.get("next")
+            items, following = body.get(settings.items_field), body.get(settings.next_field) or linked
         else:
-            items, following = [], None
+            items, following = None, None
+        if not isinstance(items, list):
+            # Taking such an answer for an empty page would report a clean environment that was never looked at.
+            fields = f" (its fields: {', '.join(map(str, list(body)[:8]))})" if isinstance(body, dict) else ""
+            raise ListingError(f"GET {_path(url)} answered {type(body).__name__}{fields} without a list of rows in "
+                               f"{settings.items_field!r}; set items-field in [testdata_kit:collections."
+                               f"{settings.name}] to the field that holds them", _shown(url))
+        if not isinstance(following, str):
+            following = None
         listed += len(items)
         previous, url = url, (api.url_for(following) if following else None)
         total = body.get("total") if isinstance(body, dict) else None
@@ -90,7 +101,8 @@ def pages(api: ApiClient, settings: CollectionSettings, prefix: str,
         yield [item for item in items if isinstance(item, dict)]
 
 
-def _get_json(api: ApiClient, url: str, params: dict[str, str] | None) -> Any:
+def _get_json(api: ApiClient, url: str, params: dict[str, str] | None) -> tuple[Any, str | None]:
+    # The body, and the address in a Link rel="next" header (requests parses those).
     import requests
 
     try:
@@ -106,7 +118,7 @@ def _get_json(api: ApiClient, url: str, params: dict[str, str] | None) -> Any:
             raise ListingError(f"GET {_path(response.url)} answered {response.status_code}: {_error(response)}",
                                _shown(url))
         try:
-            return response.json()
+            return response.json(), response.links.get("next", {}).get("url")
         except ValueError:
             raise ListingError(f"GET {_path(response.url)} answered 200 without a JSON body: "
                                f"{response.text[:120]!r}; is --url (or sweep-url) the API's base URL?",

@@ -9,15 +9,14 @@ of an unknown format version, or not a journal at all is kept, and the sweep say
 from __future__ import annotations
 
 import importlib
-import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from testdata_kit import _redact, guard
 from testdata_kit import journal as _journal
-from testdata_kit.errors import AlreadyGone, TestDataError
+from testdata_kit._env import JOURNAL_STORE_ENV
+from testdata_kit.errors import AlreadyGone, StoreUnreachable, TestDataError
 from testdata_kit.resources import JOURNAL_ENV, check_answer
 from testdata_kit.sweep._environment import sweep_environment
 from testdata_kit.sweep._listing import ListingError, client
@@ -33,22 +32,29 @@ _BY_MARKER = "(by marker)"
 
 
 def run_journal(settings: SweepConfig, url: str | None, delete: bool) -> int:
-    """Sweep the journals in ``settings.journal_dir``; return the exit status (see :mod:`testdata_kit.sweep`)."""
-    directory = settings.journal_dir
-    if not directory:
-        print(f"sweep: no journal directory: pass --journal DIR, or set ${JOURNAL_ENV} or journal-dir in "
-              f"[testdata_kit]", file=sys.stderr)
+    """Sweep the streams of ``settings.journal_store``; return the exit status (see :mod:`testdata_kit.sweep`)."""
+    where = settings.journal_store or settings.journal_dir
+    if not where:
+        print(f"sweep: no journal store: pass --journal DIR (or a store's URL), or set ${JOURNAL_STORE_ENV} or "
+              f"journal-store (${JOURNAL_ENV} or journal-dir for a folder) in [testdata_kit]", file=sys.stderr)
         return EXIT_UNUSABLE
-    if not Path(directory).is_dir():
-        print(f"sweep: the journal folder {directory} does not exist, so there is nothing to replay there. Pass "
+    store = _journal.open_store(where)
+    if isinstance(store, _journal.DirectoryStore) and not store.directory.is_dir():
+        print(f"sweep: the journal folder {where} does not exist, so there is nothing to replay there. Pass "
               f"the folder the runs journal to (--journal DIR, ${JOURNAL_ENV} or journal-dir in [testdata_kit]).",
               file=sys.stderr)
         return EXIT_UNUSABLE
     replayer = _Replayer(settings, url, delete)
     try:
-        status = max([EXIT_OK, *(replayer.sweep(journal) for journal in _journal.scan(directory))])
+        try:
+            streams = store.streams()
+        except StoreUnreachable as error:
+            print(f"sweep: {error.args[0]} Nothing was replayed.", file=sys.stderr)
+            return EXIT_UNUSABLE
+        status = max([EXIT_OK, *(replayer.sweep(journal) for journal in streams)])
     finally:
         replayer.close()
+        store.close()
     print_summary(replayer.counts, delete, "kind")
     for line in replayer.notes:
         print(f"  {line}")
@@ -78,7 +84,7 @@ class _Replayer:
 
     def sweep(self, journal: _journal.JournalFile) -> int:
         """Sweep one journal file; return its exit status."""
-        name = journal.path.name
+        name = journal.name or journal.path.name
         for problem in journal.problems:
             print(f"sweep: {problem}", file=sys.stderr)
         if journal.header is not None and not journal.known_version:
@@ -89,7 +95,7 @@ class _Replayer:
         pending = journal.pending()
         # A journal's first record is its lease: content without one is not a journal being written.
         unowned = journal.header is None and bool(journal.entries or journal.damaged)
-        alive = not unowned and _journal.is_alive(journal)
+        alive = not unowned and _alive(journal)
         for entry in pending:
             tally = self.counts.setdefault(entry.kind, Counts())
             if alive:
@@ -102,7 +108,7 @@ class _Replayer:
             return self._unowned(journal, pending)
         if not pending and not journal.damaged:
             if self.delete:
-                os.remove(journal.path)
+                _store(journal).remove(journal)
             return EXIT_OK
         if not self.delete:
             self.notes.extend(f"not replayable: {e.describe()} in {name}" for e in pending if not e.replayable)
@@ -113,7 +119,7 @@ class _Replayer:
         return self._dead(journal, pending)
 
     def _dead(self, journal: _journal.JournalFile, pending: list[_journal.Entry]) -> int:
-        name = journal.path.name
+        name = journal.name or journal.path.name
         failed = self._replay_all(journal, [e for e in pending if e.replayable])
         blind = [e for e in pending if not e.replayable]
         clean = False
@@ -130,7 +136,7 @@ class _Replayer:
                 tally.deleted += 1
             elif clean:
                 tally.deleted += 1
-                _journal.append_release(journal.path, entry.number)
+                _store(journal).append_release(journal, entry.number)
             else:
                 why = ("the process died during the create call" if not entry.confirmed
                        else "its kind has no recover=" if not entry.recovery else "no id")
@@ -144,7 +150,7 @@ class _Replayer:
                   file=sys.stderr)
         if failed or (blind and not clean) or (journal.damaged and not clean):
             return EXIT_FAILED
-        os.remove(journal.path)
+        _store(journal).remove(journal)
         return EXIT_OK
 
     def _unowned(self, journal: _journal.JournalFile, pending: list[_journal.Entry]) -> int:
@@ -157,9 +163,9 @@ class _Replayer:
                 tally.failures.append(f"{entry.describe()}: {failed[entry.number]}")
             elif entry.replayable and self.delete:
                 tally.deleted += 1
-        print(f"sweep: {journal.path.name}: not a readable journal (no 'open' record naming its run), so what it "
-              f"held cannot be known; it is kept. Remove it by hand once you have checked the data it may have "
-              f"left.", file=sys.stderr)
+        print(f"sweep: {journal.name or journal.path.name}: not a readable journal (no 'open' record naming its "
+              f"run), so what it held cannot be known; it is kept. Remove it by hand once you have checked the data "
+              f"it may have left.", file=sys.stderr)
         return EXIT_FAILED if self.delete else EXIT_OK
 
     def _replay_all(self, journal: _journal.JournalFile, entries: list[_journal.Entry]) -> dict[int, str]:
@@ -170,7 +176,7 @@ class _Replayer:
                 problem = self.replay(entry)
                 if problem is None:
                     failed.pop(entry.number, None)
-                    _journal.append_release(journal.path, entry.number)
+                    _store(journal).append_release(journal, entry.number)
                 else:
                     failed[entry.number] = problem
             if not failed:
@@ -234,6 +240,16 @@ class _Replayer:
             tally.add(found)
             tally.failures.extend(f"{name}: {line}" for line in found.failures)
         return all(found.failed == 0 for found in result.values())
+
+
+def _store(journal: _journal.JournalFile) -> _journal.Store:
+    # A journal read by journal.read() alone comes from a folder.
+    store = journal.store
+    return store if store is not None else _journal.DirectoryStore(journal.path.parent)
+
+
+def _alive(journal: _journal.JournalFile) -> bool:
+    return _store(journal).is_alive(journal)
 
 
 def _check_address(row: dict[str, Any]) -> str:

@@ -20,9 +20,10 @@ DEFAULT_TTL = _dt.timedelta(hours=24)
 TOKEN_ENV = "TESTDATA_SWEEP_TOKEN"
 COLLECTION_KEYS = (
     "path", "marker-fields", "created-at-field", "id-field", "parents", "owner-fields", "prefix-param", "list-query",
-    "item", "verify",
+    "item", "verify", "delete-at", "delete-method", "items-field", "next-field",
 )
 _VERIFY_MODES = ("auto", "always", "never")
+_DELETE_METHODS = ("DELETE", "POST", "PUT", "PATCH")
 
 
 class SweepRefused(TestDataError, ValueError):
@@ -55,6 +56,14 @@ class CollectionSettings:
     item: str = "{path}/{id}"
     #: ``auto``, ``always`` or ``never``: when a deletion is read back before it counts.
     verify: str = "auto"
+    #: Where a row is deleted when not at :attr:`item`, e.g. Datasette's ``"/data/users/{id}/-/delete"``.
+    delete_at: str | None = None
+    #: The deletion's HTTP method: ``DELETE``, or ``POST`` for APIs that delete by POST (Datasette).
+    delete_method: str = "DELETE"
+    #: The field of a listing object that holds the page's rows (``rows`` for Datasette).
+    items_field: str = "items"
+    #: The field of a listing object that holds the next page's address (``next_url`` for Datasette).
+    next_field: str = "next"
 
 
 @dataclass
@@ -67,6 +76,8 @@ class SweepConfig:
     prefix_source: str = "marker-prefix"
     ttl: _dt.timedelta = DEFAULT_TTL
     journal_dir: str | None = None
+    #: The journal store runs write to (a folder or a URL; see :func:`testdata_kit.journal.open_store`).
+    journal_store: str | None = None
     token_env: str = TOKEN_ENV
     allowed_hosts: frozenset[str] = frozenset()
     collections: list[CollectionSettings] = field(default_factory=list)
@@ -97,6 +108,7 @@ def load_config(path: str | None = None) -> SweepConfig:
         prefix_source=source,
         ttl=loaded.get_duration("ttl", DEFAULT_TTL),
         journal_dir=_journal.configured_directory(loaded),
+        journal_store=_journal.configured_store(loaded),
         token_env=loaded.get_str("sweep-token-env", TOKEN_ENV),
         allowed_hosts=guard.allowed_hosts(loaded),
         source=loaded.path,
@@ -126,13 +138,21 @@ def _collection(loaded: _config.Config, section: str) -> CollectionSettings:
     if "{id}" not in template:
         raise _config.ConfigError(loaded.path, "item", template, "an address holding {id}, such as {path}/{id} or "
                                   "{path}?id=eq.{id}", section=where)
+    delete_at = keys.get_str("delete-at", "") or None
+    if delete_at is not None and "{" not in delete_at:
+        raise _config.ConfigError(loaded.path, "delete-at", delete_at, "an address holding the row's fields, such as "
+                                  "{path}/{id}/-/delete", section=where)
+    method = keys.get_str("delete-method", "DELETE").upper()
+    if method not in _DELETE_METHODS:
+        raise _config.ConfigError(loaded.path, "delete-method", method, ", ".join(_DELETE_METHODS), section=where)
     collection = CollectionSettings(
         name=name, path=keys.get_str("path", f"/{name}"),
         marker_fields=tuple(keys.get_list("marker-fields")),
         created_at_field=keys.get_str("created-at-field", "created_at"), id_field=keys.get_str("id-field", "id"),
         parents=tuple(keys.get_list("parents")), owner_fields=tuple(owners),
         prefix_param=keys.get_str("prefix-param", ""), list_query=keys.get_str("list-query", ""),
-        item=template, verify=verify,
+        item=template, verify=verify, delete_at=delete_at, delete_method=method,
+        items_field=keys.get_str("items-field", "items"), next_field=keys.get_str("next-field", "next"),
     )
     if not collection.marker_fields and not collection.owner_fields:
         raise _config.ConfigError(loaded.path, "marker-fields", "", "the fields that carry the marker (or "
