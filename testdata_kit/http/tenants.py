@@ -87,10 +87,15 @@ async def atenant_client(
     """
     _check(via, path)
     scope, holder = _scopes.resolve(scope, owner, kind)
-    if scope != "test" or not hasattr(holder, "addAsyncCleanup"):
+    if scope != "test":
         raise UsageError(
             f"An async tenant lives in one test's event loop, so scope={scope!r} cannot hold it: create it in the "
             f"async test (scope='test'), or use the requests client's ApiClient.tenant() for a {scope} tenant."
+        )
+    if not hasattr(holder, "addAsyncCleanup"):
+        raise UsageError(
+            f"An async tenant needs a test that awaits its cleanups, and {holder!r} does not: make the test an "
+            f"AsyncDataTestCase (or a pytest-asyncio test), or use the requests client's ApiClient.tenant()."
         )
     tenants = api.collection(collection, kind=kind)
     with _interrupts.held():
