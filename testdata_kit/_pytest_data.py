@@ -5,6 +5,10 @@ point. unittest gives each test ``addCleanup``; a plain pytest test has none, so
 gets an :class:`Owner` whose cleanups pytest runs as finalizers: a test's data goes newest first right after
 the test, before its fixtures are torn down, and a failed deletion is an error of that test; a fixture's data
 goes when the fixture is finished (after the last test of its scope), before the code after its ``yield``.
+
+Under pytest-asyncio the same owners take async deletions (``addAsyncCleanup``): they are awaited in the event
+loop that was running when they were registered (the test's, or the async fixture's), which pytest-asyncio
+closes only after these cleanups ran.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import pytest
 
 from testdata_kit import _details, _run, _scopes
 from testdata_kit._env import KEEP_ENV
+from testdata_kit.errors import UsageError
 from testdata_kit.kinds import Factory, Registry, default_registry
 
 __all__ = ["Owner", "TestData", "fixture_for"]
@@ -59,6 +64,14 @@ class Owner:
         else:
             self._finalize(cleanup)
 
+    def addAsyncCleanup(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """Same as :meth:`addCleanup` for a coroutine function: awaited in the event loop running now.
+
+        pytest runs cleanups outside any running loop; the one the test (or async fixture) ran in is still
+        open then, and it is the loop its httpx clients belong to.
+        """
+        self.addCleanup(_await_in, _running_loop(), functools.partial(function, *args, **kwargs))
+
     def doCleanups(self) -> None:
         """Run the cleanups pytest has not run yet, newest first (an interrupt unwinds through here)."""
         while self._all:
@@ -72,6 +85,24 @@ class Owner:
         pending, self._pending = self._pending, []
         for cleanup in pending:
             finalize(cleanup)
+
+
+def _running_loop() -> Any:
+    import asyncio  # only for async deletions, so that sync suites never import asyncio
+
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _await_in(loop: Any, call: Callable[[], Any]) -> Any:
+    """Run ``await call()`` to its end in *loop*, or in a new loop once *loop* is closed (or there was none)."""
+    import asyncio
+
+    if loop is not None and not loop.is_closed() and not loop.is_running():
+        return loop.run_until_complete(call())
+    return asyncio.run(call())
 
 
 class _Once:
@@ -102,7 +133,11 @@ class TestData:
         self.registry = registry
 
     def create(self, kind: str | Factory, /, *args: Any, **overrides: Any) -> Any:
-        """Create a resource of *kind* (a ``@creates`` name or factory) owned by the running test; return it."""
+        """Create a resource of *kind* (a ``@creates`` name or factory) owned by the running test; return it.
+
+        For an async kind it returns an awaitable: ``user = await testdata.create("user")`` in an async test
+        (pytest-asyncio); the async deletion is awaited in the test's event loop after the test.
+        """
         factory = kind if isinstance(kind, Factory) else self.registry.get(kind)
         return factory.create_in(None, None, args, overrides)
 
@@ -118,6 +153,16 @@ class TestData:
         from testdata_kit.scenario import Scenario
 
         return Scenario(registry=self.registry, **options)
+
+    def ascenario(self, **options: Any) -> Any:
+        """Return an :class:`~testdata_kit.aio.AsyncScenario` owned by the running async test.
+
+        ``s = await testdata.ascenario().user()``; its teardown is awaited in the test's event loop after the
+        test, independent branches together, children first.
+        """
+        from testdata_kit.aio import AsyncScenario
+
+        return AsyncScenario(registry=self.registry, **options)
 
     def __repr__(self) -> str:
         return "<testdata: creates in the running test or fixture>"
@@ -140,21 +185,51 @@ def fixture_for(
     ``tenant = fixture_for("tenant", scope="session")`` creates one tenant for the whole session (per xdist
     worker) and deletes it at the end.
 
+    For an async kind (an ``async def`` factory) the fixture is a pytest-asyncio one, whose event loop has
+    the fixture's scope: the creation and the deletion are awaited in it. Declare the kind before calling
+    ``fixture_for`` (or pass the factory), so that it is known to be async.
+
     :param scope: pytest's fixture scope: ``"function"``, ``"class"``, ``"module"``, ``"package"`` or
         ``"session"``.
     :param name: the fixture's name; default: the kind's name.
     :param registry: where a kind name is looked up; default: :data:`~testdata_kit.default_registry`.
     :param overrides: keyword arguments for the factory.
+    :raises UsageError: for an async kind without pytest-asyncio installed, or, when the fixture runs, for an
+        async kind declared only after ``fixture_for`` was called.
     """
     kind_name = kind.kind if isinstance(kind, Factory) else kind
+    lookup = registry or default_registry
+    known = kind if isinstance(kind, Factory) else (lookup.get(kind) if kind in lookup else None)
+
+    def factory() -> Factory:
+        found = kind if isinstance(kind, Factory) else lookup.get(kind)
+        if found.is_async and (known is None or not known.is_async):
+            raise UsageError(
+                f"fixture_for({kind_name!r}) was called before the async kind {kind_name!r} was declared, so it "
+                f"made a sync fixture. Declare @creates({kind_name!r}) first (import its module in conftest.py "
+                f"above the fixture_for line), or pass the factory itself."
+            )
+        return found
 
     def make() -> Any:
-        factory = kind if isinstance(kind, Factory) else (registry or default_registry).get(kind)
         # The owner pushed for this fixture (see pytest_fixture_setup) owns it for the fixture's lifetime.
-        return factory.create_in(None, None, (), dict(overrides))
+        return factory().create_in(None, None, (), dict(overrides))
 
-    make.__name__ = make.__qualname__ = name or kind_name
-    make.__doc__ = f"One {kind_name!r} created for this {scope} scope and deleted when it ends."
+    async def amake() -> Any:
+        return await factory().create_in(None, None, (), dict(overrides))
+
+    fixture: Callable[..., Any] = amake if known is not None and known.is_async else make
+    fixture.__name__ = fixture.__qualname__ = name or kind_name
+    fixture.__doc__ = f"One {kind_name!r} created for this {scope} scope and deleted when it ends."
+    if fixture is amake:
+        try:
+            import pytest_asyncio
+        except ImportError:
+            raise UsageError(
+                f"fixture_for({kind_name!r}) makes an async fixture, for the async kind {kind_name!r}, and async "
+                f"fixtures need pytest-asyncio. Install it with: pip install pytest-asyncio"
+            ) from None
+        return pytest_asyncio.fixture(scope=scope, loop_scope=scope, name=name or kind_name)(amake)  # type: ignore[call-overload]
     return pytest.fixture(scope=scope, name=name or kind_name)(make)  # type: ignore[call-overload]
 
 

@@ -9,6 +9,9 @@ Concurrent teardown starts on the calling thread, and starts its threads at the 
 longer than :data:`SLOW` seconds: deletions that only touch memory never pay for threads (under the GIL they
 would only slow down). The kinds found slow are remembered for the rest of the process, so the teardowns
 that follow spread their deletions over the threads from the start.
+
+An async teardown (:func:`arun`) has lanes instead of threads: coroutines of the test's event loop, one per
+ready branch, each going on with the parent its deletion freed.
 """
 
 from __future__ import annotations
@@ -117,30 +120,59 @@ async def _around(nodes: list[Node], workers: int, errors: list[BaseException]) 
 
     token, ready = _start(nodes)
     refused: list[Node] = []
-    slots = asyncio.Semaphore(max(1, workers))
+    if workers <= 1 or len(nodes) <= 1:
+        # One at a time, the newest deletable first: unittest's LIFO wherever LIFO is safe.
+        heap = [(-node.rank, node) for node in ready]
+        heapq.heapify(heap)
+        while heap:
+            node = heapq.heappop(heap)[1]
+            await _aattempt(node, errors, refused)
+            for parent in node.parents:
+                if parent.round is token:
+                    parent.waiting -= 1
+                    if not parent.waiting:
+                        heapq.heappush(heap, (-parent.rank, parent))
+        return refused
+    # Lanes, as the threads of a sync teardown: a lane deletes a node, then goes on with the first parent that
+    # freed, so a chain runs in one coroutine. A task (and, in asyncio's debug mode, which
+    # IsolatedAsyncioTestCase turns on, a stack capture) is paid only where the graph branches.
+    slots = asyncio.Semaphore(workers)
+    lanes: list[asyncio.Future[None]] = []
 
-    async def release_then_parents(node: Node) -> None:
-        async with slots:
-            try:
-                if not await node.resource.arelease(retry_in_scope=False):
-                    refused.append(node)
-            except Exception as error:  # the ledger records the leak; the parents still get their turn
-                errors.append(error)
-        freed = []
-        for parent in node.parents:
-            if parent.round is token:
-                parent.waiting -= 1
-                if not parent.waiting:
-                    freed.append(parent)
-        await asyncio.gather(*map(release_then_parents, sorted(freed, key=_newest_first)))
+    async def lane(node: Node | None) -> None:
+        while node is not None:
+            async with slots:
+                await _aattempt(node, errors, refused)
+            following = None
+            for parent in node.parents:
+                if parent.round is token:
+                    parent.waiting -= 1
+                    if not parent.waiting:
+                        if following is None:
+                            following = parent
+                        else:
+                            lanes.append(asyncio.ensure_future(lane(parent)))
+            node = following
 
-    # One at a time, the newest deletable first, is unittest's LIFO; with more workers, branches run together.
-    for node in sorted(ready, key=_newest_first):
-        if workers <= 1:
-            await release_then_parents(node)
-    if workers > 1:
-        await asyncio.gather(*map(release_then_parents, ready))
+    ready.sort(key=_newest_first)
+    lanes.extend(asyncio.ensure_future(lane(node)) for node in ready[1:])
+    try:
+        await lane(ready[0])  # the newest in this coroutine, the others in lanes of their own
+        while lanes:
+            await lanes.pop()
+    except asyncio.CancelledError:
+        for task in lanes:
+            task.cancel()
+        raise
     return refused
+
+
+async def _aattempt(node: Node, errors: list[BaseException], refused: list[Node]) -> None:
+    try:
+        if not await node.resource.arelease(retry_in_scope=False):
+            refused.append(node)
+    except Exception as error:  # the ledger records the leak; the parents still get their turn
+        errors.append(error)
 
 
 def _newest_first(node: Node) -> int:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import pathlib
+import tempfile
 import time
 import unittest
 from collections.abc import Awaitable, Callable
@@ -12,7 +15,7 @@ from unittest import mock
 
 import httpx
 
-from testdata_kit import AsyncDataTestCase, DataTestCase, NoScopeError, demo, ledger
+from testdata_kit import AsyncDataTestCase, DataTestCase, NoScopeError, UsageError, demo, journal, ledger
 from testdata_kit.http import (
     AddressError,
     ApiClient,
@@ -43,6 +46,19 @@ def run_async(url: str, body: Body, **options: Any) -> tuple[Any, Any]:
             await body(self)
 
     return run_cases(Inner)
+
+
+def _async_case(url: str, body: Body, **options: Any) -> type[AsyncDataTestCase]:
+    class Inner(AsyncDataTestCase):
+        async def asyncSetUp(self) -> None:
+            asyncio.get_running_loop().slow_callback_duration = 5
+            self.api = AsyncApiClient(url, **options)
+            self.addAsyncCleanup(self.api.aclose)
+
+        async def test_it(self) -> None:
+            await body(self)
+
+    return Inner
 
 
 def run_sync(url: str, body: Callable[[Any], None], **options: Any) -> tuple[Any, Any]:
@@ -213,6 +229,139 @@ class CollectionTests(unittest.TestCase):
             with self.assertRaises(NoScopeError):
                 asyncio.run(outside())
             self.assertEqual(server.counts()["users"], 0)
+
+
+class TenantTests(unittest.TestCase):
+    """``tenant()`` and ``derive()`` as the requests client has them, awaited."""
+
+    def test_a_tenant_per_test_scopes_a_client_by_header_or_path_and_goes_after_its_data(self) -> None:
+        seen: dict[str, Any] = {}
+        for via in ("header", "path"):
+            with self.subTest(via=via), demo.running() as server:
+                seen.clear()
+
+                async def body(test: Any, via: str = via) -> None:
+                    shop = await test.api.tenant(via=via)
+                    row = await shop.collection("products").create(name="Lamp", price=3)
+                    seen.update(row=row["tenant_id"], tenant=shop.tenant_id, tenants=server.counts()["tenants"],
+                                client=shop)
+
+                result, books = run_async(server.url, body)
+                self.assertEqual(problems(result), [])
+                self.assertEqual((seen["row"], seen["tenants"]), (seen["tenant"], 1))
+                self.assertTrue(seen["client"].is_closed, "the scoped client is closed with the test")
+                self.assertEqual(server.counts(), dict.fromkeys(server.counts(), 0))
+                self.assertEqual([d["collection"] for d in server.deletions()], ["products", "tenants"])
+                self.assertEqual(books.by_kind["tenant"], [1, 1, 0, 0])
+
+    def test_the_kind_tenants_are_counted_as_can_be_chosen(self) -> None:
+        with demo.running() as server:
+            async def body(test: Any) -> None:
+                await test.api.tenant(kind="org")
+
+            result, books = run_async(server.url, body)
+        self.assertEqual(problems(result), [])
+        self.assertEqual(list(books.by_kind), ["org"])
+
+    def test_a_class_scoped_async_tenant_is_refused_before_anything_is_created(self) -> None:
+        with demo.running() as server:
+            async def body(test: Any) -> None:
+                with test.assertRaises(UsageError) as caught:
+                    await test.api.tenant(scope="class")
+                test.assertIn("ApiClient.tenant()", str(caught.exception))
+                with test.assertRaises(ValueError) as wrong:
+                    await test.api.tenant(via="cookie")
+                test.assertIn("'header', 'path'", str(wrong.exception))
+
+            result, books = run_async(server.url, body)
+            self.assertEqual(server.counts()["tenants"], 0)
+        self.assertEqual(problems(result), [])
+        self.assertEqual(books.created, 0)
+
+    def test_derive_keeps_settings_headers_auth_and_hooks_and_adds_the_changes(self) -> None:
+        seen: list[tuple[str, str | None, str | None]] = []
+
+        async def record(response: httpx.Response) -> None:
+            request = response.request
+            seen.append((request.url.path, request.headers.get("X-Team"), request.headers.get("Authorization")))
+
+        with demo.running() as server:
+            async def body(test: Any) -> None:
+                child = test.api.derive(headers={"X-Team": "blue"})
+                test.addAsyncCleanup(child.aclose)
+                test.assertIsInstance(child, AsyncApiClient)
+                test.assertIsNot(child, test.api)
+                test.assertEqual((child.retries, child.retry_seconds, child.timeout_seconds), (3, 1.5, 2.0))
+                await child.collection("users").create(email="d@example.com", name="D")
+                moved = test.api.derive(base_url=server.url + "/tenants/7")
+                test.addAsyncCleanup(moved.aclose)
+                test.assertEqual(moved.url_for("users"), server.url + "/tenants/7/users")
+                test.assertNotIn("X-Team", moved.headers)
+                with test.assertRaises(HostNotAllowedError):
+                    test.api.derive(base_url="http://api.example.com")
+
+            result, books = run_async(server.url, body, retries=3, retry_seconds=1.5, timeout=2.0,
+                                      auth=httpx.BasicAuth("tester", "s3cret"), event_hooks={"response": [record]})
+            rows = server.counts()["users"]
+        self.assertEqual(problems(result), [])
+        self.assertEqual(books.summary(), "created 1, deleted 1, leaked 0")
+        self.assertEqual(rows, 0)
+        self.assertEqual({team for _, team, _ in seen}, {"blue"}, "the create, its check and its delete")
+        self.assertTrue(all(auth and auth.startswith("Basic ") for _, _, auth in seen))
+
+
+class JournalTests(unittest.TestCase):
+    """The crash record of async creations is the sync one's: written before the POST, replayable after a leak."""
+
+    def run_with_journal(self, url: str, body: Body, **options: Any) -> tuple[Any, Any, list[dict[str, Any]], Any]:
+        with tempfile.TemporaryDirectory() as tmp, ledger.isolated() as books:
+            log = journal.Journal(pathlib.Path(tmp), heartbeat=0)
+            books.observers.append(log)
+            result = unittest.TestResult()
+            _async_case(url, body, **options)("test_it").run(result)
+            records = [json.loads(line) for line in log.path.read_text().splitlines()]
+            books.close()
+            found = journal.read(log.path) if log.path.exists() else None
+        return result, books, records, found
+
+    def test_the_intent_is_on_disk_before_the_post_and_the_release_after_the_delete(self) -> None:
+        seen_at_post: list[list[str]] = []
+
+        async def on_request(request: httpx.Request) -> None:
+            if request.method == "POST":
+                path = next(o.path for o in ledger.current().observers if hasattr(o, "path"))
+                seen_at_post.append([json.loads(line)["op"] for line in path.read_text().splitlines()])
+
+        with demo.running() as server:
+            url = server.url
+
+            async def body(test: Any) -> None:
+                await test.api.collection("users").create(email="j@example.com", name="J")
+
+            result, _books, records, found = self.run_with_journal(server.url, body,
+                                                                  event_hooks={"request": [on_request]})
+        self.assertEqual(problems(result), [])
+        self.assertEqual(seen_at_post, [["open", "intent"]])
+        self.assertEqual([r["op"] for r in records], ["open", "intent", "made", "release"])
+        self.assertEqual(records[2]["recovery"]["url"], url + "/users/1")
+        self.assertEqual(records[3]["outcome"], "deleted")
+        self.assertIsNone(found, "a journal whose entries were all deleted is removed")
+
+    def test_a_delete_that_cannot_reach_the_server_stays_in_the_journal_with_its_url(self) -> None:
+        with demo.running() as server:
+            url = server.url
+
+            async def body(test: Any) -> None:
+                await test.api.collection("users").create(email="k@example.com", name="K")
+                server.stop()
+
+            result, books, _, found = self.run_with_journal(server.url, body, retry_seconds=0.2)
+        self.assertEqual(books.leaked, 1)
+        self.assertEqual(len(result.errors), 1)
+        (entry,) = found.pending()
+        self.assertEqual((entry.kind, entry.ident, entry.outcome), ("users", 1, "leaked"))
+        self.assertEqual(entry.recovery["method"], "DELETE")
+        self.assertEqual(entry.recovery["url"], url + "/users/1")
 
 
 class RetryTests(unittest.TestCase):

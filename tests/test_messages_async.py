@@ -78,5 +78,22 @@ class AsyncMessageTests(unittest.TestCase):
         )
 
 
+    def test_an_async_tenant_outside_a_test_scope(self) -> None:
+        from testdata_kit.http.aio import AsyncApiClient
+
+        async def scenario() -> str:
+            async with AsyncApiClient("http://127.0.0.1:9") as api:
+                try:
+                    await api.tenant(scope="run")
+                except UsageError as error:
+                    return str(error)
+            return ""
+
+        self.assertEqual(
+            asyncio.run(scenario()),
+            "An async tenant lives in one test's event loop, so scope='run' cannot hold it: create it in the async "
+            "test (scope='test'), or use the requests client's ApiClient.tenant() for a run tenant.",
+        )
+
 if __name__ == "__main__":
     unittest.main()

@@ -41,6 +41,7 @@ from testdata_kit.http._exchange import expect_json as _expect_json
 from testdata_kit.http._retry import BoundedRetry, policy
 from testdata_kit.http.async_collection import AsyncCollection, answer_of
 from testdata_kit.http.errors import ServerDownError
+from testdata_kit.http.tenants import atenant_client
 
 __all__ = ["AsyncApiClient", "AsyncCollection", "answer_of"]
 
@@ -107,6 +108,9 @@ class AsyncApiClient(httpx.AsyncClient):
         if "verify" not in options and "cert" not in options:
             options["verify"] = _default_tls()
         limits = options.pop("limits", httpx.Limits(max_connections=100, max_keepalive_connections=32))
+        # For derive(): what a new client needs to behave as this one (auth and event hooks are read back later).
+        self._options = {key: value for key, value in options.items() if key not in ("auth", "event_hooks")}
+        self._options["limits"] = limits
         spans = httpx.Timeout(timeout[1], connect=timeout[0]) if isinstance(timeout, tuple) else httpx.Timeout(timeout)
         super().__init__(timeout=spans, headers=headers, limits=limits, **options)
         self.base_url_text = base_url.rstrip("/")
@@ -115,6 +119,9 @@ class AsyncApiClient(httpx.AsyncClient):
         self.retry_seconds = retry_seconds
         self.backoff = backoff
         self._policy = policy(retries, retry_seconds, backoff)
+        #: Set on a client made by :meth:`tenant`: the tenant's id and its created item.
+        self.tenant_id: Any = None
+        self.tenant_item: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
         extra = {k: v for k, v in _redact.headers(dict(self.headers)).items() if k.lower() not in _DEFAULT_HEADERS}
@@ -190,6 +197,36 @@ class AsyncApiClient(httpx.AsyncClient):
     async def patch_json(self, path: str, body: Any, **kwargs: Any) -> Any:
         """PATCH *path* with *body* as JSON and return the JSON answer (see :meth:`get_json`)."""
         return _expect_json(answer_of(await self.patch(path, json=body, **kwargs)))
+
+    async def tenant(self, **options: Any) -> AsyncApiClient:
+        """Create a tenant for the running async test and return a client scoped to it; awaited.
+
+        Same as :meth:`ApiClient.tenant <testdata_kit.http.ApiClient.tenant>` (see
+        :func:`testdata_kit.http.tenant_client` for *options*), except that the tenant's creation and deletion
+        are awaited, and the scoped client is an :class:`AsyncApiClient`, closed with ``aclose`` just before
+        the tenant is deleted. Test scope only: the tenant and its client live in the test's event loop.
+
+        :raises UsageError: for a scope other than a test's, or outside an async test.
+        """
+        return await atenant_client(self, **options)
+
+    def derive(self, *, base_url: str | None = None, headers: Mapping[str, str] | None = None) -> AsyncApiClient:
+        """Return a new client with this one's settings, headers, auth and event hooks, plus the changes given.
+
+        Same as :meth:`ApiClient.derive <testdata_kit.http.ApiClient.derive>`. The new client has a connection
+        pool of its own: close it too (``self.addAsyncCleanup(child.aclose)``).
+
+        :param base_url: replaces the base URL (the host guard applies to it too).
+        :param headers: added to (or replacing) this client's headers.
+        :raises HostNotAllowedError: for a *base_url* whose host is neither loopback nor allowed.
+        """
+        own = {k: v for k, v in self.headers.items() if k.lower() not in _DEFAULT_HEADERS}
+        return AsyncApiClient(
+            base_url or self.base_url_text, timeout=self.timeout_seconds, headers={**own, **(headers or {})},
+            retries=self.retries, retry_seconds=self.retry_seconds, backoff=self.backoff,
+            allowed_hosts=self._allowed, config=self._config, auth=self.auth,
+            event_hooks={event: list(hooks) for event, hooks in self.event_hooks.items()}, **self._options,
+        )
 
     def collection(self, name: str, *, path: str | None = None, id: str = "id", kind: str | None = None,
                    item: ItemTemplate | None = None, headers: Mapping[str, str] | None = None,

@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS {RECORDS} (
 );
 CREATE INDEX IF NOT EXISTS {RECORDS}_stream ON {RECORDS} (stream, seq);
 """
+_EXISTING = f"SELECT (to_regclass('{STREAMS}') IS NOT NULL)::int + (to_regclass('{RECORDS}') IS NOT NULL)::int"
 _NOW = "extract(epoch from clock_timestamp())::double precision"
 # One statement: the lines, in order, then the lease renewed by the server's clock.
 _APPEND = f"""
@@ -129,7 +130,8 @@ class PostgresStore(Store):
             try:
                 connection = psycopg.connect(self._dsn, autocommit=True, connect_timeout=10,
                                              application_name="testdata_kit journal")
-                if not self._ready:
+                # A sweeper's role may lack CREATE on the schema: the DDL runs only when a table is missing.
+                if not self._ready and (connection.execute(_EXISTING).fetchone() or (0,))[0] < 2:
                     with connection.transaction():
                         connection.execute(_SCHEMA)
             except psycopg.Error as error:

@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m testdata_kit sweep",
         description="Delete leftover test data. A dry run unless --yes: it lists what it would delete. Exit status: "
                     "0 all verified gone, 1 something remains (listed), 2 nothing done (bad settings, missing "
-                    "journal folder, unknown journal version).",
+                    "journal folder, a journal store that cannot be read, unknown journal version).",
     )
     parser.add_argument("--yes", action="store_true", help="really delete (default: dry run)")
     parser.add_argument("--journal", nargs="?", const="", metavar="DIR|URL",
