@@ -51,10 +51,11 @@ from testdata_kit import _env, _run, ledger
 from testdata_kit._env import JOURNAL_ENV
 from testdata_kit.errors import StoreUnreachable
 from testdata_kit.journal import _store
+from testdata_kit.journal._directory import DirectoryStore
 from testdata_kit.journal._read import FORMAT_VERSION, HEARTBEAT, Entry, JournalFile, read, scan
 from testdata_kit.journal._read import STALE_AFTER as STALE_AFTER
 from testdata_kit.journal._start import configured_directory, configured_store, start
-from testdata_kit.journal._store import DirectoryStore, Lease, Store, StreamWriter, is_alive, live_runs, open_store
+from testdata_kit.journal._store import Lease, Store, StreamWriter, is_alive, live_runs, open_store
 
 __all__ = [
     "FORMAT_VERSION",

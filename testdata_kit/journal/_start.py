@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from testdata_kit import _env, _settings, ledger
 from testdata_kit._env import JOURNAL_ENV
 from testdata_kit.errors import SettingError, StoreUnreachable
-from testdata_kit.journal._store import DirectoryStore, open_store
+from testdata_kit.journal._directory import DirectoryStore
+from testdata_kit.journal._store import open_store
 
 if TYPE_CHECKING:
     from testdata_kit.config import Config

@@ -2,8 +2,8 @@
 
 A store is named by a URL (``journal-store`` in setup.cfg, ``TESTDATA_JOURNAL_STORE`` in the environment):
 
-- a path, or ``file:///abs/path``: :class:`DirectoryStore`, one JSON-lines file per stream (what
-  ``TESTDATA_JOURNAL=DIR`` gives; the lease is the file's modification time);
+- a path, or ``file:///abs/path``: ``DirectoryStore`` (:mod:`testdata_kit.journal._directory`), one JSON-lines
+  file per stream (what ``TESTDATA_JOURNAL=DIR`` gives; the lease is the file's modification time);
 - ``postgresql://`` or ``postgres://``: ``PostgresStore`` (:mod:`testdata_kit.journal._postgres`, extra ``postgres``);
 - ``redis://`` or ``rediss://``: ``RedisStore`` (:mod:`testdata_kit.journal._redis`, extra ``redis``);
 - ``s3://bucket/prefix``: ``S3Store`` (:mod:`testdata_kit.journal._s3`, extra ``s3``).
@@ -35,21 +35,18 @@ from __future__ import annotations
 import abc
 import importlib
 import os
-import re
 import socket
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from testdata_kit import _run, _settings
+from testdata_kit import _settings
 from testdata_kit.errors import MissingExtraError, SettingError, StoreUnreachable
-from testdata_kit.journal._read import HEARTBEAT, STALE_AFTER, JournalFile, read
+from testdata_kit.journal._read import HEARTBEAT, STALE_AFTER, JournalFile
 
 __all__ = [
     "SCHEMES",
-    "DirectoryStore",
     "Lease",
     "Store",
     "StoreUnreachable",
@@ -63,7 +60,7 @@ __all__ = [
 
 #: Scheme -> "module:class" of the store, and the extra that brings its engine library.
 SCHEMES: dict[str, tuple[str, str]] = {
-    "file": ("testdata_kit.journal._store:DirectoryStore", ""),
+    "file": ("testdata_kit.journal._directory:DirectoryStore", ""),
     "postgresql": ("testdata_kit.journal._postgres:PostgresStore", "postgres"),
     "postgres": ("testdata_kit.journal._postgres:PostgresStore", "postgres"),
     "redis": ("testdata_kit.journal._redis:RedisStore", "redis"),
@@ -290,6 +287,8 @@ def open_store(url: str) -> Store:
     """
     text = url.strip()
     scheme = urlsplit(text).scheme.lower() if "://" in text else ""
+    from testdata_kit.journal._directory import DirectoryStore  # it builds on this module
+
     if not scheme or (len(scheme) == 1 and os.name == "nt"):
         store: Store = DirectoryStore(text)
     elif scheme not in SCHEMES:
@@ -312,129 +311,3 @@ def open_store(url: str) -> Store:
     store.lease = _settings.value("journal-lease")
     store.skew = float(_settings.value("journal-clock-skew"))
     return store
-
-
-class DirectoryStore(Store):
-    """Streams as ``RUN-HOST-PID-START.jsonl`` files in a folder, each record one ``write`` call; today's journal.
-
-    The lease is the file's modification time, touched by every record and every beat. On a disk shared
-    between machines the clocks differ: ``journal-clock-skew`` allows for it.
-
-    :param directory: the folder (created when a stream is opened).
-    :param fsync: fsync each write, which survives a power loss and costs a disk flush per record.
-    """
-
-    def __init__(self, directory: str | os.PathLike[str], *, fsync: bool = False) -> None:
-        self.directory = Path(directory)
-        self.url = str(directory)
-        self.fsync = fsync
-
-    def check(self) -> None:
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StoreUnreachable(self.url, error.strerror or str(error),
-                                   "Point the journal at a folder this process can create.") from None
-        if not os.access(self.directory, os.W_OK | os.X_OK):
-            raise StoreUnreachable(self.url, "the folder is not writable",
-                                   "Fix its permissions, or point the journal at another folder.")
-
-    def open_stream(self, header: dict[str, Any]) -> DirectoryWriter:
-        from testdata_kit.journal import encode_record
-
-        safe_host = re.sub(r"[^A-Za-z0-9.]", "_", str(header.get("host")))[:40]
-        started = float(header.get("started") or time.time())
-        name = f"{header.get('run')}-{safe_host}-{header.get('pid')}-{_run.base36(int(started * 1000))}.jsonl"
-        self.directory.mkdir(parents=True, exist_ok=True)
-        writer = DirectoryWriter(self.directory / name, self.fsync)
-        writer.write([encode_record(header)])
-        return writer
-
-    def streams(self) -> list[JournalFile]:
-        if not self.directory.is_dir():
-            return []
-        found = []
-        for path in sorted(self.directory.glob("*.jsonl"), key=_mtime):
-            journal = read(path)
-            journal.store = self
-            journal.lease = file_lease(journal) if journal.header is not None else None
-            found.append(journal)
-        return found
-
-    def append_release(self, journal: JournalFile, number: int, outcome: str = "swept") -> None:
-        from testdata_kit.journal import encode_record
-
-        path = journal.path
-        record = encode_record({"op": "release", "n": number, "outcome": outcome}).encode()
-        with open(path, "rb") as handle:
-            # After a lost tail the file ends mid-line: the record must not be glued to that fragment.
-            handle.seek(0, os.SEEK_END)
-            if handle.tell():
-                handle.seek(-1, os.SEEK_END)
-                if handle.read(1) != b"\n":
-                    record = b"\n" + record
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
-        try:
-            os.write(fd, record)
-        finally:
-            os.close(fd)
-
-    def remove(self, journal: JournalFile) -> None:
-        os.remove(journal.path)
-
-
-# Release records a directory stream holds back at most before it writes them (see DirectoryWriter.queue).
-_QUEUE_MAX = 64
-
-
-class DirectoryWriter(StreamWriter):
-    """One journal file, open for appending; each :meth:`write` is one ``os.write`` call."""
-
-    def __init__(self, path: Path, fsync: bool) -> None:
-        self.path = path
-        self.name = path.name
-        self.fsync = fsync
-        # Readable by the owner only: recovery URLs may name internal hosts.
-        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        self._queued: list[str] = []
-
-    def write(self, lines: list[str]) -> None:
-        fd = self._fd
-        if fd is None:
-            return
-        if self._queued:
-            queued, self._queued = self._queued, []  # swapped first: a release queued meanwhile goes too
-            lines = queued + lines
-        elif not lines:
-            return
-        os.write(fd, (lines[0] if len(lines) == 1 else "".join(lines)).encode())
-        if self.fsync:
-            os.fsync(fd)
-
-    def queue(self, line: str) -> None:
-        # Held for the next write (the next intent, before its create call), in the same os.write: a write
-        # fewer per resource. With fsync, or once _QUEUE_MAX wait, it goes at once.
-        self._queued.append(line)
-        if self.fsync or len(self._queued) >= _QUEUE_MAX:
-            self.write([])
-
-    def beat(self) -> None:
-        if self._queued:
-            self.write([])
-        os.utime(self.path)
-
-    def close(self, remove: bool) -> None:
-        if self._fd is not None:
-            if not remove:
-                self.write([])
-            os.close(self._fd)
-            self._fd = None
-        if remove:
-            self.path.unlink(missing_ok=True)
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
