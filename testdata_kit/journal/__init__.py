@@ -282,6 +282,12 @@ class Journal:
         if writer is None:
             return
         unsent = self._unsent
+        if not unsent and self._history is None:  # the common case: one line, nothing held back, no fallback
+            try:
+                writer.write_line(line)
+            except (StoreUnreachable, OSError) as error:
+                self._move_to_fallback(error, [line])
+            return
         lines = [*unsent, line] if unsent else [line]
         try:
             writer.write(lines)

@@ -117,6 +117,18 @@ class DirectoryWriter(StreamWriter):
         if self.fsync:
             os.fsync(fd)
 
+    def write_line(self, line: str) -> None:
+        # write([line]) without its list: two of these per tracked resource (intent, made).
+        fd = self._fd
+        if fd is None:
+            return
+        if self._queued:
+            queued, self._queued = self._queued, []
+            line = "".join(queued) + line
+        os.write(fd, line.encode())
+        if self.fsync:
+            os.fsync(fd)
+
     def queue(self, line: str) -> None:
         # Held for the next write (the next intent, before its create call), in the same os.write: a write
         # fewer per resource. With fsync, or once _QUEUE_MAX wait, it goes at once.
