@@ -8,7 +8,9 @@ of an unknown format version, or not a journal at all is kept, and the sweep say
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import inspect
 import sys
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -261,16 +263,32 @@ def _removal_address(row: dict[str, Any]) -> str:
 
 
 def _call(recovery: dict[str, Any]) -> str | None:
-    """Call a ``recover=`` function with the id; its return (or :class:`AlreadyGone`) is its proof."""
+    """Call a ``recover=`` function with the id; its return (or :class:`AlreadyGone`) is its proof.
+
+    An ``async def`` function (anything returning an awaitable) is run to its end on an event loop of its own:
+    a coroutine that is only created deletes nothing, and must not count as a deletion.
+    """
     target = str(recovery.get("call"))
     module_name, _, qualname = target.partition(":")
     try:
         found: Any = importlib.import_module(module_name)
+    except ImportError as error:
+        return (f"{target}: cannot import {module_name!r} ({type(error).__name__}: {error}). The sweep imports "
+                f"recover= functions by name: run it from the folder the tests import from (the project's root), "
+                f"or add that folder to PYTHONPATH")
+    try:
         for part in qualname.split("."):
             found = getattr(found, part)
-        check_answer(found(recovery.get("id")), found)
+        answer = found(recovery.get("id"))
+        if inspect.isawaitable(answer):
+            answer = asyncio.run(_awaited(answer))
+        check_answer(answer, found)
     except AlreadyGone:
         return None
     except Exception as error:
         return f"{target}({recovery.get('id')!r}) raised {type(error).__name__}: {error}"
     return None
+
+
+async def _awaited(answer: Any) -> Any:
+    return await answer
