@@ -249,24 +249,29 @@ class StoreContract:
         # A run whose heartbeat stalled past its lease (a stopped VM, a blocked thread) is swept and its stream
         # removed. When the run resumes, its next intent must either fail (the create then does not happen) or,
         # by its next beat, be in a stream a sweeper lists, owned by the run and alive.
-        store = self.store()
-        writer = store.open_stream(header("run009"))
-        self.addCleanup(writer.close, False)
-        writer.write([intent(1), made(1, 1)])
-        store.remove(self.only(store))
-        self.assertEqual(store.streams(), [])
-        try:
-            writer.write([intent(2), made(2, 2)])
-            writer.beat()  # as the heartbeat thread does; a store may restore the stream by then
-        except (StoreUnreachable, OSError):
-            self.assertEqual(store.streams(), [])
-            return
-        found = self.only(store)
-        self.assertEqual(found.run_id, "run009")
-        self.assertIn(2, [e.number for e in found.pending()])
-        self.assertEqual(found.problems, [])
-        self.assertTrue(store.is_alive(found))
-
+        for beat_first in (False, True):
+            with self.subTest(beat_first=beat_first):
+                store = self.store()
+                writer = store.open_stream(header("run009"))
+                self.addCleanup(writer.close, False)
+                writer.write([intent(1)])
+                writer.write([made(1, 1)])
+                writer.beat()  # the last beat before the stall
+                store.remove(self.only(store))  # as a sweep does, once it has deleted widget 1
+                self.assertEqual(store.streams(), [])
+                try:
+                    if beat_first:  # the stalled heartbeat thread wakes before the run writes again
+                        writer.beat()
+                    writer.write([intent(2), made(2, 2)])
+                    writer.beat()  # as the heartbeat thread does; a store may restore the stream by then
+                except (StoreUnreachable, OSError):
+                    self.assertEqual(store.streams(), [])
+                    continue
+                found = self.only(store)
+                self.assertEqual(found.run_id, "run009")
+                self.assertIn(2, [e.number for e in found.pending()])
+                self.assertEqual(found.problems, [])
+                self.assertTrue(store.is_alive(found))
 
 def _dead_pid() -> int:
     import subprocess
