@@ -8,7 +8,7 @@ import unittest
 from unittest import mock
 
 from testdata_kit import _run, journal
-from testdata_kit.errors import StoreUnreachable
+from testdata_kit.errors import SettingError, StoreUnreachable
 from testdata_kit.journal._store import Store
 from tests._launch import free_port
 from tests._store_contract import StoreContract, header, intent, made, release
@@ -127,6 +127,18 @@ class RedisStoreTests(unittest.TestCase):
             self.assertNotIn("s3cr3t", message)
             self.assertIn("redis://journal:***@127.0.0.1:", message)
             self.assertIn("journal-store-fallback", caught.exception.fix)
+
+
+class RedisUrlTests(unittest.TestCase):
+    def test_a_url_redis_py_cannot_read_is_a_setting_error_with_the_password_masked(self) -> None:
+        # redis-py raised a bare ValueError ("Port could not be cast to integer value as 'x'"), naming neither
+        # the setting nor the URL; the sweep printed it alone.
+        with self.assertRaises(SettingError) as caught:
+            journal.open_store("redis://journal:s3cr3t@127.0.0.1:sixthree/0")
+        message = str(caught.exception)
+        self.assertNotIn("s3cr3t", message)
+        self.assertIn("redis://journal:***@127.0.0.1:sixthree/0", message)
+        self.assertIn("redis://[USER:PASSWORD@]HOST[:PORT][/DB]", message)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,8 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from testdata_kit import _redact, _run
-from testdata_kit.errors import MissingExtraError, StoreUnreachable
+from testdata_kit import _redact, _run, _settings
+from testdata_kit.errors import MissingExtraError, SettingError, StoreUnreachable
 from testdata_kit.journal._read import JournalFile, parse
 from testdata_kit.journal._store import Lease, Store, StreamWriter, header_lease
 
@@ -84,6 +84,7 @@ class RedisStore(Store):
 
     :param url: ``redis://`` or ``rediss://``, as redis-py's ``from_url`` takes it, plus an optional
         ``prefix`` query parameter for the keys.
+    :raises SettingError: when redis-py cannot read the URL (a port that is not a number, a URL without a host).
     """
 
     def __init__(self, url: str) -> None:
@@ -93,7 +94,11 @@ class RedisStore(Store):
         self.prefix = prefixes[-1] if prefixes else DEFAULT_PREFIX
         engine_url = urlunsplit(parts._replace(query=urlencode([(n, v) for n, v in pairs if n != "prefix"])))
         self.url = _redact.url(url)
-        self.client = redis.Redis.from_url(engine_url, socket_connect_timeout=_TIMEOUT, socket_timeout=_TIMEOUT)
+        try:
+            self.client = redis.Redis.from_url(engine_url, socket_connect_timeout=_TIMEOUT, socket_timeout=_TIMEOUT)
+        except ValueError as error:  # redis-py's own words name neither the setting nor the URL
+            raise SettingError(_settings.where("journal-store"), self.url,
+                               f"redis://[USER:PASSWORD@]HOST[:PORT][/DB] ({error})") from None
         # A sweeper's release records, by stream, until the next flush.
         self._releases: dict[str, list[str]] = {}
         self._queued = 0
