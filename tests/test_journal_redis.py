@@ -99,6 +99,22 @@ class RedisStoreTests(unittest.TestCase):
         writer.beat()  # a writer that comes back renews it
         self.assertTrue(self.store.is_alive(self.store.streams()[0]))
 
+    def test_a_key_of_the_wrong_type_is_one_damaged_stream_not_an_unreachable_store(self) -> None:
+        # Someone SETs a stream's key by hand (or another tool shares the prefix): LRANGE answers WRONGTYPE. That
+        # stream cannot be read, but the others can: the sweep must not stop at it, nor call the server down.
+        good = self.store.open_stream(header("run001"))
+        self.addCleanup(good.close, False)
+        good.write([intent(1), made(1, 5)])
+        self.client.zadd(self.store.key("streams"), {"garbage": 1.0})  # type: ignore[attr-defined]
+        self.client.set(self.store.key("stream", "garbage"), b"not a list")  # type: ignore[attr-defined]
+        found = {stream.name: stream for stream in self.store.streams()}
+        self.assertEqual(set(found), {good.name, "garbage"})
+        self.assertEqual([e.number for e in found[good.name].pending()], [1])
+        self.assertTrue(found["garbage"].damaged)
+        self.assertIsNone(found["garbage"].header)
+        self.assertTrue(any("WRONGTYPE" in problem for problem in found["garbage"].problems),
+                        found["garbage"].problems)
+
     def test_queued_releases_and_a_write_go_in_one_command(self) -> None:
         writer = self.store.open_stream(header())
         self.addCleanup(writer.close, False)

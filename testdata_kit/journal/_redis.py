@@ -157,18 +157,29 @@ class RedisStore(Store):
                     for name in chunk:
                         pipe.lrange(self.key("stream", name), 0, -1)
                         pipe.get(self.key("lease", name))
-                    answers = pipe.execute()
+                    # A key another tool wrote (WRONGTYPE) damages its stream only, not the whole listing.
+                    answers = pipe.execute(raise_on_error=False)
                 for index, name in enumerate(chunk):
-                    found.append(self._journal(name, answers[2 * index], answers[2 * index + 1]))
+                    lines, lease = answers[2 * index], answers[2 * index + 1]
+                    for answer in (lines, lease):
+                        if isinstance(answer, Exception) and not isinstance(answer, redis.ResponseError):
+                            raise answer
+                    found.append(self._journal(name, lines, lease))
         except redis.RedisError as error:
             raise self.unreachable(error) from None
         return found
 
-    def _journal(self, name: str, lines: list[bytes], lease: bytes | None) -> JournalFile:
+    def _journal(self, name: str, lines: list[bytes] | Exception, lease: bytes | Exception | None) -> JournalFile:
         from pathlib import Path
 
-        journal = parse(JournalFile(Path(name), name=name, store=self), _joined(lines),
-                        f"{self.url} {name}")
+        journal = JournalFile(Path(name), name=name, store=self)
+        if isinstance(lines, Exception):
+            journal.problems.append(f"{self.url} {name}: cannot be read: {_cause(lines)}")
+            journal.bad_lines += 1  # damaged: whatever it held is unknown, so it is kept
+            return journal
+        if isinstance(lease, Exception):
+            lease = None  # read as no lease, as when Redis expired it; a live writer's next beat overwrites it
+        journal = parse(journal, _joined(lines), f"{self.url} {name}")
         journal.mtime = 0.0
         if journal.header is not None:
             journal.lease = _lease(journal, lease)
