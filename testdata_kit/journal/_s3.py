@@ -166,7 +166,7 @@ class S3Store(Store):
         except _ENGINE_ERRORS as error:
             raise self.unreachable(error) from None
         journals = [journal for journal in read if journal is not None]
-        journals.sort(key=lambda j: (float((j.header or {}).get("started") or 0.0), j.name))
+        journals.sort(key=lambda j: (_started(j.header), j.name))
         return journals
 
     def _read(self, name: str, leaves: list[str]) -> JournalFile | None:
@@ -245,6 +245,12 @@ def _joined(parts: list[bytes]) -> bytes:
                     for index, part in enumerate(parts))
 
 
+def _started(header: dict[str, Any] | None) -> float:
+    # A header is whatever its writer wrote: a start that is not a number sorts first and ends no lease later.
+    started = (header or {}).get("started")
+    return float(started) if isinstance(started, (int, float)) and not isinstance(started, bool) else 0.0
+
+
 def _lease(journal: JournalFile, raw: bytes | None) -> Lease:
     header = journal.header or {}
     try:
@@ -253,7 +259,7 @@ def _lease(journal: JournalFile, raw: bytes | None) -> Lease:
         stored = None
     if not isinstance(stored, dict) or not isinstance(stored.get("expires"), (int, float)):
         # No readable lease: the writer died between its first record and its lease; dead once that is old.
-        return Lease.from_header(header, expires=float(header.get("started") or 0.0) + header_lease(header),
+        return Lease.from_header(header, expires=_started(header) + header_lease(header),
                                  closed=journal.closed)
     return Lease.from_header(header, expires=float(stored["expires"]), closed=bool(stored.get("closed"))
                              or journal.closed)
