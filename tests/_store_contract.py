@@ -269,6 +269,19 @@ class StoreContract:
                 self.assertEqual(found.problems, [])
                 self.assertTrue(store.is_alive(found))
 
+    def test_a_second_sweeper_finishing_a_stream_the_first_removed_is_no_error(self) -> None:
+        # Two sweeps at once (a nightly job and a hand-run one) read the same dead stream; the first removes it.
+        # The second's release record and removal must neither fail nor leave a stream without a header behind.
+        store = self.store()
+        writer = store.open_stream(header("run007", pid=_dead_pid()))
+        writer.write([intent(1), made(1, 1), intent(2)])
+        first = self.only(store)
+        second = self.only(store)
+        store.remove(first)
+        store.append_release(second, 2)
+        store.remove(second)
+        self.assertEqual(store.streams(), [])
+
 def _dead_pid() -> int:
     import subprocess
     import sys

@@ -72,21 +72,24 @@ class DirectoryStore(Store):
 
         path = journal.path
         record = encode_record({"op": "release", "n": number, "outcome": outcome}).encode()
-        with open(path, "rb") as handle:
-            # After a lost tail the file ends mid-line: the record must not be glued to that fragment.
-            handle.seek(0, os.SEEK_END)
-            if handle.tell():
-                handle.seek(-1, os.SEEK_END)
-                if handle.read(1) != b"\n":
-                    record = b"\n" + record
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        try:
+            with open(path, "rb") as handle:
+                # After a lost tail the file ends mid-line: the record must not be glued to that fragment.
+                handle.seek(0, os.SEEK_END)
+                if handle.tell():
+                    handle.seek(-1, os.SEEK_END)
+                    if handle.read(1) != b"\n":
+                        record = b"\n" + record
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND)  # without O_CREAT: see below
+        except FileNotFoundError:
+            return  # another sweeper removed the file meanwhile: nothing is left to record in
         try:
             os.write(fd, record)
         finally:
             os.close(fd)
 
     def remove(self, journal: JournalFile) -> None:
-        os.remove(journal.path)
+        journal.path.unlink(missing_ok=True)  # two sweepers at once: the other may have removed it
 
 
 # Release records a directory stream holds back at most before it writes them (see DirectoryWriter.queue).
@@ -140,7 +143,7 @@ class DirectoryWriter(StreamWriter):
     def beat(self) -> None:
         if self._queued:
             self.write([])
-        if self._fd is not None and os.fstat(self._fd).st_nlink == 0:
+        if self._fd is not None and hasattr(os, "pread") and os.fstat(self._fd).st_nlink == 0:
             self._restore(self._fd)
         os.utime(self.path)
 

@@ -190,9 +190,11 @@ class PostgresStore(Store):
 
         # A stream whose tail was cut mid-line ends without "\n": the record must not be glued to that fragment.
         line = encode_record({"op": "release", "n": number, "outcome": outcome})
-        self.run(f"INSERT INTO {RECORDS} (stream, line) SELECT %(name)s, CASE WHEN right(coalesce(("
+        # FROM the stream's row: a stream another sweeper removed meanwhile gets nothing (not a foreign-key error).
+        self.run(f"INSERT INTO {RECORDS} (stream, line) SELECT name, CASE WHEN right(coalesce(("
                  f"SELECT line FROM {RECORDS} WHERE stream = %(name)s ORDER BY seq DESC LIMIT 1), E'\\n'), 1) = "
-                 f"E'\\n' THEN '' ELSE E'\\n' END || %(line)s", {"name": journal.name, "line": line})
+                 f"E'\\n' THEN '' ELSE E'\\n' END || %(line)s FROM {STREAMS} WHERE name = %(name)s",
+                 {"name": journal.name, "line": line})
 
     def remove(self, journal: JournalFile) -> None:
         self.run(f"DELETE FROM {STREAMS} WHERE name = %s", (journal.name,))
