@@ -204,5 +204,6 @@ class TwoMachines:
         out, err = stalled.communicate(timeout=60)
         self.assertEqual(stalled.returncode, 0, out + err)
         self.assertIn(f"created {len(rows)}, deleted {len(rows)}, leaked 0", err)
+        self.assertIn("this run's journal lease lapsed", err, "the run says why its data may have gone")
         self.assertEqual(len(self.server.deletions()), len(rows), "nothing deleted twice")
         self.assertEqual(self.streams(), [], "no stream left behind")
