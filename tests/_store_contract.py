@@ -245,6 +245,43 @@ class StoreContract:
         self.assertIn(store.url, str(caught.exception))
 
 
+    def test_a_stream_swept_while_its_writer_was_stalled_is_never_written_unlisted(self) -> None:
+        # A run whose heartbeat stalled past its lease (a stopped VM, a blocked thread) is swept and its stream
+        # removed. When the run resumes, what it records next must, by its next beat, be in a stream a sweeper
+        # lists, owned by the run and alive: not in a removed file, an unlisted key, or pieces without a header.
+        for beat_first in (False, True):
+            with self.subTest(beat_first=beat_first):
+                store = self.store()
+                writer = store.open_stream(header("run009"))
+                self.addCleanup(writer.close, False)
+                writer.write([intent(1)])
+                writer.write([made(1, 1)])
+                writer.beat()  # the last beat before the stall
+                store.remove(self.only(store))  # as a sweep does, once it has deleted widget 1
+                self.assertEqual(store.streams(), [])
+                if beat_first:  # the stalled heartbeat thread wakes before the run writes again
+                    writer.beat()
+                writer.write([intent(2), made(2, 2)])
+                writer.beat()  # as the heartbeat thread does; a store may put the stream back by then
+                found = self.only(store)
+                self.assertEqual(found.run_id, "run009")
+                self.assertIn(2, [e.number for e in found.pending()])
+                self.assertEqual(found.problems, [])
+                self.assertTrue(store.is_alive(found))
+
+    def test_a_second_sweeper_finishing_a_stream_the_first_removed_is_no_error(self) -> None:
+        # Two sweeps at once (a nightly job and a hand-run one) read the same dead stream; the first removes it.
+        # The second's release record and removal must neither fail nor leave a stream without a header behind.
+        store = self.store()
+        writer = store.open_stream(header("run007", pid=_dead_pid()))
+        writer.write([intent(1), made(1, 1), intent(2)])
+        first = self.only(store)
+        second = self.only(store)
+        store.remove(first)
+        store.append_release(second, 2)
+        store.remove(second)
+        self.assertEqual(store.streams(), [])
+
 def _dead_pid() -> int:
     import subprocess
     import sys

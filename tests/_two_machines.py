@@ -183,3 +183,27 @@ class TwoMachines:
         self.assertEqual(live.returncode, 0, out + err)
         self.assertEqual(self.rows(), baseline, "the live run deleted its own rows")
         self.assertEqual(self.streams(), [], "and removed its stream")
+
+    def test_a_run_stalled_past_its_lease_is_swept_and_then_ends_cleanly(self) -> None:
+        # A stopped VM or a process frozen by a debugger: no heartbeat, so another machine's sweep rightly calls
+        # the run dead and deletes its rows. When the run wakes up it must find its rows gone (verified, not
+        # deleted twice) and leave no stream behind for the next sweep.
+        baseline = self.rows()
+        stalled = self.hold("machine-a", TESTDATA_JOURNAL_LEASE="2")
+        rows = self.rows() - baseline
+        stalled.send_signal(signal.SIGSTOP)
+        self.addCleanup(lambda: stalled.poll() is None and stalled.send_signal(signal.SIGCONT))
+        self.wait_until_dead("machine-a.ci.example")
+        swept = self.sweep("machine-b", "--journal", self.url, "--yes")
+        self.assertEqual(swept.returncode, 0, swept.stdout + swept.stderr)
+        self.assertEqual(self.rows() - baseline, set())
+        self.assertEqual({(d["collection"], d["id"]) for d in self.server.deletions()}, rows)
+
+        stalled.send_signal(signal.SIGCONT)
+        (self.tmp / "machine-a" / "go").touch()
+        out, err = stalled.communicate(timeout=60)
+        self.assertEqual(stalled.returncode, 0, out + err)
+        self.assertIn(f"created {len(rows)}, deleted {len(rows)}, leaked 0", err)
+        self.assertIn("this run's journal lease lapsed", err, "the run says why its data may have gone")
+        self.assertEqual(len(self.server.deletions()), len(rows), "nothing deleted twice")
+        self.assertEqual(self.streams(), [], "no stream left behind")

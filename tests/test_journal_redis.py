@@ -8,7 +8,7 @@ import unittest
 from unittest import mock
 
 from testdata_kit import _run, journal
-from testdata_kit.errors import StoreUnreachable
+from testdata_kit.errors import SettingError, StoreUnreachable
 from testdata_kit.journal._store import Store
 from tests._launch import free_port
 from tests._store_contract import StoreContract, header, intent, made, release
@@ -99,6 +99,22 @@ class RedisStoreTests(unittest.TestCase):
         writer.beat()  # a writer that comes back renews it
         self.assertTrue(self.store.is_alive(self.store.streams()[0]))
 
+    def test_a_key_of_the_wrong_type_is_one_damaged_stream_not_an_unreachable_store(self) -> None:
+        # Someone SETs a stream's key by hand (or another tool shares the prefix): LRANGE answers WRONGTYPE. That
+        # stream cannot be read, but the others can: the sweep must not stop at it, nor call the server down.
+        good = self.store.open_stream(header("run001"))
+        self.addCleanup(good.close, False)
+        good.write([intent(1), made(1, 5)])
+        self.client.zadd(self.store.key("streams"), {"garbage": 1.0})  # type: ignore[attr-defined]
+        self.client.set(self.store.key("stream", "garbage"), b"not a list")  # type: ignore[attr-defined]
+        found = {stream.name: stream for stream in self.store.streams()}
+        self.assertEqual(set(found), {good.name, "garbage"})
+        self.assertEqual([e.number for e in found[good.name].pending()], [1])
+        self.assertTrue(found["garbage"].damaged)
+        self.assertIsNone(found["garbage"].header)
+        self.assertTrue(any("WRONGTYPE" in problem for problem in found["garbage"].problems),
+                        found["garbage"].problems)
+
     def test_queued_releases_and_a_write_go_in_one_command(self) -> None:
         writer = self.store.open_stream(header())
         self.addCleanup(writer.close, False)
@@ -111,8 +127,10 @@ class RedisStoreTests(unittest.TestCase):
             self.assertEqual(len(self.store.streams()[0].pending()), 2)
             sent.reset_mock()
             writer.write([intent(3)])
-            self.assertEqual([c.args[0] for c in sent.call_args_list], ["RPUSH"])
-            self.assertEqual(len(sent.call_args_list[0].args), 2 + 3, "the key, two releases and the intent")
+            # One script call: it also puts back a stream a sweeper removed (see _redis._APPEND).
+            self.assertEqual([c.args[0] for c in sent.call_args_list], ["EVALSHA"])
+            self.assertEqual(sent.call_args_list[0].args[-3:], (release(1), release(2), intent(3)),
+                             "two releases and the intent")
         self.assertEqual([e.number for e in self.store.streams()[0].pending()], [3])
 
     def test_a_server_that_went_away_fails_the_write_with_the_masked_url(self) -> None:
@@ -125,6 +143,18 @@ class RedisStoreTests(unittest.TestCase):
             self.assertNotIn("s3cr3t", message)
             self.assertIn("redis://journal:***@127.0.0.1:", message)
             self.assertIn("journal-store-fallback", caught.exception.fix)
+
+
+class RedisUrlTests(unittest.TestCase):
+    def test_a_url_redis_py_cannot_read_is_a_setting_error_with_the_password_masked(self) -> None:
+        # redis-py raised a bare ValueError ("Port could not be cast to integer value as 'x'"), naming neither
+        # the setting nor the URL; the sweep printed it alone.
+        with self.assertRaises(SettingError) as caught:
+            journal.open_store("redis://journal:s3cr3t@127.0.0.1:sixthree/0")
+        message = str(caught.exception)
+        self.assertNotIn("s3cr3t", message)
+        self.assertIn("redis://journal:***@127.0.0.1:sixthree/0", message)
+        self.assertIn("redis://[USER:PASSWORD@]HOST[:PORT][/DB]", message)
 
 
 if __name__ == "__main__":

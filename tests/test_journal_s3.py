@@ -13,7 +13,7 @@ from testdata_kit.errors import SettingError, StoreUnreachable
 from testdata_kit.journal._store import Store
 from tests._launch import free_port
 from tests._moto_server import SECRET_KEY, moto_case
-from tests._store_contract import StoreContract, header, intent, made, release
+from tests._store_contract import StoreContract, header, intent, line, made, release
 from tests._two_machines import TwoMachines
 
 
@@ -135,6 +135,20 @@ class S3StoreTests(S3Case):
             self.assertIn("s3://some-bucket/runs", str(caught.exception))
             self.assertIn("AWS_ENDPOINT_URL", caught.exception.fix)
             self.assertNotIn(SECRET_KEY, str(caught.exception))
+
+    def test_a_header_whose_start_is_not_a_number_is_read_not_raised(self) -> None:
+        # A header another version (or a hand) wrote: "started" is text. The listing sorts by it and, without a
+        # lease object, computes the expiry from it; neither may stop the sweep with a traceback.
+        store = self.open()
+        good = store.open_stream(header("run001"))
+        self.addCleanup(good.close, False)
+        odd = dict(header("run002"), started="soon")
+        self.moto.client().put_object(Bucket=self.bucket, Key="runs/ci/odd/b0000000001.jsonl",
+                                      Body=(line(odd) + intent(1) + made(1, 4)).encode())
+        found = {stream.name: stream for stream in store.streams()}
+        self.assertEqual(set(found), {good.name, "odd"})
+        self.assertEqual(found["odd"].run_id, "run002")
+        self.assertFalse(store.is_alive(found["odd"]), "no lease and no start it can read: dead")
 
 
 if __name__ == "__main__":

@@ -254,6 +254,8 @@ class Journal:
 
     def _beat(self) -> None:
         warned = False
+        lease = float(self._header.get("lease") or 0.0)
+        renewed = time.monotonic()
         while not self._stop.wait(self.heartbeat):
             writer = self._writer
             if writer is None:
@@ -261,6 +263,15 @@ class Journal:
             try:
                 writer.beat()
                 warned = False
+                now = time.monotonic()
+                if lease and now - renewed > lease:
+                    # The process was frozen (a stopped VM, a debugger, a blocked interpreter): a sweep elsewhere
+                    # was right to call it dead, and may have deleted its data. Its tests would fail unexplained.
+                    print(f"testdata_kit: warning: this run's journal lease lapsed: {now - renewed:.0f} s without "
+                          f"a heartbeat, longer than the {lease:g} s lease, so a sweep on another machine may have "
+                          f"deleted this run's data meanwhile. Raise journal-lease if the process is often held up "
+                          f"that long.", file=sys.stderr)
+                renewed = now
             except OSError:
                 if isinstance(self.store, DirectoryStore):
                     return

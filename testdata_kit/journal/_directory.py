@@ -72,21 +72,24 @@ class DirectoryStore(Store):
 
         path = journal.path
         record = encode_record({"op": "release", "n": number, "outcome": outcome}).encode()
-        with open(path, "rb") as handle:
-            # After a lost tail the file ends mid-line: the record must not be glued to that fragment.
-            handle.seek(0, os.SEEK_END)
-            if handle.tell():
-                handle.seek(-1, os.SEEK_END)
-                if handle.read(1) != b"\n":
-                    record = b"\n" + record
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        try:
+            with open(path, "rb") as handle:
+                # After a lost tail the file ends mid-line: the record must not be glued to that fragment.
+                handle.seek(0, os.SEEK_END)
+                if handle.tell():
+                    handle.seek(-1, os.SEEK_END)
+                    if handle.read(1) != b"\n":
+                        record = b"\n" + record
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND)  # without O_CREAT: see below
+        except FileNotFoundError:
+            return  # another sweeper removed the file meanwhile: nothing is left to record in
         try:
             os.write(fd, record)
         finally:
             os.close(fd)
 
     def remove(self, journal: JournalFile) -> None:
-        os.remove(journal.path)
+        journal.path.unlink(missing_ok=True)  # two sweepers at once: the other may have removed it
 
 
 # Release records a directory stream holds back at most before it writes them (see DirectoryWriter.queue).
@@ -101,7 +104,8 @@ class DirectoryWriter(StreamWriter):
         self.name = path.name
         self.fsync = fsync
         # Readable by the owner only: recovery URLs may name internal hosts.
-        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        # Read and write: a file a sweeper removed is copied back from this descriptor (see beat).
+        self._fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         self._queued: list[str] = []
 
     def write(self, lines: list[str]) -> None:
@@ -139,7 +143,25 @@ class DirectoryWriter(StreamWriter):
     def beat(self) -> None:
         if self._queued:
             self.write([])
+        if self._fd is not None and hasattr(os, "pread") and os.fstat(self._fd).st_nlink == 0:
+            self._restore(self._fd)
         os.utime(self.path)
+
+    def _restore(self, fd: int) -> None:
+        # A sweeper on another machine removed the file: it called this run dead (its beats stalled past the
+        # lease) while the run went on. Writes since then went to the removed file, where no sweep reads them:
+        # put everything back under the file's name, and send the writes there from now on.
+        new = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        old = os.dup(fd)
+        try:
+            copied = _copy(old, new, 0)
+            os.dup2(new, fd, inheritable=False)  # one step: no write can fall between the two files
+            _copy(old, fd, copied)  # what the other thread wrote to the old file meanwhile
+            if self.fsync:
+                os.fsync(fd)
+        finally:
+            os.close(old)
+            os.close(new)
 
     def close(self, remove: bool) -> None:
         if self._fd is not None:
@@ -149,6 +171,14 @@ class DirectoryWriter(StreamWriter):
             self._fd = None
         if remove:
             self.path.unlink(missing_ok=True)
+
+
+def _copy(source: int, target: int, offset: int) -> int:
+    """Append *source*'s bytes from *offset* to *target*; return the offset reached."""
+    while chunk := os.pread(source, 1 << 20, offset):
+        os.write(target, chunk)
+        offset += len(chunk)
+    return offset
 
 
 def _mtime(path: Path) -> float:

@@ -166,13 +166,14 @@ class PostgresStore(Store):
         name = (f"{header.get('run')}-{safe_host}-{header.get('pid')}-{_run.base36(int(started * 1000))}-"
                 f"{_run.random_token(4)}")
         pid = header.get("pid")
-        self.run(_OPEN, {
+        opening = {
             "name": name, "run": str(header.get("run")), "host": str(header.get("host")),
             "pid": pid if type(pid) is int else 0, "worker": header.get("worker"), "boot": header.get("boot"),
             "heartbeat": float(header.get("heartbeat") or 0), "lease": header_lease(header),
             "line": encode_record(header),
-        })
-        return PostgresWriter(self, name)
+        }
+        self.run(_OPEN, opening)
+        return PostgresWriter(self, name, opening)
 
     def streams(self) -> list[JournalFile]:
         found = []
@@ -189,9 +190,11 @@ class PostgresStore(Store):
 
         # A stream whose tail was cut mid-line ends without "\n": the record must not be glued to that fragment.
         line = encode_record({"op": "release", "n": number, "outcome": outcome})
-        self.run(f"INSERT INTO {RECORDS} (stream, line) SELECT %(name)s, CASE WHEN right(coalesce(("
+        # FROM the stream's row: a stream another sweeper removed meanwhile gets nothing (not a foreign-key error).
+        self.run(f"INSERT INTO {RECORDS} (stream, line) SELECT name, CASE WHEN right(coalesce(("
                  f"SELECT line FROM {RECORDS} WHERE stream = %(name)s ORDER BY seq DESC LIMIT 1), E'\\n'), 1) = "
-                 f"E'\\n' THEN '' ELSE E'\\n' END || %(line)s", {"name": journal.name, "line": line})
+                 f"E'\\n' THEN '' ELSE E'\\n' END || %(line)s FROM {STREAMS} WHERE name = %(name)s",
+                 {"name": journal.name, "line": line})
 
     def remove(self, journal: JournalFile) -> None:
         self.run(f"DELETE FROM {STREAMS} WHERE name = %s", (journal.name,))
@@ -209,16 +212,27 @@ class PostgresWriter(StreamWriter):
     Safe to use from the heartbeat thread and the main thread at once.
     """
 
-    def __init__(self, store: PostgresStore, name: str) -> None:
+    def __init__(self, store: PostgresStore, name: str, opening: dict[str, Any] | None = None) -> None:
         self.store = store
         self.name = name
+        # The parameters of the stream's _OPEN statement, to put back a stream a sweeper removed.
+        self._opening = opening
         self._queued: list[str] = []
         self._lock = threading.Lock()
 
     def write(self, lines: list[str]) -> None:
         with self._lock:
             batch = [*self._queued, *lines]
-            self.store.run(_APPEND, {"name": self.name, "lines": batch})
+            try:
+                self.store.run(_APPEND, {"name": self.name, "lines": batch})
+            except StoreUnreachable as error:
+                # A sweeper removed the stream: it called this run dead (its beats stalled past the lease) while
+                # the run went on. Put the stream back, header and a new lease first, rather than report a store
+                # that "cannot be reached" and name the wrong fix.
+                if self._opening is None or not isinstance(error.__context__, psycopg.errors.ForeignKeyViolation):
+                    raise
+                self.store.run(_OPEN, self._opening)
+                self.store.run(_APPEND, {"name": self.name, "lines": batch})
             self._queued.clear()
 
     def queue(self, line: str) -> None:

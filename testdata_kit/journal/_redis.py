@@ -29,8 +29,8 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from testdata_kit import _redact, _run
-from testdata_kit.errors import MissingExtraError, StoreUnreachable
+from testdata_kit import _redact, _run, _settings
+from testdata_kit.errors import MissingExtraError, SettingError, StoreUnreachable
 from testdata_kit.journal._read import JournalFile, parse
 from testdata_kit.journal._store import Lease, Store, StreamWriter, header_lease
 
@@ -50,6 +50,25 @@ _TIMEOUT = 10.0
 _CHUNK = 200
 # A sweeper's release records are sent in batches of this many (and at the end of the sweep).
 _RELEASE_BATCH = 500
+# Appends to a stream, and puts back what a sweeper removed when it called the writer dead (its heartbeat stalled
+# past the lease): the header first, the lease (expiring by the server's clock) and the index entry, so that what
+# the run records next is still listed, owned and alive. Without it RPUSH would recreate a list no sweep lists.
+# KEYS: stream, lease, streams. ARGV: header line, started, name, lease JSON with "expires":0, seconds, expiry ms,
+# then the lines.
+_APPEND = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+    local now = redis.call('TIME')
+    local expires = tonumber(now[1]) + tonumber(now[2]) / 1e6 + tonumber(ARGV[5])
+    local lease = string.gsub(ARGV[4], '"expires":0', '"expires":' .. string.format('%.3f', expires), 1)
+    redis.call('RPUSH', KEYS[1], ARGV[1])
+    redis.call('SET', KEYS[2], lease, 'PX', ARGV[6])
+    redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+end
+for first = 7, #ARGV, 1000 do
+    redis.call('RPUSH', KEYS[1], unpack(ARGV, first, math.min(first + 999, #ARGV)))
+end
+return 1
+"""
 _FIX = ("Check that the Redis server is running and reachable from this machine, and the URL's host, port, "
         "database and password; or set journal-store-fallback to a folder.")
 
@@ -65,6 +84,7 @@ class RedisStore(Store):
 
     :param url: ``redis://`` or ``rediss://``, as redis-py's ``from_url`` takes it, plus an optional
         ``prefix`` query parameter for the keys.
+    :raises SettingError: when redis-py cannot read the URL (a port that is not a number, a URL without a host).
     """
 
     def __init__(self, url: str) -> None:
@@ -74,10 +94,15 @@ class RedisStore(Store):
         self.prefix = prefixes[-1] if prefixes else DEFAULT_PREFIX
         engine_url = urlunsplit(parts._replace(query=urlencode([(n, v) for n, v in pairs if n != "prefix"])))
         self.url = _redact.url(url)
-        self.client = redis.Redis.from_url(engine_url, socket_connect_timeout=_TIMEOUT, socket_timeout=_TIMEOUT)
+        try:
+            self.client = redis.Redis.from_url(engine_url, socket_connect_timeout=_TIMEOUT, socket_timeout=_TIMEOUT)
+        except ValueError as error:  # redis-py's own words name neither the setting nor the URL
+            raise SettingError(_settings.where("journal-store"), self.url,
+                               f"redis://[USER:PASSWORD@]HOST[:PORT][/DB] ({error})") from None
         # A sweeper's release records, by stream, until the next flush.
         self._releases: dict[str, list[str]] = {}
         self._queued = 0
+        self.append_script = self.client.register_script(_APPEND)
 
     def key(self, *parts: str) -> str:
         """The key for *parts* under this store's prefix: ``key("stream", name)`` is ``PREFIXstream:NAME``."""
@@ -132,18 +157,29 @@ class RedisStore(Store):
                     for name in chunk:
                         pipe.lrange(self.key("stream", name), 0, -1)
                         pipe.get(self.key("lease", name))
-                    answers = pipe.execute()
+                    # A key another tool wrote (WRONGTYPE) damages its stream only, not the whole listing.
+                    answers = pipe.execute(raise_on_error=False)
                 for index, name in enumerate(chunk):
-                    found.append(self._journal(name, answers[2 * index], answers[2 * index + 1]))
+                    lines, lease = answers[2 * index], answers[2 * index + 1]
+                    for answer in (lines, lease):
+                        if isinstance(answer, Exception) and not isinstance(answer, redis.ResponseError):
+                            raise answer
+                    found.append(self._journal(name, lines, lease))
         except redis.RedisError as error:
             raise self.unreachable(error) from None
         return found
 
-    def _journal(self, name: str, lines: list[bytes], lease: bytes | None) -> JournalFile:
+    def _journal(self, name: str, lines: list[bytes] | Exception, lease: bytes | Exception | None) -> JournalFile:
         from pathlib import Path
 
-        journal = parse(JournalFile(Path(name), name=name, store=self), _joined(lines),
-                        f"{self.url} {name}")
+        journal = JournalFile(Path(name), name=name, store=self)
+        if isinstance(lines, Exception):
+            journal.problems.append(f"{self.url} {name}: cannot be read: {_cause(lines)}")
+            journal.bad_lines += 1  # damaged: whatever it held is unknown, so it is kept
+            return journal
+        if isinstance(lease, Exception):
+            lease = None  # read as no lease, as when Redis expired it; a live writer's next beat overwrites it
+        journal = parse(journal, _joined(lines), f"{self.url} {name}")
         journal.mtime = 0.0
         if journal.header is not None:
             journal.lease = _lease(journal, lease)
@@ -226,19 +262,38 @@ class RedisWriter(StreamWriter):
         self._lease = store.key("lease", name)
         self._queued: list[str] = []
         self._closed = False
+        self._started = float(header.get("started") or time.time())
 
-    def lease_json(self, now: float, closed: bool = False) -> str:
-        """The lease record: who writes the stream and until when (*now* + the lease, by the server's clock)."""
+    def lease_json(self, now: float | None, closed: bool = False) -> str:
+        """The lease record: who writes the stream and until when (*now* + the lease, by the server's clock).
+
+        *now* ``None`` writes ``"expires":0``, for the append script to fill in by the server's clock.
+        """
         header = self.header
         return json.dumps({"run": header.get("run"), "host": header.get("host"), "pid": header.get("pid"),
                            "worker": header.get("worker"), "boot": header.get("boot"),
-                           "heartbeat": header.get("heartbeat"), "expires": round(now + self.lease_seconds, 3),
+                           "heartbeat": header.get("heartbeat"),
+                           "expires": 0 if now is None else round(now + self.lease_seconds, 3),
                            "closed": closed}, separators=(",", ":"))
+
+    def expiry_ms(self) -> int:
+        """Milliseconds until Redis removes the lease key: ``lease + skew`` seconds, and one more."""
+        return int((self.lease_seconds + self.store.skew) * 1000) + 1000
 
     def renew(self, pipe: Any, now: float) -> None:
         """Add the lease, expiring ``lease + skew`` seconds from now by Redis' own clock, to *pipe*."""
-        expiry_ms = int((self.lease_seconds + self.store.skew) * 1000) + 1000
-        pipe.set(self._lease, self.lease_json(now), px=expiry_ms)
+        pipe.set(self._lease, self.lease_json(now), px=self.expiry_ms())
+
+    def append(self, values: list[str], client: Any = None) -> Any:
+        """Append *values* to the stream, putting back its header, lease and listing if a sweeper removed them."""
+        from testdata_kit.journal import encode_record
+
+        store = self.store
+        return store.append_script(
+            keys=[self._stream, self._lease, store.key("streams")],
+            args=[encode_record(self.header), self._started, self.name, self.lease_json(None), self.lease_seconds,
+                  self.expiry_ms(), *values],
+            client=client)
 
     def queue(self, line: str) -> None:
         self._queued.append(line)
@@ -250,7 +305,7 @@ class RedisWriter(StreamWriter):
         if not values:
             return
         try:
-            self.store.client.rpush(self._stream, *values)
+            self.append(values)
         except redis.RedisError as error:
             raise self.store.unreachable(error) from None
         self._queued = []
@@ -263,7 +318,7 @@ class RedisWriter(StreamWriter):
             now = store.now()
             with store.client.pipeline(transaction=True) as pipe:
                 if self._queued:
-                    pipe.rpush(self._stream, *self._queued)
+                    self.append(self._queued, client=pipe)
                 self.renew(pipe, now)
                 pipe.execute()
         except redis.RedisError as error:
@@ -282,7 +337,7 @@ class RedisWriter(StreamWriter):
                     pipe.zrem(store.key("streams"), self.name)
                 else:
                     if self._queued:
-                        pipe.rpush(self._stream, *self._queued)
+                        self.append(self._queued, client=pipe)
                     pipe.set(self._lease, self.lease_json(time.time(), closed=True))
                 pipe.execute()
         except redis.RedisError as error:

@@ -166,7 +166,7 @@ class S3Store(Store):
         except _ENGINE_ERRORS as error:
             raise self.unreachable(error) from None
         journals = [journal for journal in read if journal is not None]
-        journals.sort(key=lambda j: (float((j.header or {}).get("started") or 0.0), j.name))
+        journals.sort(key=lambda j: (_started(j.header), j.name))
         return journals
 
     def _read(self, name: str, leaves: list[str]) -> JournalFile | None:
@@ -245,6 +245,12 @@ def _joined(parts: list[bytes]) -> bytes:
                     for index, part in enumerate(parts))
 
 
+def _started(header: dict[str, Any] | None) -> float:
+    # A header is whatever its writer wrote: a start that is not a number sorts first and ends no lease later.
+    started = (header or {}).get("started")
+    return float(started) if isinstance(started, (int, float)) and not isinstance(started, bool) else 0.0
+
+
 def _lease(journal: JournalFile, raw: bytes | None) -> Lease:
     header = journal.header or {}
     try:
@@ -253,7 +259,7 @@ def _lease(journal: JournalFile, raw: bytes | None) -> Lease:
         stored = None
     if not isinstance(stored, dict) or not isinstance(stored.get("expires"), (int, float)):
         # No readable lease: the writer died between its first record and its lease; dead once that is old.
-        return Lease.from_header(header, expires=float(header.get("started") or 0.0) + header_lease(header),
+        return Lease.from_header(header, expires=_started(header) + header_lease(header),
                                  closed=journal.closed)
     return Lease.from_header(header, expires=float(stored["expires"]), closed=bool(stored.get("closed"))
                              or journal.closed)
@@ -317,18 +323,34 @@ class S3Writer(StreamWriter):
             if self._closed:
                 return
             self._write([])
-            self._fold()
+            self._fold(everything=self._removed())
             self._put_lease(closed=False)
 
-    def _fold(self) -> None:
+    def _removed(self) -> bool:
+        # A sweeper removes a stream it calls dead, its lease with it; this run went on (its beats had stalled past
+        # the lease), and its writes since then are pieces without their header, which no sweep can tell is alive.
+        # One HEAD per beat finds that out.
+        store = self.store
+        try:
+            store.client.head_object(Bucket=store.bucket, Key=f"{store.prefix}{self.name}/lease.json")
+        except botocore.exceptions.ClientError as error:
+            if _missing(error) or error.response.get("Error", {}).get("Code") == "NotFound":
+                return True
+            raise store.unreachable(error) from None
+        except _ENGINE_ERRORS as error:
+            raise store.unreachable(error) from None
+        return False
+
+    def _fold(self, everything: bool = False) -> None:
         # One object with everything so far, then the ones it replaces: a reader lists either the fold or the
         # writes (and lists again when a write it saw has gone).
-        if self._sequence - self._folded < 2:
+        # *everything*: put every record back (the header first), whatever the last fold covered.
+        if self._sequence - self._folded < 2 and not everything:
             return
         fold = f"c{self._sequence:010d}.jsonl"
         self.store.put(f"{self.name}/{fold}", _joined(self._lines))
         self.store.delete([f"{self.name}/b{n:010d}.jsonl" for n in range(self._folded + 1, self._sequence + 1)]
-                          + [f"{self.name}/{old}" for old in self._folds])
+                          + [f"{self.name}/{old}" for old in self._folds if old != fold])
         self._folded = self._sequence
         self._folds = [fold]
 
