@@ -228,9 +228,9 @@ class DamagedJournalMessageTests(unittest.TestCase):
     def test_garbage(self):
         self.write(b"\x00\x01garbage\n\xff\n")
         self.assertEqual(self.sweep(), (1, [
-            "sweep: deadrn-host-1-abc.jsonl: not a readable journal (no 'open' record naming its run), so what it "
-            "held cannot be known; it is kept. Remove it by hand once you have checked the data it may have "
-            "left."]))
+            "sweep: deadrn-host-1-abc.jsonl: not a readable journal (no 'open' record naming its run), so whose it "
+            "is cannot be known and nothing in it is replayed (its rows may be a live run's); it is kept. Remove "
+            "it by hand once you have checked the data it may have left."]))
 
     def test_missing_folder(self):
         missing = self.folder / "no-such-dir"

@@ -3,6 +3,7 @@ status and message say what is left and what to configure."""
 
 from __future__ import annotations
 
+import json
 import unittest
 
 from testdata_kit import journal
@@ -79,8 +80,20 @@ class GarbageTests(DeadRunCase):
         status, out, err = self.sweep_journal()
         self.assertEqual(status, 1, out + err)
         self.assertTrue(path.exists())
-        self.assertIn(f"{path.name}: not a readable journal (no 'open' record naming its run), so what it held "
-                      f"cannot be known; it is kept.", err)
+        self.assertIn(f"{path.name}: not a readable journal (no 'open' record naming its run), so whose it is "
+                      f"cannot be known and nothing in it is replayed (its rows may be a live run's); it is kept.", err)
+
+
+    def test_records_without_an_open_record_are_never_replayed(self):
+        # What a store holds between a sweep that removed a stalled run's stream and the run's next heartbeat,
+        # which puts the header back: the run is alive, so its rows must stay.
+        row = self.user()
+        path = self.journals / "deadrn-host-1-abc.jsonl"
+        path.write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in self.entry(1, row)))
+        status, out, err = self.sweep_journal()
+        self.assertEqual((status, self.remaining()), (1, 1), out + err)
+        self.assertIn(f"failed: users: users id={row['id']} (t.T.test_x): not replayed, its stream names no run", out)
+        self.assertTrue(path.exists())
 
 
 class MissingFolderTests(DeadRunCase):

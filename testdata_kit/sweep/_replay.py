@@ -156,18 +156,18 @@ class _Replayer:
         return EXIT_OK
 
     def _unowned(self, journal: _journal.JournalFile, pending: list[_journal.Entry]) -> int:
-        """A file without a readable ``open`` record: whose it is cannot be known, so it is only ever kept."""
-        failed = self._replay_all(journal, [e for e in pending if e.replayable]) if self.delete else {}
+        """A stream without a readable ``open`` record: whose it is cannot be known, so nothing in it is replayed.
+
+        Its rows may be a live run's: a store puts a swept stream's header back only at the run's next write or
+        heartbeat, and records that arrive before it are such a stream.
+        """
         for entry in pending:
             tally = self.counts[entry.kind]
-            if entry.number in failed:
-                tally.failed += 1
-                tally.failures.append(f"{entry.describe()}: {failed[entry.number]}")
-            elif entry.replayable and self.delete:
-                tally.deleted += 1
+            tally.failed += 1
+            tally.failures.append(f"{entry.describe()}: not replayed, its stream names no run")
         print(f"sweep: {journal.name or journal.path.name}: not a readable journal (no 'open' record naming its "
-              f"run), so what it held cannot be known; it is kept. Remove it by hand once you have checked the data "
-              f"it may have left.", file=sys.stderr)
+              f"run), so whose it is cannot be known and nothing in it is replayed (its rows may be a live run's); "
+              f"it is kept. Remove it by hand once you have checked the data it may have left.", file=sys.stderr)
         return EXIT_FAILED if self.delete else EXIT_OK
 
     def _replay_all(self, journal: _journal.JournalFile, entries: list[_journal.Entry]) -> dict[int, str]:
