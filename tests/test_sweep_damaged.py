@@ -32,7 +32,17 @@ class LostTailTests(DeadRunCase):
         self.assertEqual(self.http.get(f"{self.server.url}/users/{other['id']}").status_code, 200)
         self.assertFalse(path.exists(), "every entry and every marked row of its run is verified gone")
         self.assertRegex(out, r"users +22 +22 ")
-        self.assertRegex(out, r"\(by marker\) +15 +15 ")
+        self.assertRegex(out, r"total +22 +22 +0 +0 +0\n\(by marker\) +15 +15 ")
+
+    def test_an_entry_swept_by_marker_is_counted_once_in_the_total(self):
+        # The process died during the create call: the journal has the intent, the server has the row.
+        self.user()
+        path = self.write_journal(self.entry(1, None))
+        status, out, err = self.sweep_journal()
+        self.assertEqual((status, self.remaining()), (0, 0), out + err)
+        self.assertRegex(out, r"users +1 +1 +0 +0 +0\ntotal +1 +1 +0 +0 +0\n\(by marker\) +1 +1 +0 +0 +0\n")
+        self.assertIn("  (by marker): not added to the total, since the entries above may name the same rows", out)
+        self.assertFalse(path.exists())
 
     def test_without_collections_it_exits_1_keeps_the_journal_and_says_what_to_configure(self):
         path = self.lost_tail()

@@ -57,7 +57,9 @@ def run_journal(settings: SweepConfig, url: str | None, delete: bool) -> int:
     finally:
         replayer.close()
         store.close()
-    print_summary(replayer.counts, delete, "kind")
+    # The marker search's rows may be the very rows of entries counted above: shown apart, never added twice.
+    marked = replayer.counts.pop(_BY_MARKER, None)
+    print_summary(replayer.counts, delete, "kind", {_BY_MARKER: marked} if marked is not None else None)
     for line in replayer.notes:
         print(f"  {line}")
     return status

@@ -34,20 +34,28 @@ class Counts:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def print_summary(counts: Mapping[str, Counts], delete: bool, label: str) -> None:
+def print_summary(counts: Mapping[str, Counts], delete: bool, label: str,
+                  apart: Mapping[str, Counts] | None = None) -> None:
     """Print the table: found, deleted (verified) or would-delete, skipped-live, young, failed; then the failures.
 
     :param label: the first column's title, ``collection`` or ``kind``.
+    :param apart: rows printed after the total and not added to it: what they count may be counted above too
+        (the marker search of a journal sweep finds rows that journal entries also name).
     """
+    apart = apart or {}
     header = "deleted" if delete else "would-delete"
-    width = max([len(label), len("total"), *(len(name) for name in counts)])
+    width = max([len(label), len("total"), *(len(name) for name in (*counts, *apart))])
     print(f"{label.ljust(width)}  found  {header}  skipped-live  young  failed")
     total = Counts()
     for name, tally in counts.items():
         _row(name, tally, width, header, delete)
         total.add(tally)
     _row("total", total, width, header, delete)
-    for name, tally in counts.items():
+    for name, tally in apart.items():
+        _row(name, tally, width, header, delete)
+    if apart:
+        print(f"  {' and '.join(apart)}: not added to the total, since the entries above may name the same rows")
+    for name, tally in (*counts.items(), *apart.items()):
         for failure in tally.failures:
             print(f"  failed: {name}: {failure}")
 
