@@ -146,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _check_url(url, "sweep-url", f" in {settings.source or 'setup.cfg'}")
         check_safe(settings, url)
         if args.journal is not None:
+            if not args.yes:
+                print("sweep: dry run, nothing is deleted; add --yes to delete", file=sys.stderr)
             return run_journal(settings, url, args.yes)
         if not url:
             print("sweep: environment mode needs --url (or sweep-url) and [testdata_kit:collections.NAME] sections; "
