@@ -1,5 +1,5 @@
 """``sweep --journal`` replays ``recover=`` functions: an ``async def`` one is awaited before its deletion counts,
-and one that cannot be imported is named with the fix, its journal kept."""
+one that cannot be imported is named with the fix, its journal kept, and a dry run calls none of them."""
 
 from __future__ import annotations
 
@@ -50,6 +50,14 @@ class RecoverFunctionTests(DeadRunCase):
         self.assertRegex(out, r"users +1 +1 ")
         self.assertNotIn("never awaited", err)
         self.assertFalse(path.exists(), "a fully replayed journal is removed")
+
+    def test_a_dry_run_says_so_and_deletes_nothing(self):
+        path = self.journal_with_call(f"{__name__}:adelete_user")
+        status, out, err = self.sweep("--journal", str(self.journals))
+        self.assertEqual((status, self.remaining()), (0, 1), out + err)
+        self.assertIn("sweep: dry run, nothing is deleted; add --yes to delete", err)
+        self.assertRegex(out, r"users +1 +1 ", "found 1, would delete 1")
+        self.assertTrue(path.exists())
 
     def test_a_recover_function_that_cannot_be_imported_names_the_fix_and_keeps_the_journal(self):
         path = self.journal_with_call("shop_kinds_elsewhere:delete_user")
