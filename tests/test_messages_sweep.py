@@ -143,6 +143,15 @@ class SweepMessageTests(unittest.TestCase):
         self.assertIn("[testdata_kit] parents = 'a, b' is not valid; expected parent relations without a cycle",
                       str(caught.exception))
 
+    def test_a_bad_store_url_given_to_journal_is_named_as_that_option(self):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            status = sweep.main(["--journal", "mysql://ci:hunter2@db/x"])
+        self.assertEqual(status, 2)
+        self.assertEqual(err.getvalue(), "sweep: --journal = 'mysql://ci:***@db/x' is not valid; expected a folder, or "
+                         "a URL whose scheme is one of file://, postgresql://, postgres://, redis://, rediss://, "
+                         "s3://.\n")
+
     def test_deletion_address_and_method(self):
         path = self.config("[testdata_kit:collections.users]\nmarker-fields = email\ndelete-at = /users/-/delete\n")
         with self.assertRaises(ConfigError) as caught:

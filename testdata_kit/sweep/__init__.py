@@ -29,8 +29,9 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from testdata_kit import config as _config
+from testdata_kit import journal as _journal
 from testdata_kit._env import JOURNAL_STORE_ENV
-from testdata_kit.errors import InvalidValueError, StoreUnreachable, TestDataError
+from testdata_kit.errors import InvalidValueError, SettingError, StoreUnreachable, TestDataError
 from testdata_kit.resources import JOURNAL_ENV
 from testdata_kit.sweep._environment import sweep_environment
 from testdata_kit.sweep._listing import ListingError, client
@@ -63,8 +64,6 @@ __all__ = [
 
 
 def _run_environment(settings: SweepConfig, url: str, delete: bool) -> int:
-    from testdata_kit import journal as _journal
-
     live: set[str] = set()
     if settings.journal_store:
         store = _journal.open_store(settings.journal_store)
@@ -139,6 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.ttl = args.ttl
         if args.journal:
             settings.journal_store = settings.journal_dir = args.journal
+            try:  # checked here, so that a bad URL is named as the option it came from
+                _journal.open_store(args.journal).close()
+            except SettingError as error:
+                raise SettingError("--journal", error.value, error.expected) from None
         url = args.url or settings.url
         if args.url:
             _check_url(args.url, "--url", "")
