@@ -132,7 +132,7 @@ ROWS = [
         ("TESTDATA_HOSTNAME='ci runner' is not valid", "a host name without spaces"),
         env={"TESTDATA_HOSTNAME": "ci runner"}),
     Row("sweep_journal_store_unknown_scheme", cmd("sweep", "--journal", "ftp://u:s3cr3t@h/j"), 2,
-        ("journal-store", "'ftp://u:***@h/j' is not valid", "s3://"), absent=("s3cr3t",)),
+        ("--journal", "'ftp://u:***@h/j' is not valid", "s3://"), absent=("s3cr3t",)),
     Row("sweep_journal_store_down", cmd("sweep", "--journal", "postgresql://ci:s3cr3t@127.0.0.1:1/j"), 2,
         ("the journal store postgresql://ci:***@127.0.0.1:1/j cannot be reached", "Nothing was replayed."),
         absent=("s3cr3t",)),
