@@ -1,10 +1,11 @@
 """The environment sweep: stream each collection's pages, delete the stale marked rows, children first, verified.
 
-Memory stays flat whatever the row count: rows are judged and deleted page by page, and only three things are
-kept: the verdicts of marked rows of collections that others name in ``owner-fields`` (ids only), the rows
-whose deletion failed, and the counts. Deleting while reading pages is safe with keyset (cursor) paging; with
-offset paging some rows slip past a pass, so passes repeat until one deletes nothing, and that last pass is
-also the listing again after deleting: whatever it still finds is reported as remaining.
+Memory stays flat whatever the row count: rows are judged and deleted page by page, and what must be remembered
+of rows already passed (the deletions that counted, the verdicts of rows that others name in ``owner-fields``)
+is kept on disk (:class:`~testdata_kit.sweep._seen.SeenRows`); in memory are only the rows whose deletion failed
+and the counts. Deleting while reading pages is safe with keyset (cursor) paging; with offset paging some rows
+slip past a pass, so passes repeat until one deletes nothing, and that last pass is also the listing again after
+deleting: whatever it still finds is reported as remaining.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from testdata_kit.errors import TestDataError
 from testdata_kit.sweep._listing import collection as _http_collection
 from testdata_kit.sweep._listing import pages
 from testdata_kit.sweep._report import Counts
+from testdata_kit.sweep._seen import SeenRows
 from testdata_kit.sweep._settings import CollectionSettings
 
 if TYPE_CHECKING:
@@ -49,20 +51,19 @@ def sweep_environment(
     """
     report = progress or (lambda text: print(f"sweep: {text}", file=sys.stderr, flush=True))
     now = _dt.datetime.now(_dt.timezone.utc)
-    owners = _owner_verdicts(api, collections, prefix, select, now, report)
     counts: dict[str, Counts] = {}
-    for settings in collections:
-        counts[settings.name] = _sweep_one(api, settings, prefix, select, now, owners, delete, report)
+    with SeenRows() as seen:
+        _owner_verdicts(api, collections, prefix, select, now, report, seen)
+        for settings in collections:
+            counts[settings.name] = _sweep_one(api, settings, prefix, select, now, seen, delete, report)
     return counts
 
 
 def _sweep_one(api: ApiClient, settings: CollectionSettings, prefix: str, select: Select, now: _dt.datetime,
-               owners: dict[tuple[str, str], str], delete: bool, report: Callable[[str], None]) -> Counts:
+               seen: SeenRows, delete: bool, report: Callable[[str], None]) -> Counts:
     tally = Counts()
     target = _http_collection(api, settings) if delete else None
     failed: dict[str, str] = {}
-    # Ids whose deletion counted: a row listed again after it was not deleted, whatever its answer said.
-    counted: set[str] = set()
     done = 0
     for number in range(_MAX_PASSES if delete else 1):
         attempted = 0
@@ -70,7 +71,7 @@ def _sweep_one(api: ApiClient, settings: CollectionSettings, prefix: str, select
         for page in pages(api, settings, prefix, report):
             for row in page:
                 ident = row.get(settings.id_field)
-                verdict = None if ident is None else _verdict(row, settings, prefix, select, now, owners)
+                verdict = None if ident is None else _verdict(row, settings, prefix, select, now, seen)
                 if number == 0:
                     tally.skipped_live += verdict == "live"
                     tally.young += verdict == "young"
@@ -80,8 +81,9 @@ def _sweep_one(api: ApiClient, settings: CollectionSettings, prefix: str, select
                 if key in failed:
                     still[key] = failed[key]
                     continue
-                if key in counted:
-                    counted.discard(key)
+                # A row listed again after its deletion counted was not deleted, whatever its answer said.
+                if seen.counted(settings.name, key):
+                    seen.uncount(settings.name, key)
                     tally.deleted -= 1
                     failed[key] = still[key] = (
                         "listed again after its deletion was counted: the server did not delete it (check the "
@@ -94,7 +96,7 @@ def _sweep_one(api: ApiClient, settings: CollectionSettings, prefix: str, select
                 attempted += 1
                 if problem is None:
                     tally.deleted += 1
-                    counted.add(key)
+                    seen.count(settings.name, key)
                 else:
                     failed[key] = problem
                 done += 1
@@ -151,13 +153,13 @@ def _created_at(row: dict[str, Any], settings: CollectionSettings) -> _dt.dateti
 
 
 def _verdict(row: dict[str, Any], settings: CollectionSettings, prefix: str, select: Select, now: _dt.datetime,
-             owners: dict[tuple[str, str], str]) -> str | None:
+             seen: SeenRows) -> str | None:
     """Return ``stale``, ``live``, ``young``, or None for a row that is not ours to touch."""
     marker = _marker(row, settings, prefix)
     if marker is not None:
         return select(marker, now - (_created_at(row, settings) or marker.created_at))
-    inherited = [owners[(target, str(row.get(name)))] for name, target in settings.owner_fields
-                 if (target, str(row.get(name))) in owners]
+    inherited = [found for name, target in settings.owner_fields
+                 if (found := seen.verdict(target, str(row.get(name)))) is not None]
     if not inherited:
         return None  # no marker of its own and no marked owner: never ours to touch
     # An owned row is as stale as its owner, which already passed the TTL and the live-run check.
@@ -165,17 +167,15 @@ def _verdict(row: dict[str, Any], settings: CollectionSettings, prefix: str, sel
 
 
 def _owner_verdicts(api: ApiClient, collections: list[CollectionSettings], prefix: str, select: Select,
-                    now: _dt.datetime, report: Callable[[str], None]) -> dict[tuple[str, str], str]:
-    """The verdicts of the marked rows of collections named in others' ``owner-fields``, parents first."""
+                    now: _dt.datetime, report: Callable[[str], None], seen: SeenRows) -> None:
+    """Note in *seen* the verdicts of the rows of collections named in others' ``owner-fields``, parents first."""
     named = {target for c in collections for _, target in c.owner_fields}
-    verdicts: dict[tuple[str, str], str] = {}
     for settings in reversed(collections):
         if settings.name not in named:
             continue
         for page in pages(api, settings, prefix, report):
             for row in page:
                 ident = row.get(settings.id_field)
-                verdict = None if ident is None else _verdict(row, settings, prefix, select, now, verdicts)
+                verdict = None if ident is None else _verdict(row, settings, prefix, select, now, seen)
                 if verdict is not None:
-                    verdicts[(settings.name, str(ident))] = verdict
-    return verdicts
+                    seen.judge(settings.name, str(ident), verdict)

@@ -1,0 +1,79 @@
+"""What an environment sweep remembers of the rows it has passed, kept on disk so that its memory stays flat.
+
+Two memories grow with the row count. A row whose deletion counted must be recognised when a later listing
+shows it again (the server answered the DELETE and kept the row), or the account would count it twice and
+report it gone. And a row without a marker of its own takes the verdict of the marked row that owns it, so the
+owners' verdicts are looked up while their children are listed. Held in a Python set and dict, both grew by
+the id's text and a hash-table slot for every row, which tracemalloc showed as the sweep's only growth.
+
+Both live in a private temporary SQLite database instead: opened with an empty file name, it is a file that
+SQLite deletes when the connection closes, and whose page cache is capped (``cache_size``), so the sweep's own
+memory no longer depends on the row count. Each lookup costs a few microseconds, against the milliseconds of
+the HTTP request it decides (``benchmarks/bench_sweep.py`` prints the whole sweep against a raw client).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from types import TracebackType
+
+__all__ = ["SeenRows"]
+
+# KiB of SQLite page cache (a negative cache_size is in KiB: https://sqlite.org/pragma.html#pragma_cache_size).
+_CACHE_KIB = 1024
+
+
+class SeenRows:
+    """Rows a sweep has counted as deleted, and the verdicts of owner rows, per collection name and row id.
+
+    Ids are compared as text (``str(id)``), as the listing and the owner fields may give ``7`` or ``"7"``.
+    Use as a context manager: leaving it deletes the file.
+    """
+
+    def __init__(self) -> None:
+        # "" is SQLite's private temporary on-disk database; isolation_level=None leaves transactions to us.
+        self._db = sqlite3.connect("", isolation_level=None)
+        self._db.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
+        # Nothing here must survive a crash: the file is deleted with the connection anyway.
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("PRAGMA synchronous = OFF")
+        self._db.execute("CREATE TABLE counted (collection TEXT, id TEXT, PRIMARY KEY (collection, id)) "
+                         "WITHOUT ROWID")
+        self._db.execute("CREATE TABLE verdicts (collection TEXT, id TEXT, verdict TEXT, "
+                         "PRIMARY KEY (collection, id)) WITHOUT ROWID")
+        # One transaction for the whole sweep: a commit per row would write the file each time.
+        self._db.execute("BEGIN")
+
+    def __enter__(self) -> SeenRows:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Delete the file; the object must not be used afterwards."""
+        self._db.close()
+
+    def counted(self, collection: str, ident: str) -> bool:
+        """Whether the deletion of row *ident* of *collection* has counted (and was not taken back since)."""
+        found = self._db.execute("SELECT 1 FROM counted WHERE collection = ? AND id = ?", (collection, ident))
+        return found.fetchone() is not None
+
+    def count(self, collection: str, ident: str) -> None:
+        """Remember that the deletion of row *ident* of *collection* counted."""
+        self._db.execute("INSERT OR IGNORE INTO counted VALUES (?, ?)", (collection, ident))
+
+    def uncount(self, collection: str, ident: str) -> None:
+        """Forget a counted deletion: a later listing showed the row again."""
+        self._db.execute("DELETE FROM counted WHERE collection = ? AND id = ?", (collection, ident))
+
+    def verdict(self, collection: str, ident: str) -> str | None:
+        """The verdict given to owner row *ident* of *collection* (``stale``, ``live``, ``young``), or None."""
+        found = self._db.execute("SELECT verdict FROM verdicts WHERE collection = ? AND id = ?",
+                                 (collection, ident)).fetchone()
+        return None if found is None else str(found[0])
+
+    def judge(self, collection: str, ident: str, verdict: str) -> None:
+        """Remember the *verdict* of owner row *ident* of *collection*, for the rows it owns."""
+        self._db.execute("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)", (collection, ident, verdict))
