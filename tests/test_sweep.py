@@ -18,48 +18,26 @@ import time
 import unittest
 from unittest import mock
 
-import requests
-
 from testdata_kit import _run, demo, journal, ledger, sweep, unique
 from testdata_kit.guard import HostNotAllowedError
 from testdata_kit.http import ApiClient
 from testdata_kit.sweep import CollectionSettings, ListingError
 from testdata_kit.sweep._listing import pages
+from tests._dead_runs import COLLECTIONS, DemoApiCase
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SUITE = ROOT / "tests" / "journal_suite"
 OLD = datetime.datetime(2021, 3, 1, tzinfo=datetime.timezone.utc)
-CONFIG = """[testdata_kit]
-ttl = 1h
-journal-dir = {journal}
-[testdata_kit:collections.users]
-marker-fields = email, name
-prefix-param = prefix
-list-query = limit=500
-[testdata_kit:collections.products]
-marker-fields = name
-list-query = limit=500
-[testdata_kit:collections.orders]
-owner-fields = user_id -> users, product_id -> products
-parents = users, products
-prefix-param = prefix
-list-query = limit=500
-"""
+CONFIG = "[testdata_kit]\nttl = 1h\njournal-dir = {journal}\n" + COLLECTIONS
 
 
 def marker(run: str, when: int) -> str:
     return f"test-{_run.base36(when)}-{run}-p1-{_run.random_token(8)}"
 
 
-class EnvironmentSweepTests(unittest.TestCase):
+class EnvironmentSweepTests(DemoApiCase):
     def setUp(self):
-        self.server = demo.running().start()
-        self.addCleanup(self.server.stop)
-        self.http = requests.Session()
-        self.addCleanup(self.http.close)
-        tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(tmp.cleanup)
-        self.tmp = pathlib.Path(tmp.name)
+        super().setUp()
         self.config = self.tmp / "sweep.cfg"
         self.config.write_text(CONFIG.format(journal=self.tmp / "journal"))
 
@@ -296,17 +274,11 @@ class JournalDirectoryTests(unittest.TestCase):
             self.assertEqual(journal.configured_directory(), str(self.from_key))
 
 
-class JournalSweepTests(unittest.TestCase):
+class JournalSweepTests(DemoApiCase):
     """``python -m testdata_kit sweep --journal`` on real runs of journal_suite/case_hold.py against the demo API."""
 
     def setUp(self):
-        self.server = demo.running().start()
-        self.addCleanup(self.server.stop)
-        self.http = requests.Session()
-        self.addCleanup(self.http.close)
-        tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(tmp.cleanup)
-        self.tmp = pathlib.Path(tmp.name)
+        super().setUp()
         self.journal = self.tmp / "journal"
         self.config = self.tmp / "sweep.cfg"
         self.config.write_text("[testdata_kit]\n")  # no collections: only what the journals say gets deleted
