@@ -23,6 +23,7 @@ from testdata_kit.guard import HostNotAllowedError
 from testdata_kit.http import ApiClient
 from testdata_kit.sweep import CollectionSettings, ListingError
 from testdata_kit.sweep._listing import pages
+from testdata_kit.sweep._seen import SeenRows
 from tests._dead_runs import COLLECTIONS, DemoApiCase
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -108,6 +109,32 @@ class EnvironmentSweepTests(DemoApiCase):
         self.assertEqual(status, 1)
         self.assertRegex(out, r"failed: users: id \d+: DELETE http://127\.0\.0\.1:\d+/users/\d+ failed \(1 attempt\): "
                               r"status 409")
+
+    def test_a_full_disk_under_the_swept_rows_file_stops_the_sweep_with_exit_2_and_a_second_sweep_ends_it(self):
+        for n in range(400):
+            self.post("users", {"email": f"{marker('deadrn', 1614556800)}@example.com", "name": f"T{n}"})
+        self.config.write_text("[testdata_kit]\nttl = 1h\n[testdata_kit:collections.users]\nmarker-fields = email\n"
+                               "list-query = limit=500\n")
+
+        class FullDisk(SeenRows):
+            # SQLite's own "database or disk is full": the file may not grow beyond its schema's pages, so the
+            # sweep runs out of room once a page of counted rows is full.
+            def __init__(self) -> None:
+                super().__init__()
+                self._db.execute("PRAGMA max_page_count = 3")
+
+        with mock.patch("testdata_kit.sweep._environment.SeenRows", FullDisk):
+            status, out, err = self.sweep("--yes")
+        self.assertEqual(status, 2, out + err)
+        self.assertIn("sweep: cannot keep the list of rows already swept in its temporary file (SQLite: database or "
+                      "disk is full). Free some disk space, or point SQLITE_TMPDIR (or TMPDIR) at a writable folder "
+                      "with room, then sweep again", err)
+        self.assertNotIn("Traceback", err)
+        left = self.server.counts()["users"]
+        self.assertTrue(0 < left < 400, f"{left} rows left: the sweep should stop part-way")
+        status, out, err = self.sweep("--yes")
+        self.assertEqual((status, self.server.counts()["users"]), (0, 0), out + err)
+        self.assertRegex(out, rf"users +{left} +{left} ")
 
     def test_refuses_a_host_outside_the_allowed_list_and_a_short_prefix(self):
         status, _, err = self.sweep("--url", "http://prod.example.com", "--yes")
