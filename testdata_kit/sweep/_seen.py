@@ -43,8 +43,9 @@ class SeenRows:
     Use as a context manager: leaving it deletes the file.
 
     :raises SeenRowsError: from any method, when SQLite cannot write the file (a full disk, no writable
-        temporary folder: SQLite tries ``$SQLITE_TMPDIR``, ``$TMPDIR``, /var/tmp, /usr/tmp, /tmp and the
-        current folder).
+        temporary folder: on Unix, SQLite takes the first writable of ``$SQLITE_TMPDIR``, ``$TMPDIR``, /var/tmp,
+        /usr/tmp, /tmp and the current folder; https://sqlite.org/tempfiles.html, "Temporary File Storage
+        Locations").
     """
 
     def __init__(self) -> None:
