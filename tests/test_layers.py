@@ -36,8 +36,8 @@ CORE = frozenset({
     "testdata_kit._zones", "testdata_kit.adversarial",
 })
 #: Integrations and tools: they build on the core, and the core never imports them at import time.
-INTEGRATIONS = ("http", "fake", "_fake_providers", "factories", "db", "demo", "lint", "run", "sweep", "openapi",
-                "pytest_plugin", "_pytest_data",
+INTEGRATIONS = ("http", "fake", "_fake_catalog", "_fake_providers", "factories", "db", "demo", "lint", "run",
+                "sweep", "openapi", "pytest_plugin", "_pytest_data",
                 # The journal stores on a server: the core's open_store imports them by name, when configured.
                 "testdata_kit.journal._postgres", "testdata_kit.journal._redis", "testdata_kit.journal._s3")
 #: Third-party packages that only the extras may import.

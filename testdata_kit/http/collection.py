@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -11,43 +10,31 @@ from urllib.parse import quote
 import requests
 
 from testdata_kit import _redact
-from testdata_kit.errors import AlreadyGone, MissingKeyError
+from testdata_kit.errors import MissingKeyError
 from testdata_kit.http._addressing import (
     DEFAULT_ITEM,
     ItemTemplate,
     fill,
     placeholders,
-    read_created,
     read_field,
     with_query,
 )
-from testdata_kit.http._exchange import Answer, Call, Steps, Wait, drive
+from testdata_kit.http._creation import CreateAnswers, refused
+from testdata_kit.http._deletion import DeletionSteps
+from testdata_kit.http._exchange import Answer, Call, drive
 from testdata_kit.http._verify import (
     GONE_STATUSES,
     IS_GONE,
     IS_THERE,
-    IS_WRONG,
     SETTLE_SECONDS,
     VERIFY_ENV,
     VERIFY_KEY,
     VERIFY_MODES,
-    cannot_read,
-    probe,
-    rechecks,
     settle_seconds,
     verify_mode,
 )
-from testdata_kit.http.errors import (
-    AddressError,
-    ApiError,
-    DeleteFailedError,
-    DeleteUnprovenError,
-    MissingIdError,
-    ServerDownError,
-    UnknownIdError,
-    UnreadableCreateError,
-)
-from testdata_kit.resources import GONE, tracked
+from testdata_kit.http.errors import AddressError
+from testdata_kit.resources import tracked
 
 if TYPE_CHECKING:
     from testdata_kit.http.client import ApiClient
@@ -55,7 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["GONE_STATUSES", "VERIFY_ENV", "VERIFY_KEY", "VERIFY_MODES", "Collection"]
 
 
-class Collection:
+class Collection(CreateAnswers, DeletionSteps):
     """One REST collection of an :class:`~testdata_kit.http.ApiClient`: items POSTed to *path*, found at *item*.
 
     Made by ``api.collection("users", path="/users")``; see :meth:`~testdata_kit.http.ApiClient.collection` for
@@ -318,48 +305,6 @@ class Collection:
             raise KeyError(error.args[0]) from None
         return Call("POST", where, self._headers(headers), self._params(params), sent)
 
-    def possibly_created(self, sent: dict[str, Any], shown: str, status: int | None, error: Exception,
-                         learned: dict[str, Any]) -> tuple[dict[str, Any], Any]:
-        """Stand for the item of a create whose answer was lost or a 5xx: it may exist, and its id is unknown.
-
-        The create is tracked as this placeholder, whose deletion fails with :class:`UnknownIdError`, so the
-        account counts it as leaked instead of forgetting it; *error* is raised once it is on record.
-        """
-        learned["error"] = error
-        unknown = UnknownIdError(self.name, shown, status)
-        return {"id": None, **sent}, functools.partial(_raise, unknown)
-
-    def _made(self, answer: Answer, sent: dict[str, Any], extra: Mapping[str, Any], sent_headers: dict[str, str],
-              sent_params: dict[str, Any], learned: dict[str, Any]) -> tuple[dict[str, Any], Any]:
-        """Read a create's *answer*: return the item and its deleter, and note in *learned* what comes next."""
-        try:
-            item, ident = self._created(answer)
-        except (ApiError, MissingIdError) as error:
-            if not answer.ok:
-                if answer.status >= 500:
-                    # A 5xx may come from a proxy after the backend committed: the row may exist.
-                    return self.possibly_created(sent, _redact.url(answer.url), answer.status, error, learned)
-                raise
-            # Accepted but unreadable: the row may exist. Track what is known, so the account reports it.
-            shown = _redact.url(answer.url)
-            if isinstance(error, MissingIdError):
-                keys = ", ".join(map(repr, error.present)) or "none"
-                problem = (f"its answer has no field {error.field!r} (keys present: {keys}) and no Location "
-                           f"header naming the id")
-            else:
-                problem = f"it {error.problem}"
-            unreadable = UnreadableCreateError(self.name, shown, answer.status,
-                                               _redact.body_excerpt(answer.content), problem)
-            unreadable.__cause__ = error
-            learned["error"] = unreadable
-            unknown = UnknownIdError(self.name, shown, answer.status)
-            return {"id": None, **sent}, functools.partial(_raise, unknown)
-        address = self._address(item, sent, extra, ident)
-        removal = address if self.delete_at is None else self._address(item, sent, extra, ident, self.delete_at)
-        learned["confirm"] = (address, ident, sent_headers, sent_params)
-        learned["removal"] = removal
-        return item, functools.partial(self._delete_at, address, sent_headers, sent_params, ident, removal)
-
     def _address(self, item: dict[str, Any], sent: Mapping[str, Any], path_params: Mapping[str, Any],
                  ident: Any, template: ItemTemplate | None = None) -> str:
         """Return the absolute URL of the item (or of *template*), from the template or the callable."""
@@ -376,11 +321,6 @@ class Collection:
             fixed["path"] = fill(self.path, sources, {}, f"path of collection {self.name!r}")
         return self.api.url_for(fill(template, sources, fixed, what))
 
-    def _probe(self, address: str, ident: Any, headers: Mapping[str, str], params: Mapping[str, Any],
-               trusted: bool | None = None) -> Steps[tuple[str, str]]:
-        trusted = self._confirmed if trusted is None else trusted
-        return probe(address, ident, self.id_field, headers, params, trusted)
-
     def _confirm(self, address: str, ident: Any, headers: Mapping[str, str], params: Mapping[str, Any],
                  tracked: bool = True) -> None:
         drive(self._confirming(address, ident, headers, params, tracked), self._send)
@@ -390,104 +330,12 @@ class Collection:
         """Delete the item at *address* (or by *delete_method* at *removal*), verified; return GONE or None."""
         return drive(self._deleting(address, headers, params, ident, removal), self._send)
 
-    # -- decisions, shared with the async collection: steps that yield the calls to send -----------------
-
-    def _confirming(self, address: str, ident: Any, headers: Mapping[str, str], params: Mapping[str, Any],
-                    tracked: bool = True) -> Steps[None]:
-        if self._confirmed or self.verify == "never":
-            return
-        # The item was created a moment ago, so an empty answer here means a wrong address, not "deleted".
-        state, check = yield from self._probe(address, ident, headers, params, trusted=True)
-        if state == IS_THERE:
-            self._confirmed = True
-            return
-        if state in (IS_GONE, IS_WRONG):
-            raise AddressError(self.name, self.template, _redact.url(address), check, tracked)
-        # 405, 5xx, an unreachable server: the address is unproven, and a later create tries again.
-        self._unreadable = cannot_read(check)
-
-    def _deleting(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any,
-                  removal: str | None = None) -> Steps[Any]:
-        try:
-            return (yield from self._delete_once(address, headers, params, ident, removal or address))
-        except _AlreadyGone:
-            return GONE
-
-    def _delete_once(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any,
-                     removal: str) -> Steps[Any]:
-        shown = _redact.url(with_query(removal, params))
-        if self.verify != "never" and not self._confirmed and not self._unreadable:
-            # Nothing created through this collection has proved its address yet (delete() of an item made
-            # elsewhere, a sweep): an item about to be deleted should be there, so read it first.
-            state, check = yield from self._probe(address, ident, headers, params, trusted=True)
-            if state == IS_THERE:
-                self._confirmed = True
-            elif cannot_read(check):
-                self._unreadable = True
-        try:
-            response = yield Call(self.delete_method, removal, headers, params)
-        except ServerDownError as error:
-            budget = f"retried for up to {self.api.retry_seconds:g} s"
-            failure = DeleteFailedError("DELETE", shown, None, f"cannot reach the server ({error.reason})", budget)
-            yield from self._unless_gone(failure, address, ident, headers, params)
-            raise failure from error
-        status = response.status
-        if status not in GONE_STATUSES and not response.ok:
-            attempts = f"{response.attempts} attempt{'s' if response.attempts > 1 else ''}"
-            failure = DeleteFailedError("DELETE", shown, status, _redact.body_excerpt(response.content), attempts)
-            yield from self._unless_gone(failure, address, ident, headers, params)
-            raise failure
-        if self.verify == "never":
-            return GONE if status in GONE_STATUSES else None
-        empty = not response.content.strip()
-        matched_nothing = response.content.strip() == b"[]"
-        if (self.verify == "auto" and status not in GONE_STATUSES and status != 202 and not matched_nothing
-                and (not empty or self._empty_ok_proven)):
-            return None
-        state, check = yield from self._probe(address, ident, headers, params)
-        waited = 0.0
-        if state == IS_THERE and response.ok:
-            # Accepted, but not done yet (a server that deletes in the background): give it a bounded while.
-            for wait in rechecks(self.settle):
-                yield Wait(wait)
-                waited += wait
-                state, check = yield from self._probe(address, ident, headers, params)
-                if state != IS_THERE:
-                    break
-        if state != IS_GONE:
-            raise DeleteUnprovenError(shown, status, self.name, self.template, check, still_there=state == IS_THERE,
-                                      waited=waited)
-        if empty and response.ok and not waited:
-            # Only an answer that was already true proves the next ones: one that needed time does not.
-            self._empty_ok_proven = True
-        return GONE if status in GONE_STATUSES else None
-
-    def _unless_gone(self, failure: DeleteFailedError, address: str, ident: Any, headers: Mapping[str, str],
-                     params: Mapping[str, Any]) -> Steps[None]:
-        """Return quietly when *failure* should be raised; raise :class:`_AlreadyGone` when the item is gone anyway.
-
-        A DELETE whose answer was lost (a timeout, a 503 from a proxy after the backend committed) may have
-        deleted the item: reporting it as leaked would be the account lying the other way.
-        """
-        if self.verify == "never" or failure.status in (400, 401, 403, 409, 412, 422):
-            return
-        state, _ = yield from self._probe(address, ident, headers, params)
-        if state == IS_GONE:
-            raise _AlreadyGone
-
-    def _created(self, answer: Answer) -> tuple[dict[str, Any], Any]:
-        return read_created(answer, self.name, self.id_field)
-
 
 def answer_of(response: requests.Response) -> Answer:
     """What the decision code reads of a requests *response*; the attempts count urllib3's retries."""
     retries = getattr(getattr(response.raw, "retries", None), "history", ())
     return Answer(response.request.method or "?", str(response.url), response.status_code, response.reason or "",
                   response.content, response.headers, len(retries) + 1)
-
-
-class _AlreadyGone(AlreadyGone):
-    """A failed DELETE whose item a GET then showed to be gone."""
 
 
 _unverified_warned: set[str] = set()
@@ -499,12 +347,3 @@ def _warn_unverified(name: str) -> None:
         _unverified_warned.add(name)
         print(f"testdata_kit: collection {name!r} has verify='never': its deletions count on the status code "
               f"alone, so the account cannot prove them (use verify='auto')", file=sys.stderr)
-
-
-def _raise(error: BaseException) -> None:
-    raise error
-
-
-def refused(error: Exception) -> bool:
-    """Whether a create's *error* proves nothing was created: a 4xx refused it (a 5xx may come after a commit)."""
-    return isinstance(error, ApiError) and 400 <= error.status < 500

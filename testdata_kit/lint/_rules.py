@@ -1,6 +1,8 @@
 """The lint rules: one AST walk over a module that yields a Finding per test-data mistake.
 
-Which code runs against an isolated database is decided in :mod:`._scope`, which POSTs create records in
+The walk and its scopes are here, with the rules on calls (TDK004, TDK006, TDK007); the rules on literal values
+are in :mod:`._literal_rules` and those on records the test did not create in :mod:`._record_rules`. Which code
+runs against an isolated database is decided in :mod:`._scope`, which POSTs create records in
 :mod:`._creates`, and how URLs are read in :mod:`._urls`. Where the walk cannot tell, it stays silent.
 """
 
@@ -15,14 +17,11 @@ from testdata_kit.lint._creates import (
     call_name,
     dotted,
     is_data_call,
-    is_http_call,
-    is_request_builder,
     uncleaned_creates,
-    url_arg,
 )
-from testdata_kit.lint._personal import looks_like_email, looks_like_person_name, real_personal_data
+from testdata_kit.lint._literal_rules import CARD_NAME, LiteralRules
+from testdata_kit.lint._record_rules import RecordRules, is_collection_get
 from testdata_kit.lint._scope import EXTERNAL_CLIENTS, Isolation
-from testdata_kit.lint._urls import HOLE, hardcoded_id, is_collection_url, url_texts
 
 __all__ = ["RULES", "Finding", "check_tree"]
 
@@ -48,13 +47,6 @@ class Finding:
     message: str
 
 
-_LOOKUPS = frozenset({"get", "filter", "exclude", "get_or_none", "filter_by", "get_object_or_404"})
-# Keys whose value is usually unique: a person's name under "name" or "display_name" collides with the next
-# run's; first, last and full names (and an address's names) carry no uniqueness, so they are not checked.
-_PERSON_KEYS = frozenset({"name", "displayname"})
-# A dict with one of these keys is a postal address, where even "name" is not unique data.
-_ADDRESS_KEYS = frozenset({"street", "streetaddress", "streetaddress1", "city", "postalcode", "zip", "zipcode",
-                           "countryarea", "line1", "addressline1", "postcode"})
 _IDENTITY_FAKES = frozenset(
     {"email", "safe_email", "free_email", "company_email", "ascii_email", "ascii_safe_email",
      "ascii_free_email", "user_name", "username", "uuid4", "identifier"}
@@ -66,8 +58,6 @@ _TIME_WORDS = re.compile(r"timeout|ttl|expir|waiting|deadline|throttl|rate_limit
 # A test that reads these sleeps so the clock moves on (a Last-Modified header, an ordering by a time field):
 # a later timestamp is what it waits for, and a longer sleep only makes it slower, never flaky.
 _CLOCK_WORDS = re.compile(r"modified|timestamp|ordering=-?\w*(?:_at\b|date|time|last_)", re.IGNORECASE)
-_CARD_NAME = re.compile(r"card|(?:^|_)pan(?:$|_)|(?:^|_)cc(?:$|_)|ccnum|credit", re.IGNORECASE)
-_ERROR_KEYS = frozenset({"detail", "details", "error", "errors", "non_field_errors", "messages", "warnings"})
 _FAKE_RECEIVERS = ("fake", "faker", "person", "mimesis", "generic")
 
 
@@ -80,10 +70,6 @@ def check_tree(tree: ast.AST) -> list[Finding]:
     checker = _Checker(tree)
     checker.visit(tree)
     return sorted(set(checker.findings))
-
-
-def _normal(key: str) -> str:
-    return re.sub(r"[_\s-]", "", key.lower())
 
 
 def _about_time(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -99,27 +85,10 @@ def _about_time(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return any(_CLOCK_WORDS.search(text) for text in texts + words)
 
 
-def _is_first_or_last(index: ast.expr) -> bool:
-    if isinstance(index, ast.Constant):
-        return index.value == 0 and not isinstance(index.value, bool)
-    return (
-        isinstance(index, ast.UnaryOp)
-        and isinstance(index.op, ast.USub)
-        and isinstance(index.operand, ast.Constant)
-        and index.operand.value == 1
-    )
-
-
-def _is_collection_get(node: ast.expr) -> bool:
-    if not (isinstance(node, ast.Call) and call_name(node.func) == "get" and is_http_call(node)):
-        return False
-    url = url_arg(node)
-    texts = url_texts(url) if url is not None else []
-    return len(texts) == 1 and is_collection_url(texts[0][1])
-
-
 @dataclass
-class _Scope:
+class Scope:
+    """What the walk knows about the module or function it is in."""
+
     isolated: bool
     in_test: bool = False
     resolve: Resolver = field(default_factory=Resolver)
@@ -131,7 +100,7 @@ class _Scope:
     responses: set[str] = field(default_factory=set)
 
 
-class _Checker(ast.NodeVisitor):
+class _Checker(LiteralRules, RecordRules):
     def __init__(self, tree: ast.AST) -> None:
         self.findings: list[Finding] = []
         self._docstrings: set[int] = set()
@@ -139,7 +108,7 @@ class _Checker(ast.NodeVisitor):
         self._iso = Isolation(tree)
         body = tree.body if isinstance(tree, ast.Module) else []
         self._module_strings = string_bindings(body, deep=False)
-        self._scopes = [_Scope(isolated=False, resolve=Resolver(self._module_strings))]
+        self._scopes = [Scope(isolated=False, resolve=Resolver(self._module_strings))]
         self._class_isolated = [False]
         self._class_pytest_style = [False]
         for node in ast.walk(tree):
@@ -150,7 +119,7 @@ class _Checker(ast.NodeVisitor):
         self._scopes[0].sent = self._sent_names(body, self._scopes[0].resolve)
 
     @property
-    def scope(self) -> _Scope:
+    def scope(self) -> Scope:
         return self._scopes[-1]
 
     def report(self, node: ast.AST, code: str, message: str) -> None:
@@ -189,7 +158,7 @@ class _Checker(ast.NodeVisitor):
             outer.isolated or self._class_isolated[-1] or self._iso.function_isolated(node, in_class=in_class)
         )
         resolve = Resolver(*outer.resolve.scopes, string_bindings(node.body, deep=True))
-        scope = _Scope(isolated=isolated, in_test=node.name.startswith("test"), resolve=resolve)
+        scope = Scope(isolated=isolated, in_test=node.name.startswith("test"), resolve=resolve)
         scope.sent = self._sent_names(node.body, resolve)
         scope.about_time = _about_time(node)
         self._scopes.append(scope)
@@ -219,7 +188,7 @@ class _Checker(ast.NodeVisitor):
         sent = any(isinstance(t, ast.Name) and t.id in self.scope.sent for t in node.targets)
         if sent and isinstance(node.value, ast.Dict | ast.List) and self._shared():
             self._in("create", node)
-        elif any(_CARD_NAME.search(dotted(t)) for t in node.targets if isinstance(t, ast.Name | ast.Attribute)):
+        elif any(CARD_NAME.search(dotted(t)) for t in node.targets if isinstance(t, ast.Name | ast.Attribute)):
             self._in("card", node)
         else:
             self.generic_visit(node)
@@ -229,71 +198,8 @@ class _Checker(ast.NodeVisitor):
                 self.scope.responses.discard(target.id)
                 if self._is_collection_list(node.value):
                     self.scope.lists.add(target.id)
-                elif _is_collection_get(node.value):
+                elif is_collection_get(node.value):
                     self.scope.responses.add(target.id)
-
-    # -- literals: TDK002, TDK003 -------------------------------------------------------------------
-    def visit_Constant(self, node: ast.Constant) -> None:
-        if id(node) in self._docstrings:
-            return
-        value = node.value
-        if isinstance(value, int) and not isinstance(value, bool) and self.scope.context[-1:] == ["card"]:
-            # Only under a card-like name: long integers elsewhere are seeds, hashes and timestamps.
-            value = str(value)
-        if not isinstance(value, str):
-            return
-        why = real_personal_data(value)
-        if why:
-            self.report(node, "TDK003", why)
-        if self.scope.context[-1:] == ["create"] and looks_like_email(value):
-            self._report_literal(node, "email", value)
-
-    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
-        for part in node.values:
-            if isinstance(part, ast.Constant) and isinstance(part.value, str):
-                why = real_personal_data(part.value)
-                if why:
-                    self.report(node, "TDK003", why)
-            else:
-                self.visit(part)
-
-    def _report_literal(self, node: ast.AST, what: str, value: str) -> None:
-        fix = "unique.email()" if what == "email" else "unique.name() or a seeded fake name"
-        self.report(
-            node, "TDK002",
-            f"literal {what} {value!r} used as data to create; use {fix} so tests and runs don't collide",
-        )
-
-    def _check_card_int(self, key: str, value: ast.expr) -> None:
-        if _CARD_NAME.search(key) and isinstance(value, ast.Constant) and type(value.value) is int:
-            self.scope.context.append("card")
-            self.visit_Constant(value)
-            self.scope.context.pop()
-
-    def visit_Dict(self, node: ast.Dict) -> None:
-        for key, value in zip(node.keys, node.values, strict=True):
-            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                self._check_card_int(key.value, value)
-        if self.scope.context[-1:] == ["create"]:
-            keys = {_normal(k.value) for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
-            address = bool(keys & _ADDRESS_KEYS)
-            for key, value in zip(node.keys, node.values, strict=True):
-                if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    self._check_field(key.value, value, address=address)
-        self.generic_visit(node)
-
-    def _check_field(self, key: str, value: ast.expr, *, address: bool = False) -> None:
-        constant = self.scope.resolve.constant(value)
-        text = self.scope.resolve.text(value)
-        if constant is None or text is None:
-            return
-        normal = _normal(key)
-        if ("email" in normal or normal == "mail") and looks_like_email(text):
-            self._report_literal(constant, "email", text)
-        elif normal in ("username", "login") and re.match(r"^[A-Za-z][\w.-]*$", text):
-            self._report_literal(constant, "user name", text)
-        elif normal in _PERSON_KEYS and not address and looks_like_person_name(text, strict=normal == "name"):
-            self._report_literal(constant, "name", text)
 
     # -- calls --------------------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
@@ -336,79 +242,6 @@ class _Checker(ast.NodeVisitor):
             self._in(context, node)
         else:
             self.generic_visit(node)
-
-    # -- TDK001 -------------------------------------------------------------------------------------
-    def _check_requested_url(self, call: ast.Call) -> None:
-        if not is_http_call(call) or is_request_builder(call) or not self._shared(call):
-            return
-        url = url_arg(call)
-        if url is None:
-            return
-        texts = url_texts(url)
-        bound = self.scope.resolve.bound(url)
-        if not texts and bound is not None:
-            # url = "/users/42" or URL = BASE + "/users/42", then get(url): reported where the string is.
-            texts = url_texts(bound)
-        for node, text in texts:
-            segment = hardcoded_id(text)
-            if segment is not None:
-                self.report(
-                    node, "TDK001",
-                    f"hard-coded id {segment!r} in URL path {text.replace(HOLE, '{...}')!r}; "
-                    f"create the record in the test and use its id",
-                )
-                return
-
-    def _check_lookup(self, call: ast.Call) -> None:
-        if not self._shared(call):
-            return
-        name = call_name(call.func)
-        pairs: list[tuple[str, ast.expr]] = []
-        if name in _LOOKUPS and (name == "get_object_or_404" or ".objects" in dotted(call.func)):
-            pairs = [(kw.arg, kw.value) for kw in call.keywords if kw.arg]
-            where = f"{dotted(call.func)}()"
-        elif name in ("reverse", "reverse_lazy"):
-            for keyword in call.keywords:
-                if keyword.arg == "kwargs" and isinstance(keyword.value, ast.Dict):
-                    pairs = [(k.value, v) for k, v in zip(keyword.value.keys, keyword.value.values, strict=True)
-                             if isinstance(k, ast.Constant) and isinstance(k.value, str)]
-            where = f"{name}()"
-        for key, value in pairs:
-            is_key = key in ("pk", "id") or key.endswith(("_id", "_pk", "__id", "__pk"))
-            if is_key and isinstance(value, ast.Constant) and type(value.value) is int:
-                self.report(
-                    value, "TDK001",
-                    f"hard-coded primary key {value.value!r} for {key!r} in {where}; create the record in the "
-                    f"test and use its pk",
-                )
-
-    # -- TDK005 -------------------------------------------------------------------------------------
-    def _is_collection_list(self, node: ast.expr) -> bool:
-        if isinstance(node, ast.Name):
-            return node.id in self.scope.lists
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
-            # Envelopes like {"items": [...]}: the list under a string key is still the collection; an error's
-            # "detail" or "errors" list is not.
-            key = node.slice.value
-            return isinstance(key, str) and key not in _ERROR_KEYS and self._is_collection_list(node.value)
-        inner = None
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "json":
-            inner = node.func.value
-        elif isinstance(node, ast.Attribute) and node.attr == "data":
-            inner = node.value
-        if inner is None:
-            return False
-        return _is_collection_get(inner) or (isinstance(inner, ast.Name) and inner.id in self.scope.responses)
-
-    def visit_Subscript(self, node: ast.Subscript) -> None:
-        if _is_first_or_last(node.slice) and self._is_collection_list(node.value) and self._shared():
-            which = "first" if isinstance(node.slice, ast.Constant) else "last"
-            self.report(
-                node, "TDK005",
-                f"{which}-record assertion on a collection listing, which concurrent tests change; "
-                f"look up the record this test created by its id",
-            )
-        self.generic_visit(node)
 
     # -- TDK004 -------------------------------------------------------------------------------------
     def _check_cleanup(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
