@@ -30,6 +30,7 @@ CORE = frozenset({
     "testdata_kit._scopes", "testdata_kit.case", "testdata_kit.config", "testdata_kit.errors", "testdata_kit.guard",
     "testdata_kit.journal", "testdata_kit.journal._read", "testdata_kit.journal._start",
     "testdata_kit.journal._store", "testdata_kit.journal._directory", "testdata_kit.kinds",
+    "testdata_kit.journal._records", "testdata_kit.journal._writer",
     "testdata_kit.ledger",
     "testdata_kit.resources", "testdata_kit.safe", "testdata_kit.scenario", "testdata_kit._teardown",
     "testdata_kit.unique",
