@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import time
 from collections.abc import Callable
 
 SIZES = (10, 100, 1_000, 10_000, 100_000)
@@ -39,3 +40,24 @@ def row(label: str, medians: dict[str, float], baseline: str, unit: str = "us", 
     parts = [f"{name} {value * scale:9.2f} {unit}" for name, value in medians.items()]
     ratios = [f"{name} / {baseline} {value / base:5.2f}x" for name, value in medians.items() if name != baseline]
     return f"{label:>10}  " + "  ".join(parts) + "  |  " + "  ".join(ratios)
+
+
+def per_resource(create: Callable[[int], object], case: type, count: int, observer: object = None) -> float:
+    """Seconds per resource to make *count* with ``create(n)`` in one test of *case*, then run its cleanups.
+
+    The timed loop of the journal benchmarks: *observer* (a journal, or another ledger observer) listens in a
+    ledger of its own, as the core's journal does; opening and closing it are the caller's, untimed.
+    """
+    from testdata_kit import _scopes, ledger
+
+    with ledger.isolated() as books:
+        if observer is not None:
+            books.observers.append(observer)
+        test = case()
+        _scopes.push_test(test)
+        started = time.perf_counter()
+        for n in range(count):
+            create(n)
+        _scopes.pop_test(test)
+        test.doCleanups()
+        return (time.perf_counter() - started) / count

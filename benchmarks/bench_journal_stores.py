@@ -34,7 +34,7 @@ from typing import Any
 
 import _bench
 
-from testdata_kit import DataTestCase, Registry, _run, _scopes, creates, journal, ledger
+from testdata_kit import DataTestCase, Registry, _run, creates, journal
 from testdata_kit import sweep as sweeper
 from testdata_kit.errors import AlreadyGone
 from testdata_kit.journal._store import Store, boot_id, hostname
@@ -66,22 +66,12 @@ def widget(n: int) -> dict[str, int]:
 
 def tracked(count: int, make_store: Callable[[], Store]) -> float:
     store = make_store()
-    with ledger.isolated() as books:
-        log = journal.Journal(store=store)  # heartbeat on, as users get it
-        books.observers.append(log)
-        test = _Case()
-        _scopes.push_test(test)
-        try:
-            started = time.perf_counter()
-            for n in range(count):
-                widget(n)
-            _scopes.pop_test(test)
-            test.doCleanups()
-            elapsed = time.perf_counter() - started
-        finally:
-            log.close()
-            store.close()
-    return elapsed / count
+    log = journal.Journal(store=store)  # heartbeat on, as users get it
+    try:
+        return _bench.per_resource(widget, _Case, count, log)
+    finally:
+        log.close()
+        store.close()
 
 
 def dead_pid() -> int:

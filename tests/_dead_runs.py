@@ -21,6 +21,20 @@ from testdata_kit.journal._store import boot_id
 
 OLD = datetime.datetime(2021, 3, 1, tzinfo=datetime.timezone.utc)
 RUN, WORKER = "deadrn", "p1"
+#: The demo API's users, products and orders as sweep collections; an order is owned by its user and product.
+COLLECTIONS = """[testdata_kit:collections.users]
+marker-fields = email, name
+prefix-param = prefix
+list-query = limit=500
+[testdata_kit:collections.products]
+marker-fields = name
+list-query = limit=500
+[testdata_kit:collections.orders]
+owner-fields = user_id -> users, product_id -> products
+parents = users, products
+prefix-param = prefix
+list-query = limit=500
+"""
 
 
 def dead_pid() -> int:
@@ -34,11 +48,10 @@ def marker(run: str = RUN, worker: str = WORKER) -> str:
     return f"test-{_run.base36(1614556800)}-{run}-{worker}-{_run.random_token(8)}"
 
 
-class DeadRunCase(unittest.TestCase):
-    """A demo API (switches from :attr:`demo_options`), a journal folder and a config with collections."""
+class DemoApiCase(unittest.TestCase):
+    """A demo API per test (switches from :attr:`demo_options`), an HTTP session to it and a temporary folder."""
 
     demo_options: dict[str, Any] = {}
-    item = "{path}/{id}"
 
     def setUp(self) -> None:
         self.server = demo.running(**self.demo_options).start()
@@ -48,6 +61,15 @@ class DeadRunCase(unittest.TestCase):
         tmp = tempfile.TemporaryDirectory()
         self.addCleanup(tmp.cleanup)
         self.tmp = pathlib.Path(tmp.name)
+
+
+class DeadRunCase(DemoApiCase):
+    """:class:`DemoApiCase` with a journal folder and a config with collections."""
+
+    item = "{path}/{id}"
+
+    def setUp(self) -> None:
+        super().setUp()
         self.journals = self.tmp / "journal"
         self.journals.mkdir()
         self.config = self.tmp / "sweep.cfg"

@@ -21,23 +21,11 @@ from typing import Any
 import requests
 
 from testdata_kit import _run, demo, journal
+from tests._dead_runs import COLLECTIONS
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SUITE = ROOT / "tests" / "journal_suite"
 OLD = datetime.datetime(2021, 3, 1, tzinfo=datetime.timezone.utc)
-COLLECTIONS = """[testdata_kit:collections.users]
-marker-fields = email, name
-prefix-param = prefix
-list-query = limit=500
-[testdata_kit:collections.products]
-marker-fields = name
-list-query = limit=500
-[testdata_kit:collections.orders]
-owner-fields = user_id -> users, product_id -> products
-parents = users, products
-prefix-param = prefix
-list-query = limit=500
-"""
 
 
 class TwoMachines:

@@ -18,48 +18,27 @@ import time
 import unittest
 from unittest import mock
 
-import requests
-
 from testdata_kit import _run, demo, journal, ledger, sweep, unique
 from testdata_kit.guard import HostNotAllowedError
 from testdata_kit.http import ApiClient
 from testdata_kit.sweep import CollectionSettings, ListingError
 from testdata_kit.sweep._listing import pages
+from testdata_kit.sweep._seen import SeenRows
+from tests._dead_runs import COLLECTIONS, DemoApiCase
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SUITE = ROOT / "tests" / "journal_suite"
 OLD = datetime.datetime(2021, 3, 1, tzinfo=datetime.timezone.utc)
-CONFIG = """[testdata_kit]
-ttl = 1h
-journal-dir = {journal}
-[testdata_kit:collections.users]
-marker-fields = email, name
-prefix-param = prefix
-list-query = limit=500
-[testdata_kit:collections.products]
-marker-fields = name
-list-query = limit=500
-[testdata_kit:collections.orders]
-owner-fields = user_id -> users, product_id -> products
-parents = users, products
-prefix-param = prefix
-list-query = limit=500
-"""
+CONFIG = "[testdata_kit]\nttl = 1h\njournal-dir = {journal}\n" + COLLECTIONS
 
 
 def marker(run: str, when: int) -> str:
     return f"test-{_run.base36(when)}-{run}-p1-{_run.random_token(8)}"
 
 
-class EnvironmentSweepTests(unittest.TestCase):
+class EnvironmentSweepTests(DemoApiCase):
     def setUp(self):
-        self.server = demo.running().start()
-        self.addCleanup(self.server.stop)
-        self.http = requests.Session()
-        self.addCleanup(self.http.close)
-        tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(tmp.cleanup)
-        self.tmp = pathlib.Path(tmp.name)
+        super().setUp()
         self.config = self.tmp / "sweep.cfg"
         self.config.write_text(CONFIG.format(journal=self.tmp / "journal"))
 
@@ -130,6 +109,32 @@ class EnvironmentSweepTests(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertRegex(out, r"failed: users: id \d+: DELETE http://127\.0\.0\.1:\d+/users/\d+ failed \(1 attempt\): "
                               r"status 409")
+
+    def test_a_full_disk_under_the_swept_rows_file_stops_the_sweep_with_exit_2_and_a_second_sweep_ends_it(self):
+        for n in range(400):
+            self.post("users", {"email": f"{marker('deadrn', 1614556800)}@example.com", "name": f"T{n}"})
+        self.config.write_text("[testdata_kit]\nttl = 1h\n[testdata_kit:collections.users]\nmarker-fields = email\n"
+                               "list-query = limit=500\n")
+
+        class FullDisk(SeenRows):
+            # SQLite's own "database or disk is full": the file may not grow beyond its schema's pages, so the
+            # sweep runs out of room once a page of counted rows is full.
+            def __init__(self) -> None:
+                super().__init__()
+                self._db.execute("PRAGMA max_page_count = 3")
+
+        with mock.patch("testdata_kit.sweep._environment.SeenRows", FullDisk):
+            status, out, err = self.sweep("--yes")
+        self.assertEqual(status, 2, out + err)
+        self.assertIn("sweep: cannot keep the list of rows already swept in its temporary file (SQLite: database or "
+                      "disk is full). Free some disk space, or point SQLITE_TMPDIR (or TMPDIR) at a writable folder "
+                      "with room, then sweep again", err)
+        self.assertNotIn("Traceback", err)
+        left = self.server.counts()["users"]
+        self.assertTrue(0 < left < 400, f"{left} rows left: the sweep should stop part-way")
+        status, out, err = self.sweep("--yes")
+        self.assertEqual((status, self.server.counts()["users"]), (0, 0), out + err)
+        self.assertRegex(out, rf"users +{left} +{left} ")
 
     def test_refuses_a_host_outside_the_allowed_list_and_a_short_prefix(self):
         status, _, err = self.sweep("--url", "http://prod.example.com", "--yes")
@@ -296,17 +301,11 @@ class JournalDirectoryTests(unittest.TestCase):
             self.assertEqual(journal.configured_directory(), str(self.from_key))
 
 
-class JournalSweepTests(unittest.TestCase):
+class JournalSweepTests(DemoApiCase):
     """``python -m testdata_kit sweep --journal`` on real runs of journal_suite/case_hold.py against the demo API."""
 
     def setUp(self):
-        self.server = demo.running().start()
-        self.addCleanup(self.server.stop)
-        self.http = requests.Session()
-        self.addCleanup(self.http.close)
-        tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(tmp.cleanup)
-        self.tmp = pathlib.Path(tmp.name)
+        super().setUp()
         self.journal = self.tmp / "journal"
         self.config = self.tmp / "sweep.cfg"
         self.config.write_text("[testdata_kit]\n")  # no collections: only what the journals say gets deleted

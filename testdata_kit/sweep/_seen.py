@@ -16,11 +16,24 @@ from __future__ import annotations
 
 import sqlite3
 from types import TracebackType
+from typing import Any
 
-__all__ = ["SeenRows"]
+from testdata_kit.errors import TestDataError
+
+__all__ = ["SeenRows", "SeenRowsError"]
 
 # KiB of SQLite page cache (a negative cache_size is in KiB: https://sqlite.org/pragma.html#pragma_cache_size).
 _CACHE_KIB = 1024
+
+
+class SeenRowsError(TestDataError, RuntimeError):
+    """The temporary file of a sweep could not be written (a full disk, no writable temporary folder)."""
+
+    def __init__(self, error: sqlite3.Error) -> None:
+        super().__init__(
+            f"cannot keep the list of rows already swept in its temporary file (SQLite: {error}). Free some disk "
+            f"space, or point SQLITE_TMPDIR (or TMPDIR) at a writable folder with room, then sweep again: rows "
+            f"deleted so far are gone, and the next sweep finds the rest")
 
 
 class SeenRows:
@@ -28,21 +41,25 @@ class SeenRows:
 
     Ids are compared as text (``str(id)``), as the listing and the owner fields may give ``7`` or ``"7"``.
     Use as a context manager: leaving it deletes the file.
+
+    :raises SeenRowsError: from any method, when SQLite cannot write the file (a full disk, no writable
+        temporary folder: on Unix, SQLite takes the first writable of ``$SQLITE_TMPDIR``, ``$TMPDIR``, /var/tmp,
+        /usr/tmp, /tmp and the current folder; https://sqlite.org/tempfiles.html, "Temporary File Storage
+        Locations").
     """
 
     def __init__(self) -> None:
         # "" is SQLite's private temporary on-disk database; isolation_level=None leaves transactions to us.
         self._db = sqlite3.connect("", isolation_level=None)
-        self._db.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
+        self._do(f"PRAGMA cache_size = -{_CACHE_KIB}")
         # Nothing here must survive a crash: the file is deleted with the connection anyway.
-        self._db.execute("PRAGMA journal_mode = OFF")
-        self._db.execute("PRAGMA synchronous = OFF")
-        self._db.execute("CREATE TABLE counted (collection TEXT, id TEXT, PRIMARY KEY (collection, id)) "
-                         "WITHOUT ROWID")
-        self._db.execute("CREATE TABLE verdicts (collection TEXT, id TEXT, verdict TEXT, "
-                         "PRIMARY KEY (collection, id)) WITHOUT ROWID")
+        self._do("PRAGMA journal_mode = OFF")
+        self._do("PRAGMA synchronous = OFF")
+        self._do("CREATE TABLE counted (collection TEXT, id TEXT, PRIMARY KEY (collection, id)) WITHOUT ROWID")
+        self._do("CREATE TABLE verdicts (collection TEXT, id TEXT, verdict TEXT, PRIMARY KEY (collection, id)) "
+                 "WITHOUT ROWID")
         # One transaction for the whole sweep: a commit per row would write the file each time.
-        self._db.execute("BEGIN")
+        self._do("BEGIN")
 
     def __enter__(self) -> SeenRows:
         return self
@@ -57,23 +74,28 @@ class SeenRows:
 
     def counted(self, collection: str, ident: str) -> bool:
         """Whether the deletion of row *ident* of *collection* has counted (and was not taken back since)."""
-        found = self._db.execute("SELECT 1 FROM counted WHERE collection = ? AND id = ?", (collection, ident))
-        return found.fetchone() is not None
+        return self._do("SELECT 1 FROM counted WHERE collection = ? AND id = ?", (collection, ident)) is not None
 
     def count(self, collection: str, ident: str) -> None:
         """Remember that the deletion of row *ident* of *collection* counted."""
-        self._db.execute("INSERT OR IGNORE INTO counted VALUES (?, ?)", (collection, ident))
+        self._do("INSERT OR IGNORE INTO counted VALUES (?, ?)", (collection, ident))
 
     def uncount(self, collection: str, ident: str) -> None:
         """Forget a counted deletion: a later listing showed the row again."""
-        self._db.execute("DELETE FROM counted WHERE collection = ? AND id = ?", (collection, ident))
+        self._do("DELETE FROM counted WHERE collection = ? AND id = ?", (collection, ident))
 
     def verdict(self, collection: str, ident: str) -> str | None:
         """The verdict given to owner row *ident* of *collection* (``stale``, ``live``, ``young``), or None."""
-        found = self._db.execute("SELECT verdict FROM verdicts WHERE collection = ? AND id = ?",
-                                 (collection, ident)).fetchone()
+        found = self._do("SELECT verdict FROM verdicts WHERE collection = ? AND id = ?", (collection, ident))
         return None if found is None else str(found[0])
 
     def judge(self, collection: str, ident: str, verdict: str) -> None:
         """Remember the *verdict* of owner row *ident* of *collection*, for the rows it owns."""
-        self._db.execute("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)", (collection, ident, verdict))
+        self._do("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)", (collection, ident, verdict))
+
+    def _do(self, sql: str, parameters: tuple[str, ...] = ()) -> Any:
+        """Run one statement; return its first row (or None)."""
+        try:
+            return self._db.execute(sql, parameters).fetchone()
+        except sqlite3.Error as error:
+            raise SeenRowsError(error) from None
