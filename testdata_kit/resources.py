@@ -2,7 +2,9 @@
 
 :func:`tracked` is the one path of a tracked creation. ``@creates`` factories, scenario links, ``uses``,
 ``DataFactory`` and HTTP collections all create through it, so that the order of its steps (resolve the scope,
-journal the intent, hold interrupts, create, track, register the deletion) is written once.
+journal the intent, hold interrupts, create, track, register the deletion) is written once. The
+:class:`Resource` and its release live in ``testdata_kit._resource``, the refusal policy (:func:`retry_later`) in
+``testdata_kit._refusals``; import them from here.
 """
 
 from __future__ import annotations
