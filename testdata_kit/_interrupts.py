@@ -15,8 +15,8 @@ still holds is released. Three rules keep that safe:
 Set ``TESTDATA_INTERRUPTS=0`` to leave the signals alone.
 
 This module owns the signal state: the signal received, the create and delete calls in flight, and a signal
-waiting for one to return. It sits below :mod:`testdata_kit._scopes`, which owns the running tests and classes
-and does the unwinding (:func:`testdata_kit._scopes.unwind`); it never imports it.
+waiting for one to return. It sits below :mod:`testdata_kit._running`, which owns the running tests and classes
+and does the unwinding (:func:`testdata_kit._running.unwind`); it never imports it.
 """
 
 from __future__ import annotations

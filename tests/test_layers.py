@@ -25,10 +25,12 @@ PACKAGE = pathlib.Path(testdata_kit.__file__).resolve().parent
 CORE = frozenset({
     "testdata_kit", "testdata_kit._details", "testdata_kit._env", "testdata_kit._interrupts", "testdata_kit._parallel",
     "testdata_kit._redact", "testdata_kit._run", "testdata_kit._async_kinds", "testdata_kit.aio",
+    "testdata_kit._refusals", "testdata_kit._resource", "testdata_kit._running",
     "testdata_kit._settings",
     "testdata_kit._scopes", "testdata_kit.case", "testdata_kit.config", "testdata_kit.errors", "testdata_kit.guard",
     "testdata_kit.journal", "testdata_kit.journal._read", "testdata_kit.journal._start",
     "testdata_kit.journal._store", "testdata_kit.journal._directory", "testdata_kit.kinds",
+    "testdata_kit.journal._records", "testdata_kit.journal._writer",
     "testdata_kit.ledger",
     "testdata_kit.resources", "testdata_kit.safe", "testdata_kit.scenario", "testdata_kit._teardown",
     "testdata_kit.unique",

@@ -349,18 +349,20 @@ class RetryLaterTests(unittest.TestCase):
         self.assertTrue(retry_later(_Answer(400), (KeyError,)))
 
     def test_refused_statuses_come_from_setup_cfg(self):
-        from testdata_kit import config, resources
+        from testdata_kit import _refusals, config, resources
 
-        with tempfile.TemporaryDirectory() as tmp, mock.patch.object(resources, "_configured_statuses", None):
+        # The statuses are read once per process, by the refusal policy's module.
+        with tempfile.TemporaryDirectory() as tmp, mock.patch.object(_refusals, "_configured_statuses", None):
             pathlib.Path(tmp, "setup.cfg").write_text("[testdata_kit]\nrefused-statuses = 409, 423\n")
             real_load = config.load
             with mock.patch.object(config, "load", lambda: real_load(pathlib.Path(tmp, "setup.cfg"))):
                 self.assertEqual(resources.refused_statuses(), frozenset({409, 423}))
 
     def test_refused_statuses_must_be_statuses(self):
-        from testdata_kit import config, resources
+        from testdata_kit import _refusals, config, resources
 
-        with tempfile.TemporaryDirectory() as tmp, mock.patch.object(resources, "_configured_statuses", None):
+        # The statuses are read once per process, by the refusal policy's module.
+        with tempfile.TemporaryDirectory() as tmp, mock.patch.object(_refusals, "_configured_statuses", None):
             pathlib.Path(tmp, "setup.cfg").write_text("[testdata_kit]\nrefused-statuses = 409, conflict\n")
             real_load = config.load
             with mock.patch.object(config, "load", lambda: real_load(pathlib.Path(tmp, "setup.cfg"))), \
