@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from testdata_kit import _env
 from testdata_kit.config import SECTION, Config, load
@@ -93,6 +94,24 @@ def check_host(
     if where is None and config is not None:
         where = config.path
     raise HostNotAllowedError(host, permitted, action=action, url=url, where=where)
+
+
+def check_address(address: str, allowed: Iterable[str], passed: set[str], *, action: str,
+                  where: str | os.PathLike[str] | None = None) -> None:
+    """:func:`check_host` for the host of the URL *address*, decided once per host.
+
+    For a client that sends many requests: a host already allowed is in *passed* (the caller's set, updated
+    here), and needs no second look; a refused one is refused each time.
+
+    :raises HostNotAllowedError: as :func:`check_host`, naming *address* with its credentials masked.
+    """
+    host = urlsplit(address).hostname or ""
+    if host in passed:
+        return
+    from testdata_kit import _redact  # only for the message of a host seen for the first time
+
+    check_host(host, allowed=allowed, action=action, url=_redact.url(address), where=where)
+    passed.add(host)
 
 
 def _normalise_host(host: str) -> str:

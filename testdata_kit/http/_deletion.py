@@ -76,7 +76,6 @@ class DeletionSteps:
 
     def _delete_once(self, address: str, headers: Mapping[str, str], params: Mapping[str, Any], ident: Any,
                      removal: str) -> Steps[Any]:
-        shown = _redact.url(with_query(removal, params))
         if self.verify != "never" and not self._confirmed and not self._unreadable:
             # Nothing created through this collection has proved its address yet (delete() of an item made
             # elsewhere, a sweep): an item about to be deleted should be there, so read it first.
@@ -89,13 +88,15 @@ class DeletionSteps:
             response = yield Call(self.delete_method, removal, headers, params)
         except ServerDownError as error:
             budget = f"retried for up to {self.api.retry_seconds:g} s"
-            failure = DeleteFailedError("DELETE", shown, None, f"cannot reach the server ({error.reason})", budget)
+            failure = DeleteFailedError("DELETE", _shown(removal, params), None,
+                                        f"cannot reach the server ({error.reason})", budget)
             yield from self._unless_gone(failure, address, ident, headers, params)
             raise failure from error
         status = response.status
         if status not in GONE_STATUSES and not response.ok:
             attempts = f"{response.attempts} attempt{'s' if response.attempts > 1 else ''}"
-            failure = DeleteFailedError("DELETE", shown, status, _redact.body_excerpt(response.content), attempts)
+            failure = DeleteFailedError("DELETE", _shown(removal, params), status,
+                                        _redact.body_excerpt(response.content), attempts)
             yield from self._unless_gone(failure, address, ident, headers, params)
             raise failure
         if self.verify == "never":
@@ -116,8 +117,8 @@ class DeletionSteps:
                 if state != IS_THERE:
                     break
         if state != IS_GONE:
-            raise DeleteUnprovenError(shown, status, self.name, self.template, check, still_there=state == IS_THERE,
-                                      waited=waited)
+            raise DeleteUnprovenError(_shown(removal, params), status, self.name, self.template, check,
+                                      still_there=state == IS_THERE, waited=waited)
         if empty and response.ok and not waited:
             # Only an answer that was already true proves the next ones: one that needed time does not.
             self._empty_ok_proven = True
@@ -139,3 +140,9 @@ class DeletionSteps:
 
 class _AlreadyGone(AlreadyGone):
     """A failed DELETE whose item a GET then showed to be gone."""
+
+
+def _shown(address: str, params: Mapping[str, Any]) -> str:
+    # The deletion's address as messages show it (credentials masked); formatted only for a message, since a
+    # sweep deletes rows by the hundred thousand.
+    return _redact.url(with_query(address, params))

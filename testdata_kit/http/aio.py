@@ -103,6 +103,7 @@ class AsyncApiClient(httpx.AsyncClient):
             )
         self._config = config if config is not None else _config.load()
         self._allowed = guard.allowed_hosts(self._config) | frozenset(allowed_hosts)
+        self._hosts_passed: set[str] = set()  # decided once each, as the requests client does
         # Refused before httpx opens anything, so a refused client leaves nothing to close.
         self._check(base_url)
         if "verify" not in options and "cert" not in options:
@@ -139,10 +140,8 @@ class AsyncApiClient(httpx.AsyncClient):
         self._check(address)
 
     def _check(self, address: str) -> None:
-        guard.check_host(
-            urlsplit(address).hostname or "", allowed=self._allowed, action="send requests to",
-            url=_redact.url(address), where=self._config.path,
-        )
+        guard.check_address(address, self._allowed, self._hosts_passed, action="send requests to",
+                            where=self._config.path)
 
     async def request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Response:
         """Send a request like ``httpx.AsyncClient.request``, retried as the class says; *url* may be relative.

@@ -90,6 +90,7 @@ class ApiClient(requests.Session):
         self._config = config if config is not None else _config.load()
         self._extra_hosts = frozenset(allowed_hosts)
         self._allowed = guard.allowed_hosts(self._config) | self._extra_hosts
+        self._hosts_passed: set[str] = set()  # decided once each: a sweep sends every request to the same host
         try:
             self.check_host(self.base_url)
         except HostNotAllowedError:
@@ -124,10 +125,8 @@ class ApiClient(requests.Session):
 
         The decision is :func:`testdata_kit.guard.check_host`'s, the same for the sweeper and ``reset``.
         """
-        guard.check_host(
-            urlsplit(address).hostname or "", allowed=self._allowed, action="send requests to",
-            url=_redact.url(address), where=self._config.path,
-        )
+        guard.check_address(address, self._allowed, self._hosts_passed, action="send requests to",
+                            where=self._config.path)
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         """Send a request like ``requests.Session.request``; *url* may be relative to the base URL."""

@@ -288,7 +288,8 @@ class Collection(CreateAnswers, DeletionSteps):
 
     def _send(self, call: Call) -> Answer:
         """Send *call* through the client: the only I/O of the collection (an async one overrides it)."""
-        options: dict[str, Any] = {"headers": call.headers, "params": call.params}
+        # None rather than empty: requests then skips merging them with the session's, for every request.
+        options: dict[str, Any] = {"headers": call.headers or None, "params": call.params or None}
         if call.json is not None:
             options["json"] = call.json
         # Through the session's own verb methods, which a test or a subclass may wrap.
