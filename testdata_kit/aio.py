@@ -21,6 +21,7 @@ sync ones, and run in the test's event loop, also when an interrupt unwinds the 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import unittest
@@ -87,9 +88,39 @@ def _unwinding(test: unittest.TestCase) -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         if _interrupts.received() is not None:
+            _cancel_pending(test)
             _revive_runner(test)
             _scopes.unwind(test)
         raise
+
+
+def _cancel_pending(test: Any) -> None:
+    # Tasks the test started (create_task, gather) may still wait on a create the interrupt ended, or on the test
+    # itself: run again, they would raise the interrupt anew in the middle of the cleanups, which run in this
+    # loop, and every deletion after it would be skipped. Cancelled first, they end quietly.
+    loop = getattr(test, "_asyncioTestLoop", None)  # Python 3.10
+    runner = getattr(test, "_asyncioRunner", None)  # Python 3.11 and later
+    if runner is not None:
+        loop = runner.get_loop()
+    if loop is None or loop.is_closed() or loop.is_running():
+        return
+    own = getattr(test, "_asyncioCallsTask", None)  # 3.10's runner task, which _revive_runner handles
+    pending = {task for task in asyncio.all_tasks(loop) if task is not own and not task.done()}
+    for _ in range(3):  # a task that catches its cancellation gets a second and a third; then it is left
+        if not pending:
+            return
+        for task in pending:
+            task.cancel()
+        with contextlib.suppress(KeyboardInterrupt):
+            loop.run_until_complete(asyncio.wait(pending, timeout=_CANCEL_SECONDS))
+        for task in pending:
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: its error (or the interrupt itself) is the interrupt's doing
+        pending = {task for task in pending if not task.done()}
+
+
+# Seconds the tasks of an interrupted test get to end once cancelled, per round.
+_CANCEL_SECONDS = 1.0
 
 
 def _revive_runner(test: Any) -> None:

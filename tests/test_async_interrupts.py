@@ -45,11 +45,19 @@ class AsyncInterruptTests(unittest.TestCase):
         return process.returncode, stdout, stderr
 
     def test_sigint_during_an_awaited_create_waits_for_it_and_deletes_what_it_made(self) -> None:
-        # 300 ms per request: the signal lands while the POST of the fifth user is awaited.
-        status, _, stderr = self.interrupt(signal.SIGINT, "slow-create", latency_ms=300)
+        # 1 s per request: the signal lands while the POST of the fifth user is awaited.
+        status, _, stderr = self.interrupt(signal.SIGINT, "slow-create", latency_ms=1000)
         self.assertEqual(status, -signal.SIGINT, stderr)
         self.assertIn("testdata_kit: interrupted by SIGINT; deleting 5 pending resource(s)", stderr)
         self.assertIn("created 5, deleted 5, leaked 0", stderr)
+
+    def test_sigint_while_gathered_creates_are_awaited_deletes_them_and_everything_before(self) -> None:
+        # Each create runs in a task of its own: cancelled before the cleanups, neither raises the interrupt again
+        # in the middle of them (every deletion after it was skipped, and all six leaked).
+        status, _, stderr = self.interrupt(signal.SIGINT, "gather", latency_ms=1000)
+        self.assertEqual(status, -signal.SIGINT, stderr)
+        self.assertIn("testdata_kit: interrupted by SIGINT; deleting 6 pending resource(s)", stderr)
+        self.assertIn("created 6, deleted 6, leaked 0", stderr)
 
     def test_sigterm_while_an_async_test_awaits_deletes_everything_and_exits_by_sigterm(self) -> None:
         status, _, stderr = self.interrupt(signal.SIGTERM, "wait", latency_ms=0)

@@ -1,5 +1,6 @@
 """An async suite for interrupt tests: it creates through an async factory, a collection and a scenario, writes
-``TDK_READY`` (just before an awaited create, in the ``slow-create`` mode) and then waits to be signalled."""
+``TDK_READY`` (once an awaited create has started, in the ``slow-create`` mode, or two gathered ones, in the
+``gather`` mode) and then waits to be signalled."""
 
 import asyncio
 import os
@@ -35,9 +36,19 @@ class AsyncWaitTests(AsyncDataTestCase):
             await s.branch().aw_user(api=self.api, name=f"Branch {n}")
         self.addCleanup(print, "own cleanup ran", flush=True)
         if os.environ.get("TDK_MODE") == "slow-create":
+            # The demo API answers after its latency: the signal arrives while this POST is awaited. Ready is
+            # said once the create has started (a loop turn later), or a signal could beat the create itself.
+            slow = asyncio.ensure_future(self.users.create(email=unique.email(), name="Slow"))
+            await asyncio.sleep(0.05)
             ready("creating")
-            # The demo API answers after its latency: the signal arrives while this POST is awaited.
-            await self.users.create(email=unique.email(), name="Slow")
+            await slow
+        elif os.environ.get("TDK_MODE") == "gather":
+            # Two creates in tasks of their own, both in flight when the signal comes.
+            both = asyncio.gather(self.users.create(email=unique.email(), name="Slow 1"),
+                                  self.create("aw_user", api=self.api, name="Slow 2"))
+            await asyncio.sleep(0.05)
+            ready("creating")
+            await both
         else:
             ready("waiting")
         await asyncio.sleep(30)
