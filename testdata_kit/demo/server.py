@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from types import FrameType, TracebackType
 from typing import Any
 
-from testdata_kit.demo._handler import ADDRESSING, DemoHttpServer, Settings
+from testdata_kit.demo._handler import DemoHttpServer
+from testdata_kit.demo._routes import ADDRESSING, Settings
 from testdata_kit.demo._schema import COLLECTIONS
 from testdata_kit.demo._store import Store
 from testdata_kit.errors import TestDataError
