@@ -101,7 +101,10 @@ def _cancel_pending(test: Any) -> None:
     loop = getattr(test, "_asyncioTestLoop", None)  # Python 3.10
     runner = getattr(test, "_asyncioRunner", None)  # Python 3.11 and later
     if runner is not None:
-        loop = runner.get_loop()
+        try:
+            loop = runner.get_loop()
+        except RuntimeError:  # the runner is closed already: no task of the test can run again
+            return
     if loop is None or loop.is_closed() or loop.is_running():
         return
     own = getattr(test, "_asyncioCallsTask", None)  # 3.10's runner task, which _revive_runner handles

@@ -50,7 +50,10 @@ class SeenRows:
 
     def __init__(self) -> None:
         # "" is SQLite's private temporary on-disk database; isolation_level=None leaves transactions to us.
-        self._db = sqlite3.connect("", isolation_level=None)
+        try:
+            self._db = sqlite3.connect("", isolation_level=None)
+        except sqlite3.Error as error:
+            raise SeenRowsError(error) from None
         self._do(f"PRAGMA cache_size = -{_CACHE_KIB}")
         # Nothing here must survive a crash: the file is deleted with the connection anyway.
         self._do("PRAGMA journal_mode = OFF")
