@@ -407,6 +407,22 @@ class JournalSweepTests(DemoApiCase):
             self.assertEqual([e.describe() for e in kept.pending()], [plain.describe()], "the entry is not dropped")
 
 
+class SeenRowsTests(unittest.TestCase):
+    """The sweep's on-disk memory of the rows it passed takes any id a JSON listing can hold."""
+
+    def test_ids_a_json_listing_can_hold_stay_distinct_and_are_found_again(self):
+        ids = ["7", "07", "\ud800", "\ud800x", "\udfff", "naïve", "a\x00b", "x" * 5000]
+        with SeenRows() as seen:
+            for ident in ids[::2]:
+                seen.count("users", ident)
+                seen.judge("users", ident, "stale")
+            self.assertEqual([seen.counted("users", i) for i in ids], [True, False] * 4)
+            self.assertEqual([seen.verdict("users", i) for i in ids], ["stale", None] * 4)
+            self.assertFalse(seen.counted("orders", "7"), "each collection has its own ids")
+            seen.uncount("users", "7")
+            self.assertFalse(seen.counted("users", "7"))
+
+
 class SecretTests(unittest.TestCase):
     def test_no_token_in_the_journal_nor_in_any_output(self):
         secret = "tok-" + _run.random_token(16)

@@ -58,8 +58,10 @@ class SeenRows:
         # Nothing here must survive a crash: the file is deleted with the connection anyway.
         self._do("PRAGMA journal_mode = OFF")
         self._do("PRAGMA synchronous = OFF")
-        self._do("CREATE TABLE counted (collection TEXT, id TEXT, PRIMARY KEY (collection, id)) WITHOUT ROWID")
-        self._do("CREATE TABLE verdicts (collection TEXT, id TEXT, verdict TEXT, PRIMARY KEY (collection, id)) "
+        # Ids as UTF-8 bytes with surrogates passed through: a JSON id may hold a lone "\ud800", which text
+        # columns refuse, and any two different ids must stay different.
+        self._do("CREATE TABLE counted (collection TEXT, id BLOB, PRIMARY KEY (collection, id)) WITHOUT ROWID")
+        self._do("CREATE TABLE verdicts (collection TEXT, id BLOB, verdict TEXT, PRIMARY KEY (collection, id)) "
                  "WITHOUT ROWID")
         # One transaction for the whole sweep: a commit per row would write the file each time.
         self._do("BEGIN")
@@ -77,28 +79,32 @@ class SeenRows:
 
     def counted(self, collection: str, ident: str) -> bool:
         """Whether the deletion of row *ident* of *collection* has counted (and was not taken back since)."""
-        return self._do("SELECT 1 FROM counted WHERE collection = ? AND id = ?", (collection, ident)) is not None
+        return self._do("SELECT 1 FROM counted WHERE collection = ? AND id = ?", (collection, _key(ident))) is not None
 
     def count(self, collection: str, ident: str) -> None:
         """Remember that the deletion of row *ident* of *collection* counted."""
-        self._do("INSERT OR IGNORE INTO counted VALUES (?, ?)", (collection, ident))
+        self._do("INSERT OR IGNORE INTO counted VALUES (?, ?)", (collection, _key(ident)))
 
     def uncount(self, collection: str, ident: str) -> None:
         """Forget a counted deletion: a later listing showed the row again."""
-        self._do("DELETE FROM counted WHERE collection = ? AND id = ?", (collection, ident))
+        self._do("DELETE FROM counted WHERE collection = ? AND id = ?", (collection, _key(ident)))
 
     def verdict(self, collection: str, ident: str) -> str | None:
         """The verdict given to owner row *ident* of *collection* (``stale``, ``live``, ``young``), or None."""
-        found = self._do("SELECT verdict FROM verdicts WHERE collection = ? AND id = ?", (collection, ident))
+        found = self._do("SELECT verdict FROM verdicts WHERE collection = ? AND id = ?", (collection, _key(ident)))
         return None if found is None else str(found[0])
 
     def judge(self, collection: str, ident: str, verdict: str) -> None:
         """Remember the *verdict* of owner row *ident* of *collection*, for the rows it owns."""
-        self._do("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)", (collection, ident, verdict))
+        self._do("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)", (collection, _key(ident), verdict))
 
-    def _do(self, sql: str, parameters: tuple[str, ...] = ()) -> Any:
+    def _do(self, sql: str, parameters: tuple[str | bytes, ...] = ()) -> Any:
         """Run one statement; return its first row (or None)."""
         try:
             return self._db.execute(sql, parameters).fetchone()
         except sqlite3.Error as error:
             raise SeenRowsError(error) from None
+
+
+def _key(ident: str) -> bytes:
+    return ident.encode("utf-8", "surrogatepass")
