@@ -7,10 +7,12 @@ import itertools
 import json
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import unittest
 from xml.etree import ElementTree
 
@@ -118,16 +120,18 @@ class RunnerTestCase(unittest.TestCase):
     def write(self, name: str, source: str) -> None:
         (self.dir / name).write_text(source, encoding="utf-8")
 
-    def run_cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def command(self, *args: str, env: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+        """The runner's command line over this test's folder, and its environment."""
         environ = {**os.environ, "RUNNER_LOG": str(self.log), "PYTHONPATH": str(ROOT), **(env or {})}
         for name in ("TESTDATA_RUN_ID", "TESTDATA_SEED", "TESTDATA_WORKER", "TESTDATA_REPORT",
                      "CI_NODE_INDEX", "CI_NODE_TOTAL"):
             if name not in (env or {}):
                 environ.pop(name, None)
-        return subprocess.run(
-            [sys.executable, "-m", "testdata_kit.run.runner", *args, "-s", str(self.dir), "-p", "case_*.py"],
-            cwd=self.dir, env=environ, capture_output=True, text=True, timeout=120,
-        )
+        return [sys.executable, "-m", "testdata_kit.run.runner", *args, "-s", str(self.dir), "-p", "case_*.py"], environ
+
+    def run_cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        argv, environ = self.command(*args, env=env)
+        return subprocess.run(argv, cwd=self.dir, env=environ, capture_output=True, text=True, timeout=120)
 
     def events(self) -> list[list[str]]:
         return [line.split() for line in self.log.read_text(encoding="utf-8").splitlines()]
@@ -279,6 +283,39 @@ class OutputTests(RunnerTestCase):
         self.assertEqual(process.returncode, 0)
         self.assertRegex(process.stderr, r"test_0 \(case_one\.Alpha1(\.test_0)?\) \.\.\. ok")
         self.assertIn("\nOK\n", process.stderr)
+
+
+    @unittest.skipUnless(hasattr(os, "mkfifo"), "needs a named pipe")
+    def test_a_signal_while_the_reports_are_written_ends_the_run_by_it_after_them_without_a_traceback(self):
+        self.write("case_one.py", _classes("Alpha", 1, 1))
+        junit = self.dir / "results.xml"
+        os.mkfifo(junit)  # the runner waits in open() until this test reads it: after its summary, in its reports
+        argv, environ = self.command("-j", "1", "--junit-xml", str(junit))
+        process = subprocess.Popen(argv, cwd=self.dir, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        assert process.stderr is not None
+        seen = []
+        for line in process.stderr:
+            seen.append(line)
+            if line.startswith("1 passed, 0 failed"):
+                break
+        process.send_signal(signal.SIGINT)
+        written: list[str] = []
+
+        def read() -> None:
+            with open(junit, encoding="utf-8") as report:
+                written.append(report.read())
+
+        reader = threading.Thread(target=read)
+        reader.start()  # only now: the runner's open() of the report returns once a reader opened it too
+        stderr = "".join(seen) + process.communicate(timeout=60)[1]
+        reader.join(timeout=10)
+        if reader.is_alive():  # the runner died without opening its report: let the reader's open() return
+            os.close(os.open(junit, os.O_WRONLY | os.O_NONBLOCK))
+            reader.join()
+        self.assertEqual(process.returncode, -signal.SIGINT, stderr)
+        self.assertNotIn("Traceback", stderr)
+        self.assertEqual(ElementTree.fromstring(written[0]).get("tests"), "1", "the report is written whole first")
 
 
 if __name__ == "__main__":

@@ -22,10 +22,12 @@ from testdata_kit.run import _in_worker
 from testdata_kit.run._in_worker import FAILING, Outcome, WorkerSpec, worker_main
 from testdata_kit.run._suite import Unit
 
-__all__ = ["Outcome", "WorkerSpec", "interrupted_by", "run_units"]
+__all__ = ["Outcome", "WorkerSpec", "interrupted_by", "restore_signals", "run_units"]
 
 # The signal that interrupted run_units in this process, so that the runner can end by it after its summary.
 _received: int | None = None
+# The handlers run_units replaced, put back by restore_signals once the runner is done.
+_saved: dict[int, Any] = {}
 
 
 @dataclass
@@ -184,10 +186,24 @@ def run_units(
             worker.conn.close()
             with contextlib.suppress(AttributeError):
                 worker.process.close()
-        # Only now: a signal while the workers finish is still this run's, reported after its summary.
+        # A signal while the workers finish, or while the runner prints its summary and writes its reports, is
+        # still this run's: recorded, it ends the process after them (restore_signals, then interrupted_by).
         for signum, handler in handlers.items():
-            signal.signal(signum, handler)
+            _saved.setdefault(signum, handler)
+            signal.signal(signum, _record_late)
     return [w.finished for w in pool if w.finished is not None]
+
+
+def _record_late(signum: int, frame: Any) -> None:
+    global _received
+    _received = _received or signum
+
+
+def restore_signals() -> None:
+    """Put back the SIGINT and SIGTERM handlers :func:`run_units` replaced; until then a signal is only recorded."""
+    for signum, handler in _saved.items():
+        signal.signal(signum, handler)
+    _saved.clear()
 
 
 def _take_signals(handler: Callable[[int, Any], None]) -> dict[int, Any]:

@@ -28,7 +28,7 @@ from testdata_kit.run._suite import (
     shuffle,
     units_of,
 )
-from testdata_kit.run._workers import Outcome, WorkerSpec, interrupted_by, run_units
+from testdata_kit.run._workers import Outcome, WorkerSpec, interrupted_by, restore_signals, run_units
 
 __all__ = ["NO_TESTS_EXIT", "default_workers", "main"]
 
@@ -103,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if progress is not None:
             progress.close()
+        restore_signals()
     # Interrupted: the summary and the account are printed; end by the signal, as a plain unittest run does.
     _interrupts.exit_like_signal(interrupted_by())
     return code
